@@ -1,0 +1,52 @@
+# The Makefile only bootstraps (virtual environment, npm packages, Debian's Chromium)
+# and calls the tasks in tasks.py; `.venv/bin/invoke --list` shows them all.
+VENV   := .venv
+INVOKE := $(VENV)/bin/invoke
+PY_STAMP   := $(VENV)/.installed
+NODE_STAMP := node_modules/.installed
+
+.PHONY: demo test build serve clean bench bench-site sync-catalog setup system
+
+demo: setup
+	$(INVOKE) demo
+
+test: setup
+	$(INVOKE) test
+
+build: $(PY_STAMP)
+	$(INVOKE) build
+
+serve: $(PY_STAMP)
+	$(INVOKE) serve
+
+clean:
+	rm -rf output var/demo .pytest_cache
+	find . -name __pycache__ -not -path './.venv/*' -prune -exec rm -rf {} +
+
+bench: setup
+	$(INVOKE) bench
+
+bench-site: $(PY_STAMP)
+	$(INVOKE) bench-site
+
+sync-catalog: $(PY_STAMP)
+	$(INVOKE) sync-catalog
+
+setup: $(PY_STAMP) $(NODE_STAMP) system
+
+$(PY_STAMP): pyproject.toml
+	test -x $(VENV)/bin/python || python3 -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --upgrade pip
+	$(VENV)/bin/pip install --quiet -e '.[dev]'
+	touch $@
+
+$(NODE_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+# Debian's Chromium for the end-to-end tests (a browser download cannot work here)
+# and a Java runtime for the Nu HTML Checker.
+system:
+	@command -v chromium >/dev/null && command -v java >/dev/null || { \
+	  apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-core default-jre-headless >/dev/null; }

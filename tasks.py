@@ -1,0 +1,64 @@
+"""Project tasks: `invoke --list` is the help. The Makefile only bootstraps and calls these."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from pathlib import Path
+
+from invoke import Context, task
+
+ROOT = Path(__file__).resolve().parent
+PY = sys.executable
+OUTPUT = ROOT / "output"
+TRANSLATIONS = ROOT / "theme" / "translations"
+
+
+@task
+def i18n_extract(c: Context) -> None:
+    """Extract theme strings into theme/translations/messages.pot."""
+    c.run(f"{PY} -m babel.messages.frontend extract -F babel.cfg -o {TRANSLATIONS}/messages.pot theme")
+
+
+@task(i18n_extract)
+def i18n_update(c: Context) -> None:
+    """Merge new theme strings into the kk, ru and en catalogues (.po)."""
+    c.run(f"{PY} -m babel.messages.frontend update -i {TRANSLATIONS}/messages.pot -d {TRANSLATIONS}")
+
+
+@task
+def i18n_compile(c: Context) -> None:
+    """Compile the .po catalogues into .mo files for the build (not committed)."""
+    c.run(f"{PY} -m babel.messages.frontend compile -d {TRANSLATIONS} --statistics", hide="out")
+
+
+@task(i18n_compile)
+def build(c: Context, publish: bool = False) -> None:
+    """Build the site into output/ (--publish uses publishconf.py)."""
+    conf = "publishconf.py" if publish else "pelicanconf.py"
+    c.run(f"{PY} -m pelican content -o {OUTPUT} -s {conf} -q")
+
+
+@task(i18n_compile)
+def serve(c: Context, port: int = 8000) -> None:
+    """Build, serve on localhost and rebuild whenever content, theme or data change."""
+    c.run(f"{PY} -m pelican content -o {OUTPUT} -s pelicanconf.py --autoreload --listen "
+          f"--bind 127.0.0.1 --port {port}", pty=True)
+
+
+@task
+def clean(c: Context) -> None:
+    """Remove build output and local state."""
+    shutil.rmtree(OUTPUT, ignore_errors=True)
+
+
+@task(build)
+def test(c: Context, k: str = "", x: bool = False) -> None:
+    """Run every test (unit, integration, end-to-end)."""
+    args = ["-p", "no:cacheprovider"]
+    if k:
+        args += ["-k", repr(k)]
+    if x:
+        args.append("-x")
+    c.run(f"{PY} -m pytest {' '.join(args)}", pty=False, env={"PYTHONDONTWRITEBYTECODE": "1"})

@@ -1,0 +1,173 @@
+"""Every setting of the worker, read from the environment (and `.env`) in one place.
+
+Only this module reads the environment. A missing or malformed setting stops start-up
+with a message that names it and says where to look (README, "Settings").
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+from urllib.parse import urlsplit
+
+from starlette.config import Config, environ
+from starlette.datastructures import Secret
+
+ROOT = Path(__file__).resolve().parent.parent
+
+SmtpSecurity = Literal["none", "starttls", "tls"]
+
+
+class SettingError(RuntimeError):
+    """A setting is missing or malformed; the message names it and the fix."""
+
+
+def _url(name: str, value: str) -> str:
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise SettingError(
+            f"{name}={value!r} is not an absolute http(s) URL; set it in .env (README, Settings)"
+        )
+    return value.rstrip("/")
+
+
+def _choice(name: str, value: str, allowed: tuple[str, ...]) -> str:
+    if value not in allowed:
+        raise SettingError(f"{name}={value!r} must be one of {', '.join(allowed)} (README, Settings)")
+    return value
+
+
+def _positive(name: str, value: str, cast: type[int] | type[float] = int) -> float:
+    try:
+        number = cast(value)
+    except ValueError:
+        raise SettingError(f"{name}={value!r} is not a number (README, Settings)") from None
+    if number <= 0:
+        raise SettingError(f"{name}={value!r} must be greater than zero (README, Settings)")
+    return number
+
+
+@dataclass(frozen=True)
+class Settings:
+    site_url: str
+    worker_url: str
+    # Epay (Halyk Bank)
+    epay_oauth_url: str
+    epay_api_url: str
+    epay_payment_js_url: str
+    epay_client_id: str
+    epay_client_secret: Secret
+    epay_terminal_id: str
+    # Orders and the catalogue the site was built from
+    orders_db: Path
+    catalog_path: Path
+    reconcile_interval: float
+    # Wholesale eSIM aggregator
+    esim_provider: str
+    esimaccess_url: str
+    esimaccess_access_code: str
+    esimaccess_secret_key: Secret
+    aggregator_webhook_secret: Secret
+    provision_give_up_after: float
+    # Mail
+    smtp_host: str
+    smtp_port: int
+    smtp_security: SmtpSecurity
+    smtp_user: str
+    smtp_password: Secret
+    mail_from: str
+    support_email: str
+    # Fiscal receipts (online cash register)
+    fiscal_provider: str
+    webkassa_url: str
+    webkassa_api_key: Secret
+    webkassa_login: str
+    webkassa_password: Secret
+    webkassa_cashbox: str
+    # Buyer accounts and the operator surface
+    session_secret: Secret
+    operator_token: Secret | None
+    personal_data_retention_days: int
+
+
+def load_settings(env_file: str | os.PathLike[str] | None = None) -> Settings:
+    """Read and check every setting; raise SettingError naming the first bad one."""
+    if env_file is None:
+        candidate = ROOT / ".env"
+        env_file = candidate if candidate.exists() else None
+    config = Config(env_file, environ=environ)
+
+    def required(name: str) -> str:
+        value = config(name, default="")
+        if not value:
+            raise SettingError(
+                f"{name} is not set; copy it from .env.example into .env (README, Settings)"
+            )
+        return str(value)
+
+    def optional(name: str, default: str) -> str:
+        return str(config(name, default=default))
+
+    fiscal_provider = _choice(
+        "FISCAL_PROVIDER", optional("FISCAL_PROVIDER", "none"), ("none", "webkassa")
+    )
+    webkassa_needed = fiscal_provider == "webkassa"
+    operator_token = optional("OPERATOR_TOKEN", "")
+    if operator_token and len(operator_token) < 32:
+        raise SettingError(
+            "OPERATOR_TOKEN is shorter than 32 characters; generate one with "
+            "`python -c 'import secrets; print(secrets.token_urlsafe(32))'`"
+        )
+    session_secret = required("SESSION_SECRET")
+    if len(session_secret) < 32:
+        raise SettingError("SESSION_SECRET must be at least 32 random characters (README, Settings)")
+
+    return Settings(
+        site_url=_url("SITE_URL", required("SITE_URL")),
+        worker_url=_url("WORKER_URL", required("WORKER_URL")),
+        epay_oauth_url=_url("EPAY_OAUTH_URL", required("EPAY_OAUTH_URL")),
+        epay_api_url=_url("EPAY_API_URL", required("EPAY_API_URL")),
+        epay_payment_js_url=_url("EPAY_PAYMENT_JS_URL", required("EPAY_PAYMENT_JS_URL")),
+        epay_client_id=required("EPAY_CLIENT_ID"),
+        epay_client_secret=Secret(required("EPAY_CLIENT_SECRET")),
+        epay_terminal_id=required("EPAY_TERMINAL_ID"),
+        orders_db=Path(required("ORDERS_DB")),
+        catalog_path=Path(optional("CATALOG_PATH", str(ROOT / "content" / "data" / "catalog.json"))),
+        reconcile_interval=_positive(
+            "RECONCILE_INTERVAL", optional("RECONCILE_INTERVAL", "60"), float
+        ),
+        esim_provider=_choice(
+            "ESIM_PROVIDER", optional("ESIM_PROVIDER", "esimaccess"), ("esimaccess",)
+        ),
+        esimaccess_url=_url("ESIMACCESS_URL", required("ESIMACCESS_URL")),
+        esimaccess_access_code=required("ESIMACCESS_ACCESS_CODE"),
+        esimaccess_secret_key=Secret(required("ESIMACCESS_SECRET_KEY")),
+        aggregator_webhook_secret=Secret(required("AGGREGATOR_WEBHOOK_SECRET")),
+        provision_give_up_after=_positive(
+            "PROVISION_GIVE_UP_AFTER", optional("PROVISION_GIVE_UP_AFTER", "900"), float
+        ),
+        smtp_host=required("SMTP_HOST"),
+        smtp_port=int(_positive("SMTP_PORT", optional("SMTP_PORT", "587"))),
+        smtp_security=_choice(  # type: ignore[arg-type]
+            "SMTP_SECURITY", optional("SMTP_SECURITY", "starttls"), ("none", "starttls", "tls")
+        ),
+        smtp_user=optional("SMTP_USER", ""),
+        smtp_password=Secret(optional("SMTP_PASSWORD", "")),
+        mail_from=required("MAIL_FROM"),
+        support_email=optional("SUPPORT_EMAIL", "support@qazaq-esim.com"),
+        fiscal_provider=fiscal_provider,
+        webkassa_url=_url("WEBKASSA_URL", required("WEBKASSA_URL")) if webkassa_needed else "",
+        webkassa_api_key=Secret(required("WEBKASSA_API_KEY") if webkassa_needed else ""),
+        webkassa_login=required("WEBKASSA_LOGIN") if webkassa_needed else "",
+        webkassa_password=Secret(required("WEBKASSA_PASSWORD") if webkassa_needed else ""),
+        webkassa_cashbox=required("WEBKASSA_CASHBOX") if webkassa_needed else "",
+        session_secret=Secret(session_secret),
+        operator_token=Secret(operator_token) if operator_token else None,
+        personal_data_retention_days=int(
+            _positive(
+                "PERSONAL_DATA_RETENTION_DAYS", optional("PERSONAL_DATA_RETENTION_DAYS", "1095")
+            )
+        ),
+    )

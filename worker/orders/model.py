@@ -1,0 +1,119 @@
+"""The order: what the buyer bought, what happened to their money, and what they received.
+
+An order is stored as a plain dict (TinyDB document) and handled as this dataclass.
+Amounts are whole tenge (KZT). Times are ISO 8601 strings in UTC.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, fields
+from datetime import UTC, datetime
+from typing import Any, Literal, get_args
+
+Status = Literal[
+    "awaiting_payment",
+    "paid",
+    "provisioning",
+    "delivered",
+    "payment_failed",
+    "provisioning_failed",
+    "refunded",
+]
+STATUSES: tuple[Status, ...] = get_args(Status)
+
+Lang = Literal["kk", "ru", "en"]
+LANGS: tuple[Lang, ...] = get_args(Lang)
+
+
+def utc_now() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds")
+
+
+@dataclass
+class Payment:
+    """What Epay confirmed. Never more card data than the mask."""
+
+    transaction_id: str  # Epay `id`: the :id of charge, cancel and refund
+    reference: str | None = None  # RRN
+    approval_code: str | None = None
+    card_mask: str | None = None
+    card_type: str | None = None
+    status_name: str = "CHARGE"
+    paid_at: str = field(default_factory=utc_now)
+
+
+@dataclass
+class Profile:
+    """The eSIM bought from the aggregator for this order."""
+
+    esim_tran_no: str
+    iccid: str
+    lpa: str  # LPA:1$<SM-DP+>$<matching id>
+    smdp_address: str
+    activation_code: str  # the matching id
+    provider_order_no: str
+    expires_at: str | None = None
+    total_bytes: int | None = None
+    used_bytes: int | None = None
+    usage_checked_at: str | None = None
+    installed: bool = False
+
+
+@dataclass
+class Refund:
+    amount: int
+    reason: str
+    operator: str
+    requested_at: str = field(default_factory=utc_now)
+    profile_cancelled_at: str | None = None
+    epay_refunded_at: str | None = None
+
+
+@dataclass
+class Order:
+    id: str  # the Epay invoiceId: digits only, 6-15 long; our order number
+    token: str  # >= 128 random bits; the only thing that opens the order
+    status: Status
+    lang: Lang
+    email: str | None  # None once personal data is purged
+    phone: str | None  # E.164
+    package_code: str
+    destination: str  # catalogue destination code (ISO alpha-2 or region slug)
+    package_title: str  # shown on the order page and the receipt, e.g. "Turkey 10 GB, 30 days"
+    amount: int  # whole tenge, from the catalogue
+    currency: str = "KZT"
+    secret_hash: str = ""
+    created_at: str = field(default_factory=utc_now)
+    updated_at: str = field(default_factory=utc_now)
+    failure_reason: str | None = None
+    payment: Payment | None = None
+    # Provisioning: our idempotency key at the aggregator and its order number
+    provider_transaction_id: str | None = None
+    provider_order_no: str | None = None
+    provisioning_started_at: str | None = None
+    profile: Profile | None = None
+    email_sent_at: str | None = None
+    email_message_id: str | None = None
+    refund: Refund | None = None
+    fiscal: dict[str, Any] = field(default_factory=dict)  # provider's receipt ids per operation
+    timeline: list[dict[str, str]] = field(default_factory=list)
+
+    def log(self, event: str, detail: str = "") -> None:
+        """Add a timeline entry: what happened, no personal data."""
+        self.timeline.append({"at": utc_now(), "event": event, "detail": detail})
+        self.updated_at = utc_now()
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Order:
+        known = {f.name for f in fields(cls)}
+        values = {k: v for k, v in data.items() if k in known}
+        if values.get("payment") is not None:
+            values["payment"] = Payment(**values["payment"])
+        if values.get("profile") is not None:
+            values["profile"] = Profile(**values["profile"])
+        if values.get("refund") is not None:
+            values["refund"] = Refund(**values["refund"])
+        return cls(**values)
