@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import time
 import sys
 from pathlib import Path
 
@@ -62,3 +63,35 @@ def test(c: Context, k: str = "", x: bool = False) -> None:
     if x:
         args.append("-x")
     c.run(f"{PY} -m pytest {' '.join(args)}", pty=False, env={"PYTHONDONTWRITEBYTECODE": "1"})
+
+
+@task
+def demo(c: Context) -> None:
+    """Build the site and run the whole shop on localhost with the sandboxes; Ctrl-C stops it."""
+    from scripts.stack import Stack
+
+    state = ROOT / "var" / "demo"
+    stack = Stack(state_dir=state, site_dir=OUTPUT)
+    i18n_compile(c)
+    c.run(f"{PY} -m pelican content -o {OUTPUT} -s pelicanconf.py -q",
+          env={"WORKER_URL": stack.worker_url})
+    stack.start()
+    env = stack.worker_env()
+    print(f"""
+Qazaq eSIM is running. Open {stack.site_url}/en/ (or /ru/, /kk/) and buy an eSIM.
+
+  Pay with the Epay test card 4405 6397 0401 5096, expiry 01/27, CVC 321.
+  E-mails (the QR, receipts, sign-in links): {stack.mailbox_url}
+  Epay sandbox transactions:                 {stack.url(stack.ports.epay)}/_sandbox/
+  Worker:                                    {stack.worker_url}  (operator token {env['OPERATOR_TOKEN']})
+  Logs and the order store:                  {state}
+
+Press Ctrl-C to stop.""", flush=True)
+    try:
+        while all(p.poll() is None for p in stack.processes.values()):
+            time.sleep(1)
+        print("A process stopped; see the logs above.")
+    except KeyboardInterrupt:
+        pass
+    finally:
+        stack.stop()

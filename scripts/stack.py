@@ -1,0 +1,179 @@
+"""The whole shop on loopback: sandboxes, demo mailbox, worker and the static site.
+
+`invoke demo` runs it on fixed ports; the end-to-end tests run it on free ports.
+Each part is a separate process started with the same commands an operator would use.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+EPAY_TEST_CLIENT_ID = "test"
+EPAY_TEST_CLIENT_SECRET = "yF587AV9Ms94qN2QShFzVR3vFnWkhjbAK3sG"
+EPAY_TEST_TERMINAL = "67e34d63-102f-4bd1-898e-370781d0074d"
+AGGREGATOR_ACCESS_CODE = "demoAccessCode"
+AGGREGATOR_SECRET_KEY = "demoSecretKey"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass(frozen=True)
+class Ports:
+    site: int = 8000
+    worker: int = 8100
+    epay: int = 8200
+    aggregator: int = 8300
+    webkassa: int = 8400
+    smtp: int = 8025
+    mailbox: int = 8026
+
+    @classmethod
+    def free(cls) -> Ports:
+        return cls(**{f.name: free_port() for f in fields(cls)})
+
+
+@dataclass
+class Stack:
+    """Starts every process of the shop; `urls` says where each one answers."""
+
+    state_dir: Path
+    site_dir: Path
+    ports: Ports = field(default_factory=Ports)
+    aggregator_allocation_delay: float = 2.0
+    extra_worker_env: dict[str, str] = field(default_factory=dict)
+    processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+    # Fresh secrets per run, generated once so every process agrees on them.
+    run_secrets: dict[str, str] = field(default_factory=lambda: {
+        "AGGREGATOR_WEBHOOK_SECRET": secrets.token_urlsafe(24),
+        "SESSION_SECRET": secrets.token_urlsafe(32),
+        "OPERATOR_TOKEN": secrets.token_urlsafe(32),
+    })
+
+    def url(self, port: int) -> str:
+        return f"http://127.0.0.1:{port}"
+
+    @property
+    def site_url(self) -> str:
+        return self.url(self.ports.site)
+
+    @property
+    def worker_url(self) -> str:
+        return self.url(self.ports.worker)
+
+    @property
+    def mailbox_url(self) -> str:
+        return self.url(self.ports.mailbox)
+
+    def worker_env(self) -> dict[str, str]:
+        """The worker's settings for this stack (README, Settings, explains each)."""
+        epay = self.url(self.ports.epay)
+        env = {
+            "SITE_URL": self.site_url,
+            "WORKER_URL": self.worker_url,
+            "EPAY_OAUTH_URL": f"{epay}/oauth2/token",
+            "EPAY_API_URL": epay,
+            "EPAY_PAYMENT_JS_URL": f"{epay}/payform/payment-api.js",
+            "EPAY_CLIENT_ID": EPAY_TEST_CLIENT_ID,
+            "EPAY_CLIENT_SECRET": EPAY_TEST_CLIENT_SECRET,
+            "EPAY_TERMINAL_ID": EPAY_TEST_TERMINAL,
+            "ORDERS_DB": str(self.state_dir / "orders.json"),
+            "CATALOG_PATH": str(ROOT / "content" / "data" / "catalog.json"),
+            "RECONCILE_INTERVAL": "15",
+            "ESIM_PROVIDER": "esimaccess",
+            "ESIMACCESS_URL": self.url(self.ports.aggregator),
+            "ESIMACCESS_ACCESS_CODE": AGGREGATOR_ACCESS_CODE,
+            "ESIMACCESS_SECRET_KEY": AGGREGATOR_SECRET_KEY,
+            "PROVISION_GIVE_UP_AFTER": "900",
+            "SMTP_HOST": "127.0.0.1",
+            "SMTP_PORT": str(self.ports.smtp),
+            "SMTP_SECURITY": "none",
+            "SMTP_USER": "",
+            "SMTP_PASSWORD": "",
+            "MAIL_FROM": "Qazaq eSIM <no-reply@qazaq-esim.com>",
+            "SUPPORT_EMAIL": "support@qazaq-esim.com",
+            "FISCAL_PROVIDER": "webkassa",
+            "WEBKASSA_URL": self.url(self.ports.webkassa),
+            "WEBKASSA_API_KEY": "WKD-00000000-0000-0000-0000-000000000000",
+            "WEBKASSA_LOGIN": "demo@qazaq-esim.com",
+            "WEBKASSA_PASSWORD": "demo",
+            "WEBKASSA_CASHBOX": "SWK00000001",
+        }
+        env.update(self.run_secrets)
+        env.update(self.extra_worker_env)
+        return env
+
+    def commands(self) -> dict[str, tuple[list[str], dict[str, str], str]]:
+        """name -> (argv, extra environment, URL that answers once it is up)."""
+        py = sys.executable
+        p = self.ports
+        return {
+            "epay": ([py, "-m", "sandboxes.epay", "--port", str(p.epay)], {},
+                     f"{self.url(p.epay)}/payform/payment-api.js"),
+            "aggregator": ([py, "-m", "sandboxes.aggregator", "--port", str(p.aggregator),
+                            "--allocation-delay", str(self.aggregator_allocation_delay)], {},
+                           f"{self.url(p.aggregator)}/_sandbox/state"),
+            "webkassa": ([py, "-m", "sandboxes.webkassa", "--port", str(p.webkassa)], {},
+                         f"{self.url(p.webkassa)}/_sandbox/state"),
+            "mailbox": ([py, "-m", "sandboxes.mailbox", "--smtp-port", str(p.smtp),
+                         "--web-port", str(p.mailbox), "--folder", str(self.state_dir / "mail")],
+                        {}, self.mailbox_url),
+            "worker": ([py, "-m", "uvicorn", "worker.app:app", "--host", "127.0.0.1",
+                        "--port", str(p.worker), "--log-level", "warning"],
+                       self.worker_env(), f"{self.worker_url}/healthz"),
+            "site": ([py, "-m", "scripts.static_site", "--dir", str(self.site_dir),
+                      "--port", str(p.site)], {}, f"{self.site_url}/"),
+        }
+
+    def start(self, timeout: float = 60.0) -> None:
+        self.state_dir.mkdir(parents=True, exist_ok=True)
+        logs = self.state_dir / "logs"
+        logs.mkdir(exist_ok=True)
+        commands = self.commands()
+        for name, (argv, env, _) in commands.items():
+            log = open(logs / f"{name}.log", "ab")
+            self.processes[name] = subprocess.Popen(
+                argv, cwd=ROOT, env={**os.environ, **env}, stdout=log, stderr=subprocess.STDOUT,
+            )
+        for name, (_, _, health) in commands.items():
+            self._wait(name, health, timeout)
+
+    def _wait(self, name: str, url: str, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.processes[name].poll() is not None:
+                self.stop()
+                log = (self.state_dir / "logs" / f"{name}.log").read_text(errors="replace")
+                raise RuntimeError(f"{name} exited at start-up; its log says:\n{log[-3000:]}")
+            try:
+                if httpx.get(url, timeout=2).status_code < 500:
+                    return
+            except httpx.TransportError:
+                pass
+            time.sleep(0.2)
+        self.stop()
+        raise RuntimeError(f"{name} did not answer at {url} within {timeout:.0f} s")
+
+    def stop(self) -> None:
+        for process in self.processes.values():
+            if process.poll() is None:
+                process.terminate()
+        for process in self.processes.values():
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+        self.processes.clear()
