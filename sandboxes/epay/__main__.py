@@ -8,8 +8,15 @@ import logging
 import uvicorn
 
 from . import create_app
-from .options import (CALLBACK_MODES, POST_LINK_SOURCES, TERMINAL_MODES, TEST_TERMINAL,
-                      TOKEN_ERROR_STYLES, UNKNOWN_CARD_OUTCOMES, Options)
+from .options import (
+    CALLBACK_MODES,
+    POST_LINK_SOURCES,
+    TERMINAL_MODES,
+    TEST_TERMINAL,
+    TOKEN_ERROR_STYLES,
+    UNKNOWN_CARD_OUTCOMES,
+    Options,
+)
 
 
 def parse(argv: list[str] | None = None) -> tuple[argparse.Namespace, Options]:
@@ -63,7 +70,7 @@ def parse(argv: list[str] | None = None) -> tuple[argparse.Namespace, Options]:
     )
     try:
         options.check()
-    except ValueError as error:
+    except (TypeError, ValueError) as error:
         parser.error(str(error))
     return args, options
 

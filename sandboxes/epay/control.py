@@ -33,9 +33,9 @@ async def options(request: Request) -> Response:
         try:
             changes = await request.json()
             if not isinstance(changes, dict):
-                raise ValueError("send a JSON object of option names and values")
+                raise TypeError("send a JSON object of option names and values")
             sandbox.options.update(changes)
-        except ValueError as error:
+        except (TypeError, ValueError) as error:
             return JSONResponse({"error": str(error)}, status_code=422)
     return JSONResponse(sandbox.options.as_dict())
 

@@ -54,7 +54,7 @@ class Options:
     def update(self, changes: dict[str, Any]) -> None:
         """Apply a partial update; raise ValueError naming the bad key and the allowed values."""
         known = {f.name: f for f in fields(self)}
-        for key, value in changes.items():
+        for key in changes:
             if key not in known:
                 raise ValueError(f"unknown option {key!r}; known options: {', '.join(known)}")
         candidate = Options(**{**asdict(self), **changes})
@@ -83,9 +83,8 @@ class Options:
             value = getattr(self, name)
             if not isinstance(value, (int, float)) or isinstance(value, bool) or value < 0:
                 raise ValueError(f"{name}={value!r} must be a number of seconds >= 0")
-        for name in ("expires_in_as_string",):
-            if not isinstance(getattr(self, name), bool):
-                raise ValueError(f"{name} must be true or false")
+        if not isinstance(self.expires_in_as_string, bool):
+            raise TypeError("expires_in_as_string must be true or false")
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -54,12 +54,13 @@ def parse_query(text: str) -> dict[str, str]:
 def decode_params(params: str) -> dict[str, str]:
     try:
         text = LZString().decompressFromEncodedURIComponent(params) if params else None
-    except Exception:  # the library raises assorted errors on garbage
+    except (KeyError, IndexError, ValueError, TypeError, NameError):  # what it raises on garbage
         text = None
-    if not text:
+    fields = parse_query(text) if text else {}
+    if "auth" not in fields and "invoiceId" not in fields:
         raise PayformError("the params could not be decoded: they must be the paymentObject "
                            "compressed with LZString.compressToEncodedURIComponent")
-    return parse_query(text)
+    return fields
 
 
 def checkout(request: Request, params: str, short: bool, flags: dict[str, str]) -> Checkout:

@@ -1,0 +1,198 @@
+"""Helpers for the Epay sandbox tests: servers on loopback, a merchant receiver, buyer verbs."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Self
+
+import httpx
+import uvicorn
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.routing import Route
+
+ROOT = Path(__file__).resolve().parents[3]
+LZ_STRING = ROOT / "node_modules" / "lz-string"
+CLIENT_ID = "test"
+CLIENT_SECRET = "yF587AV9Ms94qN2QShFzVR3vFnWkhjbAK3sG"
+TERMINAL = "67e34d63-102f-4bd1-898e-370781d0074d"
+VISA = ("4405639704015096", "01/27", "321")
+
+
+class ServerThread:
+    """uvicorn serving an app on a free loopback port, in a daemon thread."""
+
+    def __init__(self, app: Any) -> None:
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}"
+        self.server = uvicorn.Server(uvicorn.Config(app, log_level="warning"))
+        self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self.sock]},
+                                       daemon=True)
+
+    def __enter__(self) -> Self:
+        self.thread.start()
+        deadline = time.monotonic() + 10
+        while not self.server.started:
+            if time.monotonic() > deadline:
+                raise RuntimeError("uvicorn did not start within 10 s")
+            time.sleep(0.01)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.should_exit = True
+        self.thread.join(10)
+
+
+@dataclass
+class Callback:
+    path: str
+    body: dict[str, Any]
+    at: float
+
+
+@dataclass
+class Receiver:
+    """The merchant side: records callbacks, answers the browser's return and shop pages."""
+
+    url: str = ""
+    callbacks: list[Callback] = field(default_factory=list)
+    # HTTP statuses for the next callbacks; 200 once this runs out.
+    answers: list[int] = field(default_factory=list)
+    pages: dict[str, str] = field(default_factory=dict)
+    changed: threading.Condition = field(default_factory=threading.Condition)
+
+    def clear(self) -> None:
+        with self.changed:
+            self.callbacks.clear()
+            self.answers.clear()
+            self.pages.clear()
+
+    def wait_for(self, count: int, timeout: float = 5.0) -> list[Callback]:
+        with self.changed:
+            self.changed.wait_for(lambda: len(self.callbacks) >= count, timeout)
+            return list(self.callbacks)
+
+    async def callback(self, request: Request) -> Response:
+        body = await request.json()
+        with self.changed:
+            self.callbacks.append(Callback(request.url.path, body, time.monotonic()))
+            status = self.answers.pop(0) if self.answers else 200
+            self.changed.notify_all()
+        return JSONResponse({"ok": status == 200}, status_code=status)
+
+    async def page(self, request: Request) -> Response:
+        html = self.pages.get(request.url.path, f"<h1>Back at the shop: {request.url.path}</h1>")
+        return HTMLResponse(html)
+
+    def app(self) -> Starlette:
+        return Starlette(routes=[
+            Route("/post-link", self.callback, methods=["POST"]),
+            Route("/failure-post-link", self.callback, methods=["POST"]),
+            Route("/{page:path}", self.page),
+        ])
+
+
+def lz_compress(text: str) -> str:
+    """Compress with the npm lz-string that payment-api.js ships, not a Python port."""
+    script = ("const L=require(process.argv[1]);let s='';process.stdin.on('data',d=>s+=d);"
+              "process.stdin.on('end',()=>process.stdout.write(L.compressToEncodedURIComponent(s)))")
+    done = subprocess.run(["node", "-e", script, str(LZ_STRING)], input=text, text=True,
+                          capture_output=True, check=True)
+    return done.stdout
+
+
+def flatten(obj: dict[str, Any]) -> str:
+    """payment-api.js's serialisation: key=encodeURIComponent(value), nested objects first."""
+    from urllib.parse import quote
+
+    parts = []
+    for key, value in obj.items():
+        if value is None:
+            continue
+        if isinstance(value, dict):
+            value = flatten(value)
+        elif isinstance(value, bool):
+            value = "true" if value else "false"
+        parts.append(f"{key}={quote(str(value), safe='~()*!.' + chr(39))}")
+    return "&".join(parts)
+
+
+class Epay:
+    """The verbs a merchant and a buyer use against the sandbox."""
+
+    def __init__(self, url: str, receiver: Receiver) -> None:
+        self.url = url
+        self.receiver = receiver
+        self.http = httpx.Client(base_url=url, timeout=10)
+        self.next_invoice = 100000101
+
+    def set(self, **options: Any) -> None:
+        answer = self.http.post("/_sandbox/options", json=options)
+        assert answer.status_code == 200, answer.text
+
+    def token(self, **fields: Any) -> dict[str, Any]:
+        answer = self.token_response(**fields)
+        assert answer.status_code == 200, answer.text
+        return dict(answer.json())
+
+    def token_response(self, **fields: Any) -> httpx.Response:
+        data = {"grant_type": "client_credentials", "scope": "payment", "client_id": CLIENT_ID,
+                "client_secret": CLIENT_SECRET}
+        data.update({k: str(v) for k, v in fields.items() if v is not None})
+        return self.http.post("/oauth2/token", data=data)
+
+    def invoice(self) -> str:
+        self.next_invoice += 1
+        return str(self.next_invoice)
+
+    def payment(self, amount: int = 4990, post_links: bool = True, **overrides: Any
+                ) -> dict[str, Any]:
+        """A token request plus the paymentObject a merchant page hands to halyk.pay."""
+        invoice = str(overrides.pop("invoiceId", None) or self.invoice())
+        secret = overrides.pop("secret_hash", f"secret-{invoice}")
+        links = {"postLink": f"{self.receiver.url}/post-link",
+                 "failurePostLink": f"{self.receiver.url}/failure-post-link"} if post_links else {}
+        links.update({k: overrides.pop(k) for k in ("postLink", "failurePostLink")
+                      if k in overrides})
+        auth = self.token(invoiceID=invoice, amount=amount, currency="KZT", terminal=TERMINAL,
+                          secret_hash=secret, **links)
+        obj = {"invoiceId": invoice, "backLink": f"{self.receiver.url}/back",
+               "failureBackLink": f"{self.receiver.url}/failure-back", **links,
+               "language": "rus", "description": "Turkey 10 GB, 30 days", "accountId": "",
+               "terminal": TERMINAL, "amount": amount, "currency": "KZT", "auth": auth}
+        obj.update(overrides)
+        return {k: v for k, v in obj.items() if v is not None}
+
+    def params(self, payment: dict[str, Any]) -> str:
+        return lz_compress(flatten(payment))
+
+    def open_payform(self, payment: dict[str, Any], **query: str) -> httpx.Response:
+        return self.http.get("/payform/", params={"params": self.params(payment), **query})
+
+    def pay(self, payment: dict[str, Any], card: tuple[str, str, str] = VISA,
+            name: str = "Aigerim Sarsenova", short: bool = False) -> httpx.Response:
+        form = {"params": self.params(payment), "pan": card[0], "expiry": card[1],
+                "cvc": card[2], "name": name}
+        if short:
+            form["isShortForm"] = "true"
+        return self.http.post("/payform/", data=form)
+
+    def status(self, invoice: str, prefix: str = "") -> httpx.Response:
+        bearer = self.token()["access_token"]
+        return self.http.get(f"{prefix}/check-status/payment/transaction/{invoice}",
+                             headers={"Authorization": f"Bearer {bearer}"})
+
+    def operation(self, tx_id: str, action: str, **kwargs: Any) -> httpx.Response:
+        bearer = self.token()["access_token"]
+        return self.http.post(f"/operation/{tx_id}/{action}",
+                              headers={"Authorization": f"Bearer {bearer}"}, **kwargs)
+
+    def transactions(self) -> list[dict[str, Any]]:
+        return list(self.http.get("/_sandbox/transactions").json())
