@@ -24,6 +24,9 @@ STATUSES: tuple[Status, ...] = get_args(Status)
 Lang = Literal["kk", "ru", "en"]
 LANGS: tuple[Lang, ...] = get_args(Lang)
 
+# "Send the e-mail again" is offered at most once per this many seconds.
+RESEND_EMAIL_INTERVAL_S = 60
+
 
 def utc_now() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds")
@@ -82,11 +85,16 @@ class Order:
     package_title: str  # shown on the order page and the receipt, e.g. "Turkey 10 GB, 30 days"
     amount: int  # whole tenge, from the catalogue
     currency: str = "KZT"
-    secret_hash: str = ""
+    secret_hash: str = ""  # per-order secret sent with the Epay token request, echoed in callbacks
     created_at: str = field(default_factory=utc_now)
     updated_at: str = field(default_factory=utc_now)
     failure_reason: str | None = None
     payment: Payment | None = None
+    # The last verified Epay callback: kind, code, reason, reason_code, transaction_id, at.
+    # Never card data. Written by the callback handler, read by the confirm_payment job.
+    epay_callback: dict[str, Any] | None = None
+    # Set when awaiting_payment was given up (Epay never heard of a payment): no more polling.
+    abandoned_at: str | None = None
     # Provisioning: our idempotency key at the aggregator and its order number
     provider_transaction_id: str | None = None
     provider_order_no: str | None = None
@@ -94,6 +102,7 @@ class Order:
     profile: Profile | None = None
     email_sent_at: str | None = None
     email_message_id: str | None = None
+    email_requested_at: str | None = None  # last "send the e-mail again" (rate limit)
     refund: Refund | None = None
     fiscal: dict[str, Any] = field(default_factory=dict)  # provider's receipt ids per operation
     timeline: list[dict[str, str]] = field(default_factory=list)

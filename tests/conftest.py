@@ -1,0 +1,132 @@
+"""Shared fixtures: worker settings (environment set before anything imports the worker),
+a temporary order store, a small catalogue, servers on free loopback ports, the Epay sandbox."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import pytest
+import uvicorn
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# The worker reads its settings from the environment; set them before the first import of
+# worker.config. Tests that need other values build Settings with dataclasses.replace().
+TEST_ENV = {
+    "SITE_URL": "http://127.0.0.1:9",
+    "WORKER_URL": "http://127.0.0.1:9",
+    "EPAY_OAUTH_URL": "http://127.0.0.1:9/oauth2/token",
+    "EPAY_API_URL": "http://127.0.0.1:9",
+    "EPAY_PAYMENT_JS_URL": "http://127.0.0.1:9/payform/payment-api.js",
+    "EPAY_CLIENT_ID": "test",
+    "EPAY_CLIENT_SECRET": "yF587AV9Ms94qN2QShFzVR3vFnWkhjbAK3sG",
+    "EPAY_TERMINAL_ID": "67e34d63-102f-4bd1-898e-370781d0074d",
+    "ORDERS_DB": str(ROOT / "var" / "test-orders.json"),
+    "ESIMACCESS_URL": "http://127.0.0.1:9",
+    "ESIMACCESS_ACCESS_CODE": "test-access-code",
+    "ESIMACCESS_SECRET_KEY": "test-secret-key",
+    "AGGREGATOR_WEBHOOK_SECRET": "test-webhook-secret-0123456789abcdef",
+    "SMTP_HOST": "127.0.0.1",
+    "SMTP_PORT": "9",
+    "SMTP_SECURITY": "none",
+    "MAIL_FROM": "Qazaq eSIM <no-reply@qazaq-esim.com>",
+    "SESSION_SECRET": "test-session-secret-0123456789abcdefghij",
+    "FISCAL_PROVIDER": "none",
+}
+for _name, _value in TEST_ENV.items():
+    os.environ[_name] = _value
+# A developer's .env must not leak into the tests.
+os.environ.pop("QAZAQ_CRASH_AT", None)
+
+from worker.config import Settings, load_settings  # noqa: E402
+
+TEST_CATALOG: dict[str, Any] = {
+    "version": 1,
+    "generated_at": "2026-11-25T10:00:00Z",
+    "source": "esimaccess",
+    "currency": "KZT",
+    "destinations": [
+        {
+            "code": "TR", "type": "country", "countries": ["TR"], "names": None, "popular": True,
+            "packages": [
+                {"code": "TR-10GB-30D", "provider": "esimaccess", "provider_code": "CKH002",
+                 "data_mb": 10240, "fair_use": None, "days": 30, "price_kzt": 4990,
+                 "speed": "4G/5G", "hotspot": True,
+                 "networks": [{"country": "TR", "operators": ["Turkcell", "Vodafone"]}]},
+            ],
+        },
+        {
+            "code": "europe", "type": "region", "countries": ["DE", "FR"],
+            "names": {"kk": "Еуропа", "ru": "Европа", "en": "Europe"}, "popular": False,
+            "packages": [
+                {"code": "EU-UNL-7D", "provider": "esimaccess", "provider_code": "EUU7",
+                 "data_mb": None, "fair_use": {"daily_high_speed_mb": 2048, "throttled_kbps": 512},
+                 "days": 7, "price_kzt": 12900, "speed": "4G/5G", "hotspot": False,
+                 "networks": [{"country": "DE", "operators": ["Telekom"]},
+                              {"country": "FR", "operators": ["Orange"]}]},
+            ],
+        },
+    ],
+}
+
+
+@pytest.fixture
+def catalog_path(tmp_path: Path) -> Path:
+    """A small valid catalogue: TR-10GB-30D for 4990 KZT, EU-UNL-7D for 12900 KZT."""
+    path = tmp_path / "catalog.json"
+    path.write_text(json.dumps(TEST_CATALOG, ensure_ascii=False), encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def settings(tmp_path: Path, catalog_path: Path) -> Settings:
+    """Settings from TEST_ENV with a fresh order store and the small catalogue."""
+    empty_env = tmp_path / "empty.env"
+    empty_env.write_text("")
+    return replace(
+        load_settings(env_file=empty_env),
+        orders_db=tmp_path / "var" / "orders.json",
+        catalog_path=catalog_path,
+        reconcile_interval=3600.0,
+    )
+
+
+class ServerThread:
+    """uvicorn serving an ASGI app on a free loopback port, in a daemon thread."""
+
+    def __init__(self, app: Any) -> None:
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.port = self.sock.getsockname()[1]
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on"))
+        self.thread = threading.Thread(
+            target=self.server.run, kwargs={"sockets": [self.sock]}, daemon=True
+        )
+
+    def __enter__(self) -> ServerThread:
+        self.thread.start()
+        deadline = time.monotonic() + 10
+        while not self.server.started:
+            if time.monotonic() > deadline or not self.thread.is_alive():
+                raise RuntimeError("uvicorn did not start within 10 s")
+            time.sleep(0.01)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.should_exit = True
+        self.thread.join(10)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])

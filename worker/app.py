@@ -1,0 +1,86 @@
+"""The worker's route table, middleware and lifespan: `uvicorn worker.app:app`."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from worker.catalog import CatalogueError
+from worker.config import SettingError, Settings, load_settings
+from worker.jobs import JobRunner
+from worker.middleware import BodyLimit, SecurityHeaders
+from worker.orders.view import order_view
+from worker.payments import callbacks, checkout, reconciler, returns
+from worker.services import Services
+
+log = logging.getLogger("worker")
+
+
+async def healthz(request: Request) -> JSONResponse:
+    return JSONResponse({"ok": True})
+
+
+def create_app(settings: Settings | None = None) -> Starlette:
+    """Build the worker for ``settings`` (default: from the environment)."""
+    settings = settings or load_settings()
+    services = Services.open(settings)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        runner = JobRunner(services)
+        runner.start()
+        reconciling = asyncio.get_running_loop().create_task(reconciler.run(services))
+        app.state.runner = runner
+        try:
+            yield
+        finally:
+            reconciling.cancel()
+            await asyncio.gather(reconciling, return_exceptions=True)
+            await runner.stop()
+            await services.aclose()
+
+    routes = [
+        Route("/api/checkout", checkout.checkout, methods=["POST"]),
+        Route("/api/orders/{token}", order_view, methods=["GET"]),
+        Route("/epay/post-link", callbacks.post_link, methods=["POST"]),
+        Route("/epay/failure-post-link", callbacks.failure_post_link, methods=["POST"]),
+        Route("/epay/back/{token}", returns.back, methods=["GET"]),
+        Route("/epay/failure-back/{token}", returns.failure_back, methods=["GET"]),
+        Route("/healthz", healthz, methods=["GET"]),
+    ]
+    middleware = [
+        Middleware(SecurityHeaders),
+        Middleware(
+            CORSMiddleware,
+            allow_origins=[settings.site_url],
+            allow_methods=["GET", "POST"],
+            allow_headers=["Content-Type", "Authorization"],
+            max_age=600,
+        ),
+        Middleware(BodyLimit),
+    ]
+    app = Starlette(routes=routes, middleware=middleware, lifespan=lifespan)
+    app.state.services = services
+    return app
+
+
+def __getattr__(name: str) -> Starlette:
+    # `uvicorn worker.app:app` builds the app on first access, so importing this module
+    # (tests with their own settings) reads no environment.
+    if name != "app":
+        raise AttributeError(name)
+    try:
+        app = create_app()
+    except (SettingError, CatalogueError) as exc:
+        raise SystemExit(f"worker: {exc}") from None
+    globals()["app"] = app
+    return app

@@ -1,0 +1,169 @@
+"""Durable jobs: run the store's due jobs concurrently, retry failures with backoff and jitter.
+
+A job is a row in the store, written in the same atomic write as the state change that
+needs it, so a crash never loses one; after a restart every pending job runs again, which
+is why handlers are idempotent. A handler is ``async def handle(order, services) -> None``:
+
+- return normally: the job is done and removed;
+- raise ``RetryLater(delay_s, reason)``: nothing went wrong, look again later (polling);
+- raise ``GiveUp(reason)``: a permanent failure; the job is removed and the order's
+  timeline records it (the handler has already set whatever status that means);
+- raise anything else: a transient failure, retried with exponential backoff and jitter.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import time
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING
+
+from worker.orders.model import Order
+from worker.orders.store import Job, OrderStore
+
+if TYPE_CHECKING:
+    from worker.services import Services
+
+log = logging.getLogger("worker.jobs")
+
+Handler = Callable[[Order, "Services"], Awaitable[None]]
+
+BACKOFF_BASE_S = 1.0
+BACKOFF_MAX_S = 300.0
+POLL_INTERVAL_S = 1.0
+
+
+class RetryLater(Exception):
+    """Not done yet, and not an error: run the job again after ``delay_s``."""
+
+    def __init__(self, delay_s: float, reason: str = "") -> None:
+        super().__init__(reason)
+        self.delay_s = delay_s
+
+
+class GiveUp(Exception):
+    """A permanent failure: stop retrying this job. The message goes to the timeline and log."""
+
+
+def handlers() -> dict[str, Handler]:
+    """The handler for each job kind (docs/architecture.md, "Durable jobs"). Add yours here."""
+    from worker.payments.confirm import confirm_payment
+
+    return {
+        "confirm_payment": confirm_payment,
+    }
+
+
+def backoff(attempts: int) -> float:
+    """Seconds before retry number ``attempts + 1``: exponential, capped, with full jitter."""
+    ceiling = min(BACKOFF_MAX_S, BACKOFF_BASE_S * 2**attempts)
+    return random.uniform(ceiling / 2, ceiling)
+
+
+class JobRunner:
+    """Runs due jobs, at most ``concurrency`` at a time; wakes at once when a job is added."""
+
+    def __init__(
+        self,
+        services: Services,
+        registry: dict[str, Handler] | None = None,
+        concurrency: int = 16,
+    ) -> None:
+        self.services = services
+        self.store: OrderStore = services.store
+        self.registry = handlers() if registry is None else registry
+        self._slots = asyncio.Semaphore(concurrency)
+        self._running: set[int] = set()
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._wake = asyncio.Event()
+        self._main: asyncio.Task[None] | None = None
+
+    def wake(self) -> None:
+        """A job was enqueued: look now rather than at the next poll."""
+        self._wake.set()
+
+    def start(self) -> None:
+        self.store.on_jobs_added = self.wake
+        self._main = asyncio.get_running_loop().create_task(self._loop())
+
+    async def stop(self) -> None:
+        if self._main is not None:
+            self._main.cancel()
+            await asyncio.gather(self._main, return_exceptions=True)
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    async def run_due(self) -> int:
+        """Start every due job not already running; return how many were started."""
+        started = 0
+        for job in self.store.due_jobs():
+            if job.id in self._running:
+                continue
+            self._running.add(job.id)
+            task = asyncio.get_running_loop().create_task(self._run(job))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+            started += 1
+        return started
+
+    async def _loop(self) -> None:
+        while True:
+            self._wake.clear()
+            try:
+                await self.run_due()
+            except Exception:  # a store read failed; try again at the next tick
+                log.exception("jobs: could not list due jobs")
+            next_due = self.store.next_due_at()
+            timeout = POLL_INTERVAL_S
+            if next_due is not None:
+                timeout = max(0.0, min(timeout, next_due - time.time()))
+            try:
+                await asyncio.wait_for(self._wake.wait(), timeout)
+            except TimeoutError:
+                pass
+
+    async def _run(self, job: Job) -> None:
+        try:
+            async with self._slots:
+                await self._execute(job)
+        finally:
+            self._running.discard(job.id)
+            self._wake.set()  # a finished job may have enqueued the next one
+
+    async def _execute(self, job: Job) -> None:
+        handler = self.registry.get(job.kind)
+        order = self.store.get(job.order_id)
+        if handler is None or order is None:
+            why = "no handler for this kind" if handler is None else "order not found"
+            log.error("jobs: %s job %s for order %s dropped: %s", job.kind, job.id, job.order_id, why)
+            await self.store.finish_job(job.id)
+            return
+        try:
+            await handler(order, self.services)
+        except RetryLater as exc:
+            await self.store.retry_job(job.id, exc.delay_s, str(exc) or None)
+        except GiveUp as exc:
+            log.error("jobs: %s for order %s gave up: %s", job.kind, job.order_id, exc)
+            await self._record_give_up(job, str(exc))
+            await self.store.finish_job(job.id)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            delay = backoff(job.attempts)
+            error = f"{type(exc).__name__}: {exc}"
+            log.warning(
+                "jobs: %s for order %s failed (attempt %d), retry in %.0f s: %s",
+                job.kind, job.order_id, job.attempts + 1, delay, error,
+            )
+            await self.store.retry_job(job.id, delay, error)
+        else:
+            await self.store.finish_job(job.id, requests=job.requests)
+
+    async def _record_give_up(self, job: Job, reason: str) -> None:
+        def note(order: Order) -> None:
+            order.log("job_gave_up", f"{job.kind}: {reason}"[:300])
+
+        await self.store.update(job.order_id, note)

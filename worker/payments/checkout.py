@@ -1,0 +1,178 @@
+"""POST /api/checkout: check the buyer's form, create the order, hand back the Epay paymentObject.
+
+The price comes from the catalogue, never from the request. The Epay payment token is
+requested *before* the order is stored: if Epay does not answer, the buyer gets 503 and
+nothing is stored, so there is never an order that could be paid but was not handed out.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from typing import Any
+
+import phonenumbers
+from email_validator import EmailNotValidError, validate_email
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+
+from worker.catalog import Package
+from worker.crashpoints import crashpoint
+from worker.messages import errors, message
+from worker.orders.model import LANGS, Lang, Order
+from worker.orders.store import DuplicateOrder
+from worker.payments.epay import EpayError
+from worker.services import Services
+
+log = logging.getLogger("worker.payments.checkout")
+
+EPAY_LANGUAGE: dict[Lang, str] = {"kk": "kaz", "ru": "rus", "en": "eng"}
+DESCRIPTION_MAX_BYTES = 125
+ID_DIGITS = 10  # Epay allows 6-15; ten random digits keep guessing hopeless and suffixes free
+ID_ATTEMPTS = 20
+
+
+async def checkout(request: Request) -> JSONResponse:
+    services: Services = request.app.state.services
+    try:
+        body = await request.json()
+    except ValueError:
+        body = None
+    if not isinstance(body, dict):
+        return JSONResponse(errors({"body": "body"}, "en"), status_code=422)
+    raw_lang = body.get("lang")
+    lang: Lang = raw_lang if raw_lang in LANGS else "en"
+
+    problems, form = validate(body, services)
+    if problems:
+        return JSONResponse(errors(problems, lang), status_code=422)
+    package: Package = form["package"]
+    expected = body.get("expected_price")
+    if expected is not None and expected != package.price_kzt:
+        return JSONResponse(
+            {"errors": {"package": message("price_changed", lang)}, "price_kzt": package.price_kzt},
+            status_code=409,
+        )
+
+    for _ in range(ID_ATTEMPTS):
+        order = new_order(services, package, lang, form["email"], form["phone"])
+        try:
+            token = await services.epay.payment_token(order.id, order.amount, order.secret_hash)
+        except EpayError as exc:
+            log.error("checkout: no Epay payment token, nothing stored: %s", exc)
+            return JSONResponse(
+                {"error": message("payment_unavailable", lang)},
+                status_code=503,
+                headers={"Retry-After": "60"},
+            )
+        order.log("created", f"{package.code} {order.amount} KZT")
+        crashpoint("checkout.before_create")
+        try:
+            await services.store.create(order)
+        except DuplicateOrder:
+            continue  # another checkout took the id (or its last six digits) just now
+        log.info("checkout: order %s created, %s, %d KZT", order.id, package.code, order.amount)
+        return JSONResponse(
+            {
+                "token": order.token,
+                "order_id": order.id,
+                "status": order.status,
+                "payment": payment_object(order, token, services),
+                "payment_js": services.settings.epay_payment_js_url,
+            },
+            status_code=201,
+        )
+    raise RuntimeError(f"checkout: no free order id after {ID_ATTEMPTS} attempts")
+
+
+def validate(body: dict[str, Any], services: Services) -> tuple[dict[str, str], dict[str, Any]]:
+    """Check every field; return ``({field: message key}, normalised values)``."""
+    problems: dict[str, str] = {}
+    form: dict[str, Any] = {}
+    if body.get("lang") not in LANGS:
+        problems["lang"] = "lang_invalid"
+    code = body.get("package")
+    package = services.catalog.package(code) if isinstance(code, str) else None
+    if package is None:
+        problems["package"] = "package_unknown"
+    form["package"] = package
+    email = body.get("email")
+    try:
+        if not isinstance(email, str) or len(email) > 254:
+            raise EmailNotValidError("not a string")
+        form["email"] = validate_email(email.strip(), check_deliverability=False).normalized
+    except EmailNotValidError:
+        problems["email"] = "email_invalid"
+    phone = normalise_phone(body.get("phone"))
+    if phone is None:
+        problems["phone"] = "phone_invalid"
+    form["phone"] = phone
+    if body.get("device_ok") is not True:
+        problems["device_ok"] = "device_ok_required"
+    if body.get("offer_accepted") is not True:
+        problems["offer_accepted"] = "offer_required"
+    expected = body.get("expected_price")
+    if expected is not None and (not isinstance(expected, int) or isinstance(expected, bool)):
+        problems["expected_price"] = "body"
+    return problems, form
+
+
+def normalise_phone(value: Any) -> str | None:
+    """E.164 (``+77012345678``) or None. Any country; a number without ``+`` is read as Kazakh."""
+    if not isinstance(value, str) or not value.strip() or len(value) > 32:
+        return None
+    text = value.strip()
+    try:
+        number = phonenumbers.parse(text, None if text.startswith("+") else "KZ")
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_valid_number(number):
+        return None
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def new_order(services: Services, package: Package, lang: Lang, email: str, phone: str) -> Order:
+    """A fresh awaiting_payment order with a free invoice id, a token and a secret_hash."""
+    while True:
+        order_id = str(10 ** (ID_DIGITS - 1) + secrets.randbelow(9 * 10 ** (ID_DIGITS - 1)))
+        if not services.store.id_taken(order_id):
+            break
+    return Order(
+        id=order_id,
+        token=secrets.token_urlsafe(32),
+        status="awaiting_payment",
+        lang=lang,
+        email=email,
+        phone=phone,
+        package_code=package.code,
+        destination=package.destination,
+        package_title=package.title(lang),
+        amount=package.price_kzt,
+        secret_hash=secrets.token_urlsafe(24),
+    )
+
+
+def payment_object(order: Order, token: dict[str, Any], services: Services) -> dict[str, Any]:
+    """The argument of ``halyk.pay()`` (spec §3.2)."""
+    base = services.settings.worker_url
+    return {
+        "invoiceId": order.id,
+        "backLink": f"{base}/epay/back/{order.token}",
+        "failureBackLink": f"{base}/epay/failure-back/{order.token}",
+        "postLink": f"{base}/epay/post-link",
+        "failurePostLink": f"{base}/epay/failure-post-link",
+        "language": EPAY_LANGUAGE[order.lang],
+        "description": description(order),
+        "terminal": services.settings.epay_terminal_id,
+        "amount": order.amount,
+        "currency": order.currency,
+        "email": order.email,
+        "phone": (order.phone or "").lstrip("+"),
+        "auth": token,
+    }
+
+
+def description(order: Order) -> str:
+    """``Qazaq eSIM <title>`` cut to 125 UTF-8 bytes without splitting a character."""
+    text = f"Qazaq eSIM {order.package_title}"
+    return text.encode()[:DESCRIPTION_MAX_BYTES].decode(errors="ignore")

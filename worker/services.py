@@ -1,0 +1,49 @@
+"""Everything a request handler or a job needs: settings, store, catalogue and clients.
+
+`create_app(settings)` builds one `Services` and the lifespan closes it, so tests pass their
+own settings and nothing is patched. Handlers reach it as `request.app.state.services`.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import httpx
+
+from worker.catalog import Catalog
+from worker.config import Settings
+from worker.orders.store import OrderStore
+from worker.payments.epay import EpayClient
+
+# Every outgoing call gets a deadline; nothing waits forever on a partner.
+HTTP_TIMEOUT = httpx.Timeout(10.0, connect=5.0)
+
+
+@dataclass
+class Services:
+    settings: Settings
+    store: OrderStore
+    catalog: Catalog
+    http: httpx.AsyncClient
+    epay: EpayClient
+
+    @classmethod
+    def open(cls, settings: Settings) -> Services:
+        """Open the store and the catalogue (CatalogueError names a bad entry) and the clients."""
+        # httpx logs every URL at INFO; ours carry no personal data, but keep the log quiet.
+        logging.getLogger("httpx").setLevel(logging.WARNING)
+        catalog = Catalog.load(settings.catalog_path)
+        store = OrderStore.open(settings.orders_db)
+        http = httpx.AsyncClient(timeout=HTTP_TIMEOUT, follow_redirects=False)
+        return cls(
+            settings=settings,
+            store=store,
+            catalog=catalog,
+            http=http,
+            epay=EpayClient(settings, http),
+        )
+
+    async def aclose(self) -> None:
+        await self.http.aclose()
+        self.store.close()
