@@ -194,5 +194,13 @@ class Epay:
         return self.http.post(f"/operation/{tx_id}/{action}",
                               headers={"Authorization": f"Bearer {bearer}"}, **kwargs)
 
+    def deliveries(self, count: int = 1, timeout: float = 5.0) -> list[dict[str, Any]]:
+        """The sandbox's delivery log, once it holds `count` entries (or the timeout passed)."""
+        deadline = time.monotonic() + timeout
+        while len(log := self.http.get("/_sandbox/deliveries").json()) < count and \
+                time.monotonic() < deadline:
+            time.sleep(0.05)
+        return list(log)
+
     def transactions(self) -> list[dict[str, Any]]:
         return list(self.http.get("/_sandbox/transactions").json())
