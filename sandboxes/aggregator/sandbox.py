@@ -28,5 +28,6 @@ class Sandbox:
         self.account.reset()
         self.faults.rules.clear()
         self.limiter.seen.clear()
+        self.notifier.cancel_pending()
         self.notifier.url = ""
         self.notifier.log.clear()

@@ -24,17 +24,19 @@ class Account:
         self.options = options
         self.catalogue = catalogue
         self.notifier = notifier
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._sequence = 0  # never reset: orderNo and esimTranNo stay unique for the process
         self.reset()
 
     def reset(self) -> None:
+        for task in self._tasks:
+            task.cancel()
         self.balance = self.options.balance
         self.clock_offset = 0.0
         self.orders: dict[str, Order] = {}
         self.by_transaction: dict[str, Order] = {}
         self.profiles: dict[str, Profile] = {}
         self.topups: dict[str, dict[str, Any]] = {}
-        self._sequence = 0
-        self._tasks: set[asyncio.Task[None]] = set()
 
     # -- time and identifiers -------------------------------------------------------------
     def now(self) -> float:

@@ -38,9 +38,13 @@ class Notifier:
     async def start(self) -> None:
         self._client = httpx.AsyncClient(timeout=self.options.webhook_timeout_s)
 
-    async def stop(self) -> None:
+    def cancel_pending(self) -> None:
+        """Forget deliveries not yet made (a reset must not leak into the next test)."""
         for task in list(self._tasks):
             task.cancel()
+
+    async def stop(self) -> None:
+        self.cancel_pending()
         if self._client is not None:
             await self._client.aclose()
 
