@@ -5,16 +5,12 @@ from __future__ import annotations
 
 import json
 import os
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -46,6 +42,7 @@ for _name, _value in TEST_ENV.items():
 # A developer's .env must not leak into the tests.
 os.environ.pop("QAZAQ_CRASH_AT", None)
 
+from loopback import ServerThread  # noqa: E402
 from worker.config import Settings, load_settings  # noqa: E402
 
 TEST_CATALOG: dict[str, Any] = {
@@ -99,34 +96,19 @@ def settings(tmp_path: Path, catalog_path: Path) -> Settings:
     )
 
 
-class ServerThread:
-    """uvicorn serving an ASGI app on a free loopback port, in a daemon thread."""
+@pytest.fixture(scope="session")
+def epay_sandbox_server() -> Iterator[str]:
+    """The Epay sandbox (sandboxes/epay) on a free port, once per run."""
+    from sandboxes.epay import create_app
 
-    def __init__(self, app: Any) -> None:
-        self.sock = socket.socket()
-        self.sock.bind(("127.0.0.1", 0))
-        self.port = self.sock.getsockname()[1]
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on"))
-        self.thread = threading.Thread(
-            target=self.server.run, kwargs={"sockets": [self.sock]}, daemon=True
-        )
-
-    def __enter__(self) -> ServerThread:
-        self.thread.start()
-        deadline = time.monotonic() + 10
-        while not self.server.started:
-            if time.monotonic() > deadline or not self.thread.is_alive():
-                raise RuntimeError("uvicorn did not start within 10 s")
-            time.sleep(0.01)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.should_exit = True
-        self.thread.join(10)
+    with ServerThread(create_app()) as server:
+        yield server.url
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+@pytest.fixture
+def epay_sandbox(epay_sandbox_server: str) -> str:
+    """The Epay sandbox's URL, reset (switches, tokens, transactions) for this test."""
+    import httpx
+
+    assert httpx.post(f"{epay_sandbox_server}/_sandbox/reset").status_code == 200
+    return epay_sandbox_server

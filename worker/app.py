@@ -16,7 +16,7 @@ from starlette.routing import Route
 
 from worker.catalog import CatalogueError
 from worker.config import SettingError, Settings, load_settings
-from worker.jobs import JobRunner
+from worker.jobs import Handler, JobRunner
 from worker.middleware import BodyLimit, SecurityHeaders
 from worker.orders.view import order_view
 from worker.payments import callbacks, checkout, reconciler, returns
@@ -29,14 +29,19 @@ async def healthz(request: Request) -> JSONResponse:
     return JSONResponse({"ok": True})
 
 
-def create_app(settings: Settings | None = None) -> Starlette:
-    """Build the worker for ``settings`` (default: from the environment)."""
+def create_app(
+    settings: Settings | None = None, *, handlers: dict[str, Handler] | None = None
+) -> Starlette:
+    """Build the worker for ``settings`` (default: from the environment).
+
+    ``handlers`` replaces the job registry (tests run only the kinds they examine).
+    """
     settings = settings or load_settings()
     services = Services.open(settings)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        runner = JobRunner(services)
+        runner = JobRunner(services, handlers)
         runner.start()
         reconciling = asyncio.get_running_loop().create_task(reconciler.run(services))
         app.state.runner = runner

@@ -33,6 +33,7 @@ Handler = Callable[[Order, "Services"], Awaitable[None]]
 BACKOFF_BASE_S = 1.0
 BACKOFF_MAX_S = 300.0
 POLL_INTERVAL_S = 1.0
+UNKNOWN_KIND_RETRY_S = 60.0
 
 
 class RetryLater(Exception):
@@ -135,10 +136,14 @@ class JobRunner:
 
     async def _execute(self, job: Job) -> None:
         handler = self.registry.get(job.kind)
+        if handler is None:
+            # Kept, not dropped: a paid order's `provision` must survive a misconfigured worker.
+            log.error("jobs: no handler for %s (order %s); kept for later", job.kind, job.order_id)
+            await self.store.retry_job(job.id, UNKNOWN_KIND_RETRY_S, "no handler for this kind")
+            return
         order = self.store.get(job.order_id)
-        if handler is None or order is None:
-            why = "no handler for this kind" if handler is None else "order not found"
-            log.error("jobs: %s job %s for order %s dropped: %s", job.kind, job.id, job.order_id, why)
+        if order is None:
+            log.error("jobs: %s job %s dropped: order %s not found", job.kind, job.id, job.order_id)
             await self.store.finish_job(job.id)
             return
         try:
