@@ -13,6 +13,8 @@ import httpx
 
 from worker.catalog import Catalog
 from worker.config import Settings
+from worker.fiscal import make_register
+from worker.fiscal.register import CashRegister
 from worker.orders.store import OrderStore
 from worker.payments.epay import EpayClient
 
@@ -27,6 +29,7 @@ class Services:
     catalog: Catalog
     http: httpx.AsyncClient
     epay: EpayClient
+    register: CashRegister | None = None  # fiscal receipts; None when FISCAL_PROVIDER=none
 
     @classmethod
     def open(cls, settings: Settings) -> Services:
@@ -42,6 +45,7 @@ class Services:
             catalog=catalog,
             http=http,
             epay=EpayClient(settings, http),
+            register=make_register(settings, http),
         )
 
     async def aclose(self) -> None:

@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from typing import Literal
 
 from worker.crashpoints import crashpoint
+from worker.fiscal.jobs import jobs_after_payment
 from worker.jobs import GiveUp, RetryLater
 from worker.orders.model import Order, Payment
 from worker.orders.store import Unchanged
@@ -106,7 +107,8 @@ async def mark_paid(services: Services, order: Order, status: Status) -> None:
         o.log("paid", f"epay transaction {tx['id']}")
 
     crashpoint("confirm.before_paid")
-    updated = await services.store.update(order.id, change, enqueue=("provision",))
+    enqueue = ("provision", *jobs_after_payment(services))  # a receipt never delays the eSIM
+    updated = await services.store.update(order.id, change, enqueue=enqueue)
     if updated.status == "paid":
         log.info("payments: order %s paid", order.id)
 
