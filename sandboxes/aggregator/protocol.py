@@ -32,7 +32,7 @@ MESSAGES = {
     "200008": "order parameters are wrong",
     "200010": "the batchOrder has been getting resource, total:[{total}], success:[0]",
     "200011": "package out of stock",
-    "310241": "base data plan code:[{code}] doesn`t exist.",
+    "310241": "base data plan code:[{package}] doesn`t exist.",
     "310272": "orderNo:[{order_no}] doesn`t exist.",
     "310402": "transactionId:[{transaction_id}] already exists",
     "310403": "iccid:[{iccid}] not in order",

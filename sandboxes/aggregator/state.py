@@ -60,7 +60,7 @@ class Account:
     def package(self, code: Any) -> dict[str, Any]:
         package = self.catalogue.find(str(code)) if code else None
         if package is None:
-            raise ApiError("310241", code=code)
+            raise ApiError("310241", package=code)
         return package
 
     def place_order(self, transaction_id: str, items: list[tuple[dict[str, Any], int, int, int | None]],
