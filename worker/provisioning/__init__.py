@@ -1,0 +1,1 @@
+"""Buying the eSIM from the wholesale aggregator and following it until it is ready."""

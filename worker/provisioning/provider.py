@@ -1,0 +1,152 @@
+"""The small provider interface the order flow talks to, with normalised types (spec §12).
+
+eSIM Access (`esimaccess.py`) is the first implementation; a second aggregator (Airalo)
+fits behind the same `Provider` protocol without touching the order flow.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal, Protocol
+
+OrderState = Literal["pending", "ready", "failed"]
+
+
+class ProviderError(Exception):
+    """The aggregator refused or failed a call. `code` is the provider's error code, if any.
+
+    `retryable` says whether asking again (with the same idempotency key) may succeed.
+    The message carries no personal data, so it may go to logs and order timelines.
+    """
+
+    def __init__(self, message: str, *, code: str | None = None, retryable: bool) -> None:
+        super().__init__(message)
+        self.code = code
+        self.retryable = retryable
+
+
+class TransientError(ProviderError):
+    """Timeout, 5xx, malformed body, busy: the outcome is unknown, so retry with the same id."""
+
+    def __init__(self, message: str, *, code: str | None = None) -> None:
+        super().__init__(message, code=code, retryable=True)
+
+
+class RejectedError(ProviderError):
+    """A definite refusal (unknown package, wrong price, bad parameters): retrying will not help."""
+
+    def __init__(self, message: str, *, code: str | None = None) -> None:
+        super().__init__(message, code=code, retryable=False)
+
+
+@dataclass(frozen=True)
+class Network:
+    country: str  # ISO alpha-2
+    operators: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Package:
+    """A plan the aggregator sells. Prices are integers in 1/`price_scale` of `currency`."""
+
+    code: str
+    slug: str
+    name: str
+    location_code: str  # ISO alpha-2 for a country, the provider's region code otherwise
+    countries: tuple[str, ...]
+    wholesale_price: int
+    retail_price: int
+    currency: str
+    price_scale: int
+    data_bytes: int | None  # None = unlimited
+    days: int
+    daily: bool  # the volume is per day (a day pass), not for the whole validity
+    throttled_kbps: int | None  # speed once the (daily) volume is used up; None = cut off
+    speed: str
+    networks: tuple[Network, ...]
+    top_up: bool
+    sms: bool
+
+
+@dataclass(frozen=True)
+class ProviderOrder:
+    transaction_id: str  # our idempotency key (the order id)
+    order_no: str  # the aggregator's order number
+    state: OrderState = "pending"
+
+
+@dataclass(frozen=True)
+class ProviderProfile:
+    """An allocated eSIM, as the aggregator reports it now."""
+
+    provider_id: str  # eSIM Access esimTranNo: ICCIDs are reused, this is not
+    order_no: str
+    transaction_id: str
+    iccid: str
+    lpa: str
+    smdp_address: str
+    matching_id: str
+    qr_url: str | None
+    status: str  # the provider's own status words, e.g. "GOT_RESOURCE/RELEASED"
+    used_bytes: int | None
+    total_bytes: int | None
+    expires_at: str | None  # ISO 8601 UTC
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    idempotent_orders: bool
+    asynchronous: bool
+    webhooks: bool
+    cancel_refunds: bool
+    suspend: bool
+    top_up: bool
+    usage: bool
+    sms: bool
+    balance: bool
+
+
+@dataclass(frozen=True)
+class Usage:
+    provider_id: str
+    used_bytes: int
+    total_bytes: int | None
+    updated_at: str | None = None
+
+
+class Provider(Protocol):
+    """What the order flow needs from an aggregator. Every call may raise ProviderError."""
+
+    name: str
+    capabilities: Capabilities
+
+    async def list_packages(self) -> list[Package]:
+        """Every base plan on sale now."""
+        ...
+
+    async def order(self, transaction_id: str, package_code: str, *, since: str) -> ProviderOrder:
+        """Buy one eSIM. Idempotent: the same `transaction_id` never buys twice.
+
+        `since` (ISO 8601 UTC, no later than the first attempt) bounds the search for an
+        earlier order with this id when the provider reports it as a duplicate.
+        """
+        ...
+
+    async def query(self, order_no: str) -> ProviderProfile | None:
+        """The order's profile once allocated; None while it is still pending."""
+        ...
+
+    async def cancel(self, provider_id: str) -> None:
+        """Cancel an unused profile (the aggregator refunds it)."""
+        ...
+
+    async def status(self, order_no: str) -> str | None:
+        """The profile's status words even when cancelled or expired (issue 6: refunds,
+        reconciliation); None while the order is still allocating."""
+        ...
+
+    async def usage(self, provider_ids: list[str]) -> list[Usage]:
+        """Data used per profile, as fresh as the aggregator has it."""
+        ...
+
+    async def aclose(self) -> None: ...
