@@ -161,7 +161,8 @@ def _text(value: object) -> str | None:
 
 
 def _poll_delay(order: Order) -> float:
-    """Ask often at first (the buyer is waiting), then less: 5 s up to 5 minutes."""
-    age = (datetime.now(UTC) - datetime.fromisoformat(order.created_at)).total_seconds()
-    return min(300.0, max(5.0, age / 10))
+    """Ask often just after the callback (the buyer is waiting), then less: 1 s up to 5 min."""
+    since = (order.epay_callback or {}).get("at") or order.created_at
+    waited = (datetime.now(UTC) - datetime.fromisoformat(since)).total_seconds()
+    return min(300.0, max(1.0, waited / 5))
 

@@ -17,7 +17,7 @@ from worker.services import Services
 ROOT = Path(__file__).resolve().parents[3]
 LZ_STRING = ROOT / "node_modules" / "lz-string"
 VISA = ("4405639704015096", "01/27", "321")
-DECLINED_484 = ("4000000000004847", "01/30", "123")  # the sandbox's "insufficient funds" card
+DECLINED_484 = ("4000000000004848", "01/30", "123")  # the sandbox: "insufficient funds"
 FORM = {
     "package": "TR-10GB-30D",
     "email": "buyer@example.kz",

@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
-from epay_buyer import Shop
+import time
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from epay_buyer import DECLINED_484, Shop
+
+TERMINAL = "67e34d63-102f-4bd1-898e-370781d0074d"
 
 
 def test_paying_with_a_test_card_marks_the_order_paid_and_queues_provisioning(shop: Shop) -> None:
@@ -19,3 +26,127 @@ def test_paying_with_a_test_card_marks_the_order_paid_and_queues_provisioning(sh
     view = shop.view(answer["token"])
     assert view["status"] == "paid"
     assert view["payment"]["card_mask"] == "440563...5096"
+
+
+def test_the_return_link_sends_the_buyer_to_the_order_page_in_their_language(shop: Shop) -> None:
+    answer = shop.checkout(lang="kk")
+
+    back = shop.worker.get(f"/epay/back/{answer['token']}")
+
+    assert back.status_code == 303
+    site = shop.services.settings.site_url
+    assert back.headers["location"] == f"{site}/kk/order/#{answer['token']}"
+
+
+def test_a_return_link_with_an_unknown_token_is_404(shop: Shop) -> None:
+    for path in ("/epay/back/", "/epay/failure-back/", "/api/orders/"):
+        answer = shop.worker.get(path + "x" * 43)
+        assert answer.status_code == 404
+        assert answer.json() == {"error": "not found"}
+
+
+def test_a_lost_callback_is_settled_when_the_buyer_comes_back(shop: Shop) -> None:
+    shop.sandbox(callback="lost")
+    answer = shop.checkout()
+    paid_page = shop.pay(answer["payment"])
+
+    back = shop.worker.get(paid_page.headers["location"])
+
+    assert back.status_code == 303
+    order = shop.order(answer["order_id"])
+    assert order.status == "paid"  # settled before the redirect: the order page shows it at once
+    assert [j.kind for j in shop.services.store.jobs(order.id)] == ["provision"]
+
+
+def test_a_lost_callback_and_no_return_is_settled_by_the_reconciler(
+    make_shop: Callable[..., Shop],
+) -> None:
+    shop = make_shop(reconcile_interval=0.2)
+    shop.sandbox(callback="lost")
+    answer = shop.checkout()
+
+    shop.pay(answer["payment"])  # the browser never follows the redirect
+
+    order = shop.wait_until(answer["order_id"], lambda o: o.status == "paid")
+    assert "callback" not in [e["event"] for e in order.timeline]
+    assert [j.kind for j in shop.services.store.jobs(order.id)] == ["provision"]
+
+
+def test_a_late_callback_after_the_return_link_settled_changes_nothing(shop: Shop) -> None:
+    shop.sandbox(callback="late", late_seconds=1.0)
+    answer = shop.checkout()
+    paid_page = shop.pay(answer["payment"])
+    shop.worker.get(paid_page.headers["location"])
+    settled = shop.order(answer["order_id"])
+    assert settled.status == "paid"
+
+    deadline = time.monotonic() + 10
+    while not any(d["http_status"] == 200 for d in shop.deliveries()):
+        assert time.monotonic() < deadline, "the sandbox never delivered the late callback"
+        time.sleep(0.05)
+
+    assert shop.order(settled.id) == settled
+    assert [j.kind for j in shop.services.store.jobs(settled.id)] == ["provision"]
+
+
+def test_duplicate_deliveries_mark_the_order_paid_once(shop: Shop) -> None:
+    shop.sandbox(callback="duplicate", duplicates=5)
+    answer = shop.checkout()
+    shop.pay(answer["payment"])
+
+    order = shop.wait_until(answer["order_id"], lambda o: o.status == "paid")
+    deadline = time.monotonic() + 10
+    while len([d for d in shop.deliveries() if d["http_status"] == 200]) < 5:
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    order = shop.order(order.id)
+    assert [e["event"] for e in order.timeline].count("paid") == 1
+    assert [j.kind for j in shop.services.store.jobs(order.id)] == ["provision"]
+
+
+def test_a_two_step_terminal_is_charged_before_the_order_is_paid(shop: Shop) -> None:
+    shop.sandbox(terminals={TERMINAL: "dms"})
+    answer = shop.checkout()
+    shop.pay(answer["payment"])
+
+    order = shop.wait_until(answer["order_id"], lambda o: o.status == "paid")
+
+    [tx] = [t for t in shop.transactions() if t["invoice_id"] == order.id]
+    assert tx["status"] == "CHARGE"
+    assert tx["charged"] == "4990"
+    assert order.payment is not None and order.payment.transaction_id == tx["id"]
+
+
+def test_a_declined_card_marks_the_order_failed_with_the_reason(shop: Shop) -> None:
+    answer = shop.checkout(lang="en")
+
+    page = shop.pay(answer["payment"], card=DECLINED_484)
+
+    assert page.headers["location"] == answer["payment"]["failureBackLink"]
+    order = shop.wait_until(answer["order_id"], lambda o: o.status == "payment_failed")
+    assert order.failure_reason == "484: Insufficient funds"
+    assert shop.services.store.jobs(order.id) == []
+    back = shop.worker.get(page.headers["location"])
+    assert back.status_code == 303
+    assert back.headers["location"].endswith(f"/en/order/#{answer['token']}")
+    view = shop.view(answer["token"])
+    assert (view["status"], view["failure_reason"], view["payment"]) == (
+        "payment_failed", "484: Insufficient funds", None
+    )
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        {"expires_in_as_string": True},
+        {"error_http_status": 400},
+        {"new_seconds": 1.0},
+    ],
+    ids=["expires_in as a string", "non-100 results with HTTP 400", "in progress (107) first"],
+)
+def test_epays_documented_variants_still_end_paid(shop: Shop, options: dict[str, Any]) -> None:
+    shop.sandbox(**options)
+    answer = shop.checkout()
+    shop.pay(answer["payment"])
+
+    assert shop.wait_until(answer["order_id"], lambda o: o.status == "paid", timeout=20)

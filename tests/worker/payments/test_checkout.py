@@ -1,0 +1,156 @@
+"""POST /api/checkout: what the buyer is told about bad input, and the paymentObject for halyk.pay."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from epay_buyer import FORM, Shop
+from starlette.testclient import TestClient
+
+from worker.app import create_app
+from worker.config import Settings
+from worker.messages import MESSAGES
+from worker.payments.checkout import description, normalise_phone
+
+TERMINAL = "67e34d63-102f-4bd1-898e-370781d0074d"
+
+
+@pytest.fixture
+def client(settings: Settings) -> Iterator[TestClient]:
+    """The worker with Epay unreachable: fine for every answer that stores nothing."""
+    with TestClient(create_app(settings, handlers={})) as client:
+        yield client
+
+
+BAD_INPUT: list[tuple[dict[str, Any], str, str]] = [
+    ({"package": "NO-SUCH-PACKAGE"}, "package", "package_unknown"),
+    ({"package": None}, "package", "package_unknown"),
+    ({"email": "buyer@"}, "email", "email_invalid"),
+    ({"email": "buyer example.kz"}, "email", "email_invalid"),
+    ({"email": 42}, "email", "email_invalid"),
+    ({"phone": "12345"}, "phone", "phone_invalid"),
+    ({"phone": "+7 701 234 567"}, "phone", "phone_invalid"),
+    ({"phone": ""}, "phone", "phone_invalid"),
+    ({"device_ok": False}, "device_ok", "device_ok_required"),
+    ({"device_ok": "true"}, "device_ok", "device_ok_required"),
+    ({"offer_accepted": False}, "offer_accepted", "offer_required"),
+    ({"offer_accepted": None}, "offer_accepted", "offer_required"),
+]
+
+
+@pytest.mark.parametrize("lang", ["kk", "ru", "en"])
+@pytest.mark.parametrize(("change", "field", "key"), BAD_INPUT)
+def test_bad_input_is_refused_in_the_buyers_language_and_nothing_is_stored(
+    client: TestClient, lang: str, change: dict[str, Any], field: str, key: str
+) -> None:
+    answer = client.post("/api/checkout", json={**FORM, "lang": lang, **change})
+
+    assert answer.status_code == 422
+    assert answer.json() == {"errors": {field: MESSAGES[key][lang]}}  # type: ignore[index]
+    assert client.app.state.services.store.count() == 0  # type: ignore[attr-defined]
+
+
+def test_an_unknown_language_is_refused_in_english(client: TestClient) -> None:
+    answer = client.post("/api/checkout", json={**FORM, "lang": "de", "email": "nope"})
+
+    assert answer.status_code == 422
+    assert answer.json()["errors"] == {
+        "lang": MESSAGES["lang_invalid"]["en"],
+        "email": MESSAGES["email_invalid"]["en"],
+    }
+
+
+@pytest.mark.parametrize("body", [b"not json", b"[1, 2]", b'"text"', b""])
+def test_a_body_that_is_not_a_json_object_is_refused(client: TestClient, body: bytes) -> None:
+    answer = client.post("/api/checkout", content=body, headers={"content-type": "application/json"})
+
+    assert answer.status_code == 422
+    assert "body" in answer.json()["errors"]
+    assert client.app.state.services.store.count() == 0  # type: ignore[attr-defined]
+
+
+def test_a_stale_price_gets_409_with_the_catalogue_price(client: TestClient) -> None:
+    answer = client.post("/api/checkout", json={**FORM, "lang": "kk", "expected_price": 3990})
+
+    assert answer.status_code == 409
+    assert answer.json() == {
+        "errors": {"package": MESSAGES["price_changed"]["kk"]},
+        "price_kzt": 4990,
+    }
+    assert client.app.state.services.store.count() == 0  # type: ignore[attr-defined]
+
+
+def test_epay_down_gives_503_and_stores_no_order(client: TestClient) -> None:
+    answer = client.post("/api/checkout", json={**FORM, "lang": "en"})
+
+    assert answer.status_code == 503
+    assert answer.json() == {"error": MESSAGES["payment_unavailable"]["en"]}
+    assert client.app.state.services.store.count() == 0  # type: ignore[attr-defined]
+
+
+def test_checkout_answers_the_payment_object_for_halyk_pay(shop: Shop) -> None:
+    answer = shop.checkout(lang="kk", expected_price=4990)
+
+    payment = answer["payment"]
+    worker = shop.worker.base_url
+    assert answer["status"] == "awaiting_payment"
+    assert answer["order_id"] == payment["invoiceId"]
+    assert answer["payment_js"].endswith("/payform/payment-api.js")
+    assert len(answer["token"]) >= 43  # 32 random bytes
+    assert answer["order_id"] not in answer["token"]
+    assert payment["backLink"] == f"{worker}/epay/back/{answer['token']}"
+    assert payment["failureBackLink"] == f"{worker}/epay/failure-back/{answer['token']}"
+    assert payment["postLink"] == f"{worker}/epay/post-link"
+    assert payment["failurePostLink"] == f"{worker}/epay/failure-post-link"
+    assert payment["language"] == "kaz"
+    assert payment["amount"] == 4990 and payment["currency"] == "KZT"
+    assert payment["terminal"] == TERMINAL
+    assert payment["email"] == "buyer@example.kz"
+    assert payment["phone"] == "77012345678"
+    assert payment["description"] == "Qazaq eSIM Түркия 10 ГБ, 30 күн"
+    assert set(payment["auth"]) >= {"access_token", "expires_in", "token_type"}
+    order = shop.order(answer["order_id"])
+    assert order.status == "awaiting_payment"
+    assert order.phone == "+77012345678"
+    assert order.amount == 4990  # from the catalogue, whatever the page said
+
+
+def test_each_order_gets_its_own_invoice_id_token_and_secret(shop: Shop) -> None:
+    answers = [shop.checkout() for _ in range(5)]
+
+    orders = [shop.order(a["order_id"]) for a in answers]
+    ids = [o.id for o in orders]
+    assert all(i.isdigit() and 6 <= len(i) <= 15 for i in ids)
+    assert len({i[-6:] for i in ids}) == 5
+    assert len({o.token for o in orders}) == 5
+    assert len({o.secret_hash for o in orders}) == 5 and all(len(o.secret_hash) >= 32 for o in orders)
+
+
+@pytest.mark.parametrize(
+    ("typed", "e164"),
+    [
+        ("+7 701 234 5678", "+77012345678"),
+        ("87012345678", "+77012345678"),
+        ("7012345678", "+77012345678"),
+        ("+49 30 901820", "+4930901820"),
+        ("+1 (650) 253-0000", "+16502530000"),
+        ("+998 90 123 45 67", "+998901234567"),
+    ],
+)
+def test_phone_numbers_of_any_country_become_e164(typed: str, e164: str) -> None:
+    assert normalise_phone(typed) == e164
+
+
+def test_the_description_fits_125_bytes_without_breaking_a_letter() -> None:
+    from worker.orders.model import Order
+
+    order = Order(
+        id="1234567890", token="t", status="awaiting_payment", lang="ru", email=None, phone=None,
+        package_code="X", destination="europe", package_title="Европа " * 30, amount=1,
+    )
+    text = description(order)
+    assert len(text.encode()) <= 125
+    assert text.startswith("Qazaq eSIM Европа")
+    assert 123 <= len(text.encode())  # cut at the last whole two-byte letter, not earlier
