@@ -19,13 +19,15 @@ TRANSLATIONS = ROOT / "theme" / "translations"
 @task
 def i18n_extract(c: Context) -> None:
     """Extract theme strings into theme/translations/messages.pot."""
-    c.run(f"{PY} -m babel.messages.frontend extract -F babel.cfg -o {TRANSLATIONS}/messages.pot theme")
+    c.run(f"{PY} -m babel.messages.frontend extract -F babel.cfg -o {TRANSLATIONS}/messages.pot "
+          "--no-location --sort-output --project 'Qazaq eSIM' theme plugins")
 
 
 @task(i18n_extract)
 def i18n_update(c: Context) -> None:
     """Merge new theme strings into the kk, ru and en catalogues (.po)."""
-    c.run(f"{PY} -m babel.messages.frontend update -i {TRANSLATIONS}/messages.pot -d {TRANSLATIONS}")
+    c.run(f"{PY} -m babel.messages.frontend update -i {TRANSLATIONS}/messages.pot -d {TRANSLATIONS} "
+          "--no-location --ignore-obsolete")
 
 
 @task

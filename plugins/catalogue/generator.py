@@ -1,0 +1,260 @@
+"""The Pelican generator that writes every page of the storefront in kk, ru and en.
+
+Destination, device, checkout, order and account pages are rendered straight from data
+with one Jinja environment per language (no Markdown), which keeps a 750-page build
+within a few seconds. Pelican still reads the Markdown pages; this generator renders
+them in the same theme so that every page shares one layout and one language switcher.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+from typing import Any
+
+from babel.support import Translations
+from jinja2 import Environment, FileSystemLoader
+from pelican import signals
+from pelican.generators import Generator
+
+from . import localize, search
+from .devices import load_devices
+from .i18n import load_translations
+from .schema import load_catalogue
+from .sitemap import write_sitemap
+
+log = logging.getLogger(__name__)
+
+LANGS = localize.LANGS
+# Pages every language has, as (template, path under /{lang}/, indexable).
+APP_PAGES = (
+    ("home.html", "", True),
+    ("devices.html", "devices/", True),
+    ("checkout.html", "checkout/", False),
+    ("order.html", "order/", False),
+    ("account.html", "account/", False),
+)
+
+
+class CatalogueGenerator(Generator):  # type: ignore[misc]
+    """Reads the catalogue, devices and Pelican's pages; writes the whole site."""
+
+    def generate_context(self) -> None:
+        root = Path(self.settings["PATH"])
+        self.catalogue = load_catalogue(Path(self.settings["CATALOGUE_PATH"]))
+        self.devices = load_devices(Path(self.settings["DEVICES_PATH"]))
+        aliases_path = Path(self.settings["SEARCH_ALIASES_PATH"])
+        self.aliases = json.loads(aliases_path.read_text(encoding="utf-8")) if aliases_path.exists() else {}
+        self.translations = {
+            lang: load_translations(Path(self.theme) / "translations", lang) for lang in LANGS
+        }
+        log.debug("catalogue: %d destinations from %s", len(self.catalogue["destinations"]), root)
+
+    def generate_output(self, writer: Any) -> None:
+        out = Path(self.output_path)
+        destinations = sorted(self.catalogue["destinations"], key=lambda d: d["code"])
+        by_code = {d["code"]: d for d in destinations}
+        pages = _markdown_pages(self.context)
+        sitemap: list[tuple[str, bool]] = []  # (path under /{lang}/, is home)
+        write = _Writer(out)
+
+        for lang in LANGS:
+            env = self._environment(lang, pages)
+            base = {"lang": lang, "destinations": destinations, "by_code": by_code}
+
+            home_index = search.build_index(destinations, self.aliases, lang)
+            write.json(f"data/search.{lang}.json", home_index)
+            write.json(f"data/packages.{lang}.json",
+                       _packages_for_checkout(destinations, lang, self.translations[lang]))
+
+            for template, path, indexable in APP_PAGES:
+                extra = {"devices": self.devices} if template == "devices.html" else {}
+                write.page(f"{lang}/{path}", env.get_template(template).render(base, page_path=path, **extra))
+                if indexable and lang == LANGS[0]:
+                    sitemap.append((path, path == ""))
+
+            template = env.get_template("destination.html")
+            for destination in destinations:
+                path = f"esim/{destination['code'].lower()}/"
+                write.page(f"{lang}/{path}", template.render(base, page_path=path, destination=destination))
+                if lang == LANGS[0]:
+                    sitemap.append((path, False))
+
+            template = env.get_template("page.html")
+            for slug, translations in pages.items():
+                if lang not in translations:
+                    continue
+                path = f"{slug}/"
+                write.page(f"{lang}/{path}", template.render(base, page_path=path, page=translations[lang]))
+                if lang == LANGS[0]:
+                    sitemap.append((path, False))
+
+            write.text(f"{lang}/404.html", env.get_template("404.html").render(base, page_path=None))
+
+        root_env = self._environment("en", pages)
+        write.text("index.html", root_env.get_template("root.html").render(lang="en", page_path=""))
+        write.text("404.html", root_env.get_template("root-404.html").render(lang="en", page_path=None))
+        write.json("data/packages.json", _packages(destinations))
+        site_url = self.settings["SITE_URL"].rstrip("/")
+        write.text("robots.txt", f"User-agent: *\nAllow: /\nDisallow: /*/checkout/\nDisallow: /*/order/\n"
+                                 f"Disallow: /*/account/\nSitemap: {site_url}/sitemap.xml\n")
+        write_sitemap(out / "sitemap.xml", site_url, LANGS, sitemap)
+        log.info("catalogue: wrote %d pages and %d data files", write.pages, write.files - write.pages)
+
+    def _environment(self, lang: str, pages: dict[str, dict[str, Any]]) -> Environment:
+        """One environment per language: its catalogue, and helpers bound to that language."""
+        env = Environment(
+            loader=FileSystemLoader(str(Path(self.theme) / "templates")),
+            **self.settings["JINJA_ENVIRONMENT"],
+        )
+        translations: Translations = self.translations[lang]
+        env.install_gettext_translations(translations, newstyle=True)
+        settings = self.settings
+        env.globals.update(
+            LANGS=LANGS,
+            SITE_URL=settings["SITE_URL"].rstrip("/"),
+            SITENAME=settings["SITENAME"],
+            WORKER_URL=settings["WORKER_URL"],
+            SUPPORT=settings["SUPPORT"],
+            SELLER_IIN=settings["SELLER_IIN"],
+            THEME=f"/{settings['THEME_STATIC_DIR']}",
+            PAGES=pages,
+            language_name=localize.language_name,
+            price_template=localize.price_template(lang),
+            data_text=lambda package: data_text(package, lang, translations),
+            days_text=lambda days: days_text(days, translations),
+        )
+        env.filters.update(
+            price=lambda amount: localize.price(amount, lang),
+            volume=lambda mb: localize.volume(mb, lang),
+            country=lambda code: localize.country_name(code, lang),
+            dest_name=lambda destination: localize.destination_name(destination, lang),
+            flag=localize.flag,
+            by_name=lambda items: sorted(items, key=lambda d: localize.destination_name(d, lang)),
+            coverage=lambda destination: _coverage(destination, lang),
+            offer_ld=lambda package: _offer(package, lang, translations, settings["SITE_URL"]),
+            tojson_script=_json_for_script,
+        )
+        return env
+
+
+class _Writer:
+    """Writes output files and counts them for the build log and the benchmark."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.pages = 0
+        self.files = 0
+        self._dirs: set[Path] = set()
+
+    def text(self, name: str, content: str) -> None:
+        path = self.root / name
+        if path.parent not in self._dirs:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self._dirs.add(path.parent)
+        path.write_text(content, encoding="utf-8")
+        self.files += 1
+
+    def page(self, directory: str, html: str) -> None:
+        self.text(f"{directory}index.html", html)
+        self.pages += 1
+
+    def json(self, name: str, data: Any) -> None:
+        self.text(name, json.dumps(data, ensure_ascii=False, separators=(",", ":")))
+
+
+def _json_for_script(data: Any) -> str:
+    """JSON safe inside <script type="application/json"> and application/ld+json."""
+    from markupsafe import Markup
+
+    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+    return Markup(text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026"))
+
+
+def _coverage(destination: dict[str, Any], lang: str) -> list[tuple[str, list[str]]]:
+    """Every covered country (by name in the language) with the operators of all packages."""
+    operators: dict[str, list[str]] = {country: [] for country in destination["countries"]}
+    for package in destination["packages"]:
+        for network in package["networks"]:
+            known = operators[network["country"]]
+            known.extend(op for op in network["operators"] if op not in known)
+    return sorted(operators.items(), key=lambda item: localize.country_name(item[0], lang))
+
+
+def _offer(package: dict[str, Any], lang: str, translations: Translations, site_url: str) -> dict[str, Any]:
+    """schema.org Offer for one package (destination pages' JSON-LD)."""
+    return {
+        "@type": "Offer",
+        "sku": package["code"],
+        "name": f"{data_text(package, lang, translations)}, {days_text(package['days'], translations)}",
+        "price": str(package["price_kzt"]),
+        "priceCurrency": "KZT",
+        "availability": "https://schema.org/InStock",
+        "url": f"{site_url.rstrip('/')}/{lang}/checkout/?package={package['code']}",
+    }
+
+
+def _markdown_pages(context: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Pelican's pages by slug and language: {"offer": {"en": page, "ru": page, ...}}."""
+    pages: dict[str, dict[str, Any]] = {}
+    for page in context.get("pages", []):
+        for item in [page, *page.translations]:
+            if item.lang not in LANGS:
+                raise ValueError(f"{item.source_path}: Lang: {item.lang!r} must be one of {', '.join(LANGS)}")
+            pages.setdefault(item.slug, {})[item.lang] = item
+    return pages
+
+
+def _packages(destinations: list[dict[str, Any]]) -> dict[str, Any]:
+    """/data/packages.json: what every package is, in numbers (the contract in architecture.md)."""
+    return {
+        package["code"]: {
+            "price_kzt": package["price_kzt"],
+            "destination": destination["code"],
+            "data_mb": package["data_mb"],
+            "fair_use": package["fair_use"],
+            "days": package["days"],
+            "speed": package["speed"],
+            "hotspot": package["hotspot"],
+        }
+        for destination in destinations
+        for package in destination["packages"]
+    }
+
+
+def _packages_for_checkout(destinations: list[dict[str, Any]], lang: str,
+                           translations: Translations) -> dict[str, Any]:
+    """/data/packages.{lang}.json: what the checkout page shows, already in the language."""
+    return {
+        package["code"]: {
+            "name": localize.destination_name(destination, lang),
+            "flag": localize.flag(destination["code"]),
+            "slug": destination["code"].lower(),
+            "data": data_text(package, lang, translations),
+            "days": days_text(package["days"], translations),
+            "price_kzt": package["price_kzt"],
+            "price": localize.price(package["price_kzt"], lang),
+        }
+        for destination in destinations
+        for package in destination["packages"]
+    }
+
+
+def data_text(package: dict[str, Any], lang: str, translations: Translations) -> str:
+    """ "10 GB", or "Unlimited" for a fair-use package."""
+    if package["data_mb"] is None:
+        return str(translations.gettext("Unlimited"))
+    return localize.volume(package["data_mb"], lang)
+
+
+def days_text(days: int, translations: Translations) -> str:
+    return str(translations.ngettext("%(num)d day", "%(num)d days", days) % {"num": days})
+
+
+def get_generators(pelican: Any) -> type[CatalogueGenerator]:
+    return CatalogueGenerator
+
+
+def register() -> None:
+    signals.get_generators.connect(get_generators)

@@ -1,0 +1,68 @@
+"""Names, prices and volumes in the page's language, from Babel's CLDR data."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any
+
+from babel import Locale
+from babel.numbers import format_currency, get_group_symbol
+from babel.units import format_unit
+
+LANGS = ("kk", "ru", "en")
+
+
+@lru_cache(maxsize=None)
+def _locale(lang: str) -> Locale:
+    return Locale.parse(lang)
+
+
+@lru_cache(maxsize=None)
+def _price_pattern(lang: str) -> str:
+    # The locale's currency pattern without decimals (tenge are whole) and with the
+    # tenge sign: CLDR's English symbol for KZT is "KZT", buyers here read "₸".
+    pattern = _locale(lang).currency_formats["standard"].pattern.split(";")[0]
+    return pattern.replace(".00", "").replace("¤", "'₸'")
+
+
+def price(amount_kzt: int, lang: str) -> str:
+    """4990 → "4 990 ₸" (kk, ru) or "₸4,990" (en)."""
+    return format_currency(amount_kzt, "KZT", format=_price_pattern(lang), locale=lang,
+                           currency_digits=False)
+
+
+def price_template(lang: str) -> dict[str, str]:
+    """How the browser formats a price the same way: {"pattern": "{n} ₸", "group": " "}."""
+    sample = price(0, lang)
+    return {"pattern": sample.replace("0", "{n}", 1), "group": get_group_symbol(locale=lang)}
+
+
+def country_name(code: str, lang: str) -> str:
+    """ISO 3166 code → the country's CLDR name in the language."""
+    return str(_locale(lang).territories[code])
+
+
+def destination_name(destination: dict[str, Any], lang: str) -> str:
+    if destination["type"] == "region":
+        return str(destination["names"][lang])
+    return country_name(destination["code"], lang)
+
+
+def flag(code: str) -> str:
+    """Emoji flag from the two regional-indicator letters; a globe for a region."""
+    if len(code) == 2 and code.isalpha() and code.isupper():
+        return "".join(chr(0x1F1E6 + ord(letter) - ord("A")) for letter in code)
+    return "\U0001F310"
+
+
+def volume(data_mb: int, lang: str) -> str:
+    """10240 → "10 GB" / "10 ГБ"; below a gigabyte in MB."""
+    if data_mb >= 1024:
+        return str(format_unit(round(data_mb / 1024, 1), "digital-gigabyte", length="short", locale=lang))
+    return str(format_unit(data_mb, "digital-megabyte", length="short", locale=lang))
+
+
+def language_name(lang: str) -> str:
+    """The language's own name, capitalised: "Қазақ тілі", "Русский", "English"."""
+    name = _locale(lang).languages[lang]
+    return str(name[:1].upper() + name[1:])

@@ -1,0 +1,63 @@
+"""The home page's search index: every destination under its names in kk, ru and en,
+their Latin transliterations and the common aliases in content/data/aliases.json."""
+
+from __future__ import annotations
+
+import unicodedata
+from typing import Any
+
+from . import localize
+
+# Cyrillic (Russian and Kazakh letters) to the Latin spelling travellers type.
+_TRANSLIT = {
+    "а": "a", "б": "b", "в": "v", "г": "g", "д": "d", "е": "e", "ё": "e", "ж": "zh", "з": "z",
+    "и": "i", "й": "y", "к": "k", "л": "l", "м": "m", "н": "n", "о": "o", "п": "p", "р": "r",
+    "с": "s", "т": "t", "у": "u", "ф": "f", "х": "kh", "ц": "ts", "ч": "ch", "ш": "sh",
+    "щ": "shch", "ъ": "", "ы": "y", "ь": "", "э": "e", "ю": "yu", "я": "ya", "ә": "a",
+    "ғ": "g", "қ": "q", "ң": "n", "ө": "o", "ұ": "u", "ү": "u", "һ": "h", "і": "i",
+}
+
+
+def normalize(text: str) -> str:
+    """Lowercase, no accents, ё as е: the same folding theme/static/js/search.js applies."""
+    decomposed = unicodedata.normalize("NFD", text.lower().replace("ё", "е"))
+    # Keep й (и + breve) and the Kazakh letters whole; drop Latin accents (Türkiye → turkiye).
+    folded = "".join(ch for ch in decomposed if not unicodedata.combining(ch) or ch == "\u0306")
+    return unicodedata.normalize("NFC", folded)
+
+
+def transliterate(text: str) -> str:
+    return "".join(_TRANSLIT.get(ch, ch) for ch in normalize(text))
+
+
+def search_keys(destination: dict[str, Any], aliases: dict[str, list[str]]) -> list[str]:
+    """Every spelling that should find the destination, normalized, without duplicates."""
+    names = [localize.destination_name(destination, lang) for lang in localize.LANGS]
+    names += aliases.get(destination["code"], [])
+    keys: list[str] = []
+    for name in names:
+        for key in (normalize(name), transliterate(name)):
+            if key not in keys:
+                keys.append(key)
+    return keys
+
+
+def build_index(destinations: list[dict[str, Any]], aliases: dict[str, list[str]],
+                lang: str) -> list[dict[str, Any]]:
+    """One entry per destination for the page language: what the result shows and its keys."""
+    index = []
+    for destination in destinations:
+        cheapest = min(package["price_kzt"] for package in destination["packages"])
+        index.append({
+            "slug": destination["code"].lower(),
+            "name": localize.destination_name(destination, lang),
+            "flag": localize.flag(destination["code"]),
+            "region": destination["type"] == "region",
+            "from": localize.price(cheapest, lang),
+            "keys": search_keys(destination, aliases),
+            # A country search also offers the regions that cover it.
+            "countries": destination["countries"] if destination["type"] == "region" else [],
+            "code": destination["code"],
+        })
+    index.sort(key=lambda entry: (entry["region"], entry["name"]))
+    return index

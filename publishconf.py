@@ -1,0 +1,12 @@
+"""Publishing: only what differs from pelicanconf.py (`invoke build --publish`)."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+sys.path.append(os.curdir)
+from pelicanconf import *  # noqa: E402,F403
+
+SITE_URL = os.environ.get("SITE_URL", "https://qazaq-esim.com")
+DELETE_OUTPUT_DIRECTORY = True

@@ -1,0 +1,121 @@
+// Checkout page: show the package, validate in the browser, post to the worker, open Epay's form.
+(function () {
+  "use strict";
+  var T = JSON.parse(document.getElementById("strings").textContent);
+  var worker = document.querySelector('meta[name="worker-url"]').content.replace(/\/$/, "");
+  var form = document.getElementById("checkout");
+  var summary = document.getElementById("summary");
+  var payButton = document.getElementById("pay");
+  var formError = document.getElementById("form-error");
+  var code = new URLSearchParams(location.search).get("package") || "";
+  var expected = null;
+
+  function price(amount) {
+    var digits = String(amount).replace(/\B(?=(\d{3})+(?!\d))/g, T.price.group);
+    return T.price.pattern.replace("{n}", digits);
+  }
+
+  function unavailable() {
+    document.getElementById("unavailable").hidden = false;
+    payButton.disabled = true;
+  }
+
+  function showPrice(amount) {
+    expected = amount;
+    document.getElementById("summary-price").textContent = price(amount);
+    document.getElementById("pay-amount").textContent = price(amount);
+  }
+
+  function showSummary(p) {
+    summary.textContent = "";
+    var title = document.createElement("p");
+    var link = document.createElement("a");
+    link.href = "/" + T.lang + "/esim/" + p.slug + "/";
+    link.textContent = p.flag + " " + p.name;
+    title.appendChild(link);
+    title.appendChild(document.createTextNode(": " + T.summary.replace("{data}", p.data).replace("{days}", p.days)));
+    var amount = document.createElement("p");
+    amount.className = "price";
+    amount.id = "summary-price";
+    summary.appendChild(title);
+    summary.appendChild(amount);
+    showPrice(p.price_kzt);
+  }
+
+  function clearErrors() {
+    formError.textContent = "";
+    form.querySelectorAll("[data-error-for]").forEach(function (el) { el.textContent = ""; });
+    form.querySelectorAll("[aria-invalid]").forEach(function (el) { el.removeAttribute("aria-invalid"); });
+  }
+
+  function showErrors(errors) {
+    Object.keys(errors || {}).forEach(function (field) {
+      var slot = form.querySelector('[data-error-for="' + field + '"]');
+      var input = form.elements[field];
+      if (slot) slot.textContent = errors[field];
+      else formError.textContent = errors[field];
+      if (input && input.setAttribute) { input.setAttribute("aria-invalid", "true"); input.focus(); }
+    });
+  }
+
+  function loadScript(src) {
+    return new Promise(function (resolve, reject) {
+      var script = document.createElement("script");
+      script.src = src;
+      script.onload = resolve;
+      script.onerror = reject;
+      document.head.appendChild(script);
+    });
+  }
+
+  function submit(event) {
+    event.preventDefault();
+    clearErrors();
+    if (!form.checkValidity()) { form.reportValidity(); return; }
+    payButton.disabled = true;
+    formError.textContent = T.pay_wait;
+    var body = {
+      package: code,
+      email: form.elements.email.value.trim(),
+      phone: form.elements.phone.value.trim(),
+      lang: T.lang,
+      device_ok: form.elements.device_ok.checked,
+      offer_accepted: form.elements.offer_accepted.checked,
+      expected_price: expected
+    };
+    fetch(worker + "/api/checkout", {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify(body)
+    }).then(function (response) {
+      return response.json().catch(function () { return {}; }).then(function (data) {
+        formError.textContent = "";
+        if (response.status === 201) {
+          return loadScript(data.payment_js).then(function () { window.halyk.pay(data.payment); });
+        }
+        payButton.disabled = false;
+        if (response.status === 422) { showErrors(data.errors); return; }
+        if (response.status === 409 && data.price_kzt) {
+          showPrice(data.price_kzt);
+          formError.textContent = T.price_changed.replace("{price}", price(data.price_kzt));
+          return;
+        }
+        if (response.status >= 500) { unavailable(); return; }
+        formError.textContent = (data.errors && Object.values(data.errors)[0]) || T.error;
+      });
+    }).catch(function () {
+      formError.textContent = "";
+      unavailable();
+    });
+  }
+
+  fetch(form.getAttribute("data-packages")).then(function (r) { return r.json(); }).then(function (packages) {
+    var p = packages[code];
+    if (!p) { summary.hidden = true; document.getElementById("no-package").hidden = false; return; }
+    showSummary(p);
+    form.elements["package"].value = code;
+    form.hidden = false;
+    form.addEventListener("submit", submit);
+    if (!worker) unavailable();
+  }).catch(function () { unavailable(); });
+})();

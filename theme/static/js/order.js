@@ -1,0 +1,126 @@
+// Order page (/{lang}/order/#token): poll the worker and show the status, the eSIM and the receipt.
+// QE.renderOrder is shared with the My eSIMs page (account.js).
+(function () {
+  "use strict";
+  var T = JSON.parse(document.getElementById("order-strings").textContent);
+  var worker = document.querySelector('meta[name="worker-url"]').content.replace(/\/$/, "");
+  var PROCESSING = ["awaiting_payment", "paid", "provisioning"];
+
+  function price(amount) {
+    var digits = String(amount).replace(/\B(?=(\d{3})+(?!\d))/g, T.price.group);
+    return T.price.pattern.replace("{n}", digits);
+  }
+  function date(iso) {
+    if (!iso) return "";
+    var d = new Date(iso);
+    return isNaN(d) ? iso : new Intl.DateTimeFormat(T.lang, { dateStyle: "long", timeStyle: "short" }).format(d);
+  }
+  function gigabytes(bytes) {
+    var n = new Intl.NumberFormat(T.lang, { maximumFractionDigits: 2 }).format(bytes / 1073741824);
+    return T.gb.replace("{n}", n);
+  }
+  function isApple() {
+    return /iPhone|iPad|iPod/.test(navigator.userAgent) ||
+      (/Macintosh/.test(navigator.userAgent) && navigator.maxTouchPoints > 1);
+  }
+
+  function resend(token, note, button) {
+    button.disabled = true;
+    fetch(worker + "/api/orders/" + encodeURIComponent(token) + "/resend-email", { method: "POST" })
+      .then(function (r) {
+        note.textContent = r.status === 202 ? T.resent : r.status === 429 ? T.too_often : T.error;
+        button.disabled = false;
+      })
+      .catch(function () { note.textContent = T.error; button.disabled = false; });
+  }
+
+  function renderOrder(order, token) {
+    var view = document.getElementById("order-template").content.firstElementChild.cloneNode(true);
+    function field(name) { return view.querySelector('[data-f="' + name + '"]'); }
+    function set(name, text) { field(name).textContent = text == null ? "" : text; }
+    var esim = order.status === "delivered" ? order.esim : null;
+    var shown = {
+      processing: PROCESSING.indexOf(order.status) >= 0,
+      payment_failed: order.status === "payment_failed",
+      need_support: order.status === "provisioning_failed",
+      esim: !!esim,
+      ios: !!(esim && esim.ios_install_url && isApple()),
+      resend: !!(esim && order.can_resend_email),
+      payment: !!order.payment
+    };
+    view.querySelectorAll("[data-show]").forEach(function (el) { el.hidden = !shown[el.getAttribute("data-show")]; });
+    var status = T.status[order.status] || order.status;
+    if (order.refund) status += " " + price(order.refund.amount) + ", " + date(order.refund.refunded_at) + ".";
+    set("status", status);
+    view.querySelector('[data-f="status"]').className = "status status-" + order.status;
+    if (order.package && order.package.destination) {
+      field("retry").href = "/" + T.lang + "/esim/" + order.package.destination.toLowerCase() + "/";
+    }
+    if (esim) {
+      field("qr").src = esim.qr_svg_url;
+      field("ios").href = esim.ios_install_url || "#";
+      set("smdp", esim.smdp_address);
+      set("code", esim.activation_code);
+      set("expires", date(esim.expires_at));
+      set("usage", esim.total_bytes
+        ? T.used_of.replace("{used}", gigabytes(esim.used_bytes || 0)).replace("{total}", gigabytes(esim.total_bytes))
+        : gigabytes(esim.used_bytes || 0) + " · " + T.unlimited);
+      view.querySelectorAll("[data-copy]").forEach(function (button) {
+        button.addEventListener("click", function () {
+          var text = field(button.getAttribute("data-copy")).textContent;
+          navigator.clipboard.writeText(text).then(function () {
+            var label = button.textContent;
+            button.textContent = T.copied;
+            setTimeout(function () { button.textContent = label; }, 2000);
+          });
+        });
+      });
+      field("resend").addEventListener("click", function () { resend(token, field("resend-note"), field("resend")); });
+    }
+    set("order_id", order.order_id);
+    set("package", order.package && order.package.title);
+    set("date", date(order.created_at));
+    set("amount", price(order.amount));
+    set("email", order.email_masked);
+    if (order.payment) {
+      set("card", order.payment.card_mask);
+      set("reference", order.payment.reference);
+    }
+    return view;
+  }
+
+  window.QE = { renderOrder: renderOrder, worker: worker };
+
+  var box = document.getElementById("order");
+  if (!box) return;
+  var token = decodeURIComponent(location.hash.slice(1));
+  var loading = document.getElementById("order-loading");
+  var missing = document.getElementById("order-missing");
+  var offline = document.getElementById("order-offline");
+  var started = Date.now();
+
+  function poll() {
+    if (!token || !worker) { loading.hidden = true; (token ? offline : missing).hidden = false; return; }
+    fetch(worker + "/api/orders/" + encodeURIComponent(token), { cache: "no-store" }).then(function (r) {
+      if (r.status === 404) { loading.hidden = true; missing.hidden = false; return null; }
+      if (!r.ok) throw new Error(String(r.status));
+      return r.json();
+    }).then(function (order) {
+      if (!order) return;
+      loading.hidden = true;
+      offline.hidden = true;
+      box.textContent = "";
+      box.appendChild(renderOrder(order, token));
+      if (PROCESSING.indexOf(order.status) >= 0) {
+        // Every 3 s for the first minutes, then calmer: a bank confirmation can take a while.
+        setTimeout(poll, Date.now() - started < 300000 ? 3000 : 15000);
+      }
+    }).catch(function () {
+      loading.hidden = true;
+      offline.hidden = false;
+      setTimeout(poll, 10000);
+    });
+  }
+  poll();
+  window.addEventListener("hashchange", function () { token = decodeURIComponent(location.hash.slice(1)); poll(); });
+})();

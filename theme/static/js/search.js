@@ -1,0 +1,79 @@
+// Home page: instant search over destinations by any of their kk/ru/en names, aliases or transliterations.
+(function () {
+  "use strict";
+  var input = document.getElementById("q");
+  var list = document.getElementById("results");
+  var none = document.getElementById("no-results");
+  var index = null;
+  var lang = document.documentElement.lang;
+
+  // The same folding as plugins/catalogue/search.py: lowercase, ё→е, no Latin accents, й kept.
+  function fold(text) {
+    return text.toLowerCase().replace(/ё/g, "е").normalize("NFD")
+      .replace(/[\u0300-\u0305\u0307-\u036f]/g, "").normalize("NFC").trim();
+  }
+
+  function score(entry, query) {
+    var best = 0;
+    for (var i = 0; i < entry.keys.length; i++) {
+      var key = entry.keys[i];
+      if (key === query) return 3;
+      if (key.indexOf(query) === 0) best = Math.max(best, 2);
+      else if (key.indexOf(" " + query) >= 0 || key.indexOf("-" + query) >= 0) best = Math.max(best, 1.5);
+      else if (query.length > 2 && key.indexOf(query) > 0) best = Math.max(best, 1);
+    }
+    return best;
+  }
+
+  function item(entry, extra) {
+    var li = document.createElement("li");
+    var a = document.createElement("a");
+    a.href = "/" + lang + "/esim/" + entry.slug + "/";
+    a.textContent = entry.flag + " " + entry.name;
+    var from = document.createElement("span");
+    from.className = "card-from";
+    from.textContent = extra ? extra + " · " + entry.from : entry.from;
+    a.appendChild(from);
+    li.appendChild(a);
+    return li;
+  }
+
+  function render() {
+    var query = fold(input.value);
+    list.textContent = "";
+    none.hidden = true;
+    if (!query || !index) return;
+    var hits = index.map(function (entry) { return [score(entry, query), entry]; })
+      .filter(function (pair) { return pair[0] > 0; })
+      .sort(function (a, b) { return b[0] - a[0] || a[1].region - b[1].region; })
+      .map(function (pair) { return pair[1]; });
+    var shown = {};
+    hits.slice(0, 8).forEach(function (entry) { shown[entry.slug] = true; list.appendChild(item(entry)); });
+    // A country found: also offer the regions that cover it (one eSIM for the whole trip).
+    var countries = hits.filter(function (e) { return !e.region; }).slice(0, 2);
+    countries.forEach(function (country) {
+      index.forEach(function (entry) {
+        if (entry.region && !shown[entry.slug] && entry.countries.indexOf(country.code) >= 0) {
+          shown[entry.slug] = true;
+          list.appendChild(item(entry, country.name));
+        }
+      });
+    });
+    none.hidden = hits.length > 0;
+  }
+
+  function load() {
+    if (index) return Promise.resolve();
+    return fetch(input.getAttribute("data-index")).then(function (r) { return r.json(); })
+      .then(function (data) { index = data; });
+  }
+
+  input.form.addEventListener("submit", function (event) {
+    event.preventDefault();
+    var first = list.querySelector("a");
+    if (first) location.href = first.href;
+  });
+  input.addEventListener("input", function () { load().then(render); });
+  input.addEventListener("focus", function () { load(); }, { once: true });
+  if (input.value) load().then(render);
+})();
