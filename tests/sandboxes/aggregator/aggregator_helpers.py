@@ -28,6 +28,12 @@ GB = 1073741824
 PAGER = {"pageNum": 1, "pageSize": 20}
 
 
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
 class ServerThread:
     """uvicorn serving an app on a free loopback port, in a daemon thread."""
 
