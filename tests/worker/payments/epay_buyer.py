@@ -113,3 +113,12 @@ class Shop:
             if time.monotonic() > deadline:
                 raise AssertionError(f"order {order_id} stuck: {order.status}, {order.timeline}")
             time.sleep(0.05)
+
+    def jobs_settle_to(self, order_id: str, kinds: list[str], timeout: float = 10.0) -> None:
+        """Wait until the order's pending jobs are exactly ``kinds`` (a job ends in its own write)."""
+        deadline = time.monotonic() + timeout
+        while [j.kind for j in self.services.store.jobs(order_id)] != kinds:
+            if time.monotonic() > deadline:
+                found = [j.kind for j in self.services.store.jobs(order_id)]
+                raise AssertionError(f"order {order_id}: jobs {found}, expected {kinds}")
+            time.sleep(0.02)

@@ -45,7 +45,7 @@ def test_a_forged_callback_changes_nothing_and_is_logged_without_personal_data(
     assert reply.status_code == 200
     after = shop.order(answer["order_id"])
     assert after == before
-    assert shop.services.store.jobs(after.id) == []
+    shop.jobs_settle_to(after.id, [])
     security = [r.getMessage() for r in caplog.records if "security" in r.getMessage()]
     assert len(security) == 1
     assert FORM["email"] not in security[0] and "7012345678" not in security[0]
@@ -65,7 +65,7 @@ def test_a_callback_saying_ok_for_a_declined_payment_does_not_mark_it_paid(shop:
     order = shop.wait_until(declined["order_id"], lambda o: o.status != "awaiting_payment")
     assert order.status == "payment_failed"
     assert order.payment is None
-    assert shop.services.store.jobs(order.id) == []
+    shop.jobs_settle_to(order.id, [])
 
 
 def test_a_callback_for_an_order_epay_never_charged_leaves_it_awaiting_payment(shop: Shop) -> None:
@@ -115,7 +115,7 @@ def test_fifty_concurrent_identical_callbacks_mark_the_order_paid_once(shop: Sho
     order = shop.wait_until(answer["order_id"], lambda o: o.status == "paid")
     assert [e["event"] for e in order.timeline].count("callback") == 1
     assert [e["event"] for e in order.timeline].count("paid") == 1
-    assert [j.kind for j in shop.services.store.jobs(order.id)] == ["provision"]
+    shop.jobs_settle_to(order.id, ["provision"])
 
 
 def test_a_repeated_callback_after_payment_changes_nothing(shop: Shop) -> None:
@@ -127,7 +127,7 @@ def test_a_repeated_callback_after_payment_changes_nothing(shop: Shop) -> None:
         assert shop.worker.post("/epay/post-link", json=body).status_code == 200
 
     assert shop.order(paid.id) == paid
-    assert [j.kind for j in shop.services.store.jobs(paid.id)] == ["provision"]
+    shop.jobs_settle_to(paid.id, ["provision"])
 
 
 def test_callbacks_are_answered_even_while_the_job_is_slow(shop: Shop) -> None:

@@ -22,7 +22,7 @@ def test_paying_with_a_test_card_marks_the_order_paid_and_queues_provisioning(sh
     assert paid_page.headers["location"] == payment["backLink"]
     order = shop.wait_until(answer["order_id"], lambda o: o.status == "paid")
     assert order.payment is not None and order.payment.card_mask == "440563...5096"
-    assert [j.kind for j in shop.services.store.jobs(order.id)] == ["provision"]
+    shop.jobs_settle_to(order.id, ["provision"])
     view = shop.view(answer["token"])
     assert view["status"] == "paid"
     assert view["payment"]["card_mask"] == "440563...5096"
@@ -55,7 +55,7 @@ def test_a_lost_callback_is_settled_when_the_buyer_comes_back(shop: Shop) -> Non
     assert back.status_code == 303
     order = shop.order(answer["order_id"])
     assert order.status == "paid"  # settled before the redirect: the order page shows it at once
-    assert [j.kind for j in shop.services.store.jobs(order.id)] == ["provision"]
+    shop.jobs_settle_to(order.id, ["provision"])
 
 
 def test_a_lost_callback_and_no_return_is_settled_by_the_reconciler(
@@ -69,7 +69,7 @@ def test_a_lost_callback_and_no_return_is_settled_by_the_reconciler(
 
     order = shop.wait_until(answer["order_id"], lambda o: o.status == "paid")
     assert "callback" not in [e["event"] for e in order.timeline]
-    assert [j.kind for j in shop.services.store.jobs(order.id)] == ["provision"]
+    shop.jobs_settle_to(order.id, ["provision"])
 
 
 def test_a_late_callback_after_the_return_link_settled_changes_nothing(shop: Shop) -> None:
@@ -86,7 +86,7 @@ def test_a_late_callback_after_the_return_link_settled_changes_nothing(shop: Sho
         time.sleep(0.05)
 
     assert shop.order(settled.id) == settled
-    assert [j.kind for j in shop.services.store.jobs(settled.id)] == ["provision"]
+    shop.jobs_settle_to(settled.id, ["provision"])
 
 
 def test_duplicate_deliveries_mark_the_order_paid_once(shop: Shop) -> None:
@@ -101,7 +101,7 @@ def test_duplicate_deliveries_mark_the_order_paid_once(shop: Shop) -> None:
         time.sleep(0.05)
     order = shop.order(order.id)
     assert [e["event"] for e in order.timeline].count("paid") == 1
-    assert [j.kind for j in shop.services.store.jobs(order.id)] == ["provision"]
+    shop.jobs_settle_to(order.id, ["provision"])
 
 
 def test_a_two_step_terminal_is_charged_before_the_order_is_paid(shop: Shop) -> None:
@@ -125,7 +125,7 @@ def test_a_declined_card_marks_the_order_failed_with_the_reason(shop: Shop) -> N
     assert page.headers["location"] == answer["payment"]["failureBackLink"]
     order = shop.wait_until(answer["order_id"], lambda o: o.status == "payment_failed")
     assert order.failure_reason == "484: Insufficient funds"
-    assert shop.services.store.jobs(order.id) == []
+    shop.jobs_settle_to(order.id, [])
     back = shop.worker.get(page.headers["location"])
     assert back.status_code == 303
     assert back.headers["location"].endswith(f"/en/order/#{answer['token']}")
