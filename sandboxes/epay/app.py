@@ -46,9 +46,8 @@ class Sandbox:
             self._lz_string = LZ_STRING.read_text()
         return self._lz_string
 
-    def reset(self) -> None:
-        for task in list(self.courier.tasks):
-            task.cancel()
+    async def reset(self) -> None:
+        await self.courier.close()
         fresh = copy.deepcopy(self.initial)
         for name, value in fresh.as_dict().items():
             setattr(self.options, name, value)

@@ -59,6 +59,8 @@ class Courier:
 
     async def deliver(self, tx: Transaction, note: str = "") -> bool:
         """POST the JSON body, retrying on a non-2xx answer or a network error."""
+        if self.ledger.transactions.get(tx.id) is not tx:
+            return False  # forgotten by a reset while this delivery waited
         url = target(tx)
         if not url:
             self._record(tx, "", 0, None, "no postLink given: nothing sent")

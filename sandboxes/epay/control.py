@@ -61,5 +61,5 @@ async def deliver(request: Request) -> Response:
 
 async def reset(request: Request) -> Response:
     """Forget tokens, transactions and deliveries; put the switches back to start-up values."""
-    request.app.state.sandbox.reset()
+    await request.app.state.sandbox.reset()
     return JSONResponse({"ok": True})

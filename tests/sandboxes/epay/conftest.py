@@ -14,7 +14,7 @@ from sandboxes.epay import create_app
 def receiver_server() -> Iterator[Receiver]:
     receiver = Receiver()
     with ServerThread(receiver.app()) as server:
-        receiver.url = server.url
+        receiver.base = server.url
         yield receiver
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 import socket
 import subprocess
 import threading
@@ -59,17 +60,27 @@ class Callback:
 
 @dataclass
 class Receiver:
-    """The merchant side: records callbacks, answers the browser's return and shop pages."""
+    """The merchant side: records callbacks, answers the browser's return and shop pages.
 
-    url: str = ""
+    Each test gets its own path prefix (`clear()`), so a callback still on its way from an
+    earlier test lands under an old prefix and is ignored.
+    """
+
+    base: str = ""
+    prefix: str = ""
     callbacks: list[Callback] = field(default_factory=list)
     # HTTP statuses for the next callbacks; 200 once this runs out.
     answers: list[int] = field(default_factory=list)
     pages: dict[str, str] = field(default_factory=dict)
     changed: threading.Condition = field(default_factory=threading.Condition)
 
+    @property
+    def url(self) -> str:
+        return f"{self.base}/{self.prefix}"
+
     def clear(self) -> None:
         with self.changed:
+            self.prefix = secrets.token_hex(6)
             self.callbacks.clear()
             self.answers.clear()
             self.pages.clear()
@@ -82,20 +93,22 @@ class Receiver:
     async def callback(self, request: Request) -> Response:
         body = await request.json()
         with self.changed:
-            self.callbacks.append(Callback(request.url.path, body, time.monotonic()))
+            if request.path_params["prefix"] != self.prefix:
+                return JSONResponse({"ok": True})
+            path = "/" + request.path_params["kind"]
+            self.callbacks.append(Callback(path, body, time.monotonic()))
             status = self.answers.pop(0) if self.answers else 200
             self.changed.notify_all()
         return JSONResponse({"ok": status == 200}, status_code=status)
 
     async def page(self, request: Request) -> Response:
-        html = self.pages.get(request.url.path, f"<h1>Back at the shop: {request.url.path}</h1>")
-        return HTMLResponse(html)
+        path = "/" + request.path_params["page"]
+        return HTMLResponse(self.pages.get(path, f"<h1>Back at the shop: {path}</h1>"))
 
     def app(self) -> Starlette:
         return Starlette(routes=[
-            Route("/post-link", self.callback, methods=["POST"]),
-            Route("/failure-post-link", self.callback, methods=["POST"]),
-            Route("/{page:path}", self.page),
+            Route("/{prefix}/{kind}", self.callback, methods=["POST"]),
+            Route("/{prefix}/{page:path}", self.page),
         ])
 
 
