@@ -58,9 +58,9 @@ async def open_api(request: Request) -> Response:
     sandbox.account.tick()
     try:
         body = json.loads(raw) if raw.strip() else {}
-        if not isinstance(body, dict):
-            raise ValueError("not an object")
     except ValueError:
+        body = None
+    if not isinstance(body, dict):
         response = envelope(options, error=ApiError("000104"))
     else:
         base_url = str(request.base_url).rstrip("/")

@@ -100,15 +100,15 @@ class _Builder:
                 self.codes.add(code)
                 return code
 
-    def add(self, *, location_code: str, title: str, members: dict[str, str], per_gb: float,
-            volume: int, days: int, data_type: int, fup: str, label: str, slug: str,
-            topup: str, ip_export: str) -> dict[str, Any]:
+    def add(self, location_code: str, title: str, members: dict[str, str], per_gb: float,
+            ip_export: str, *, volume: int, days: int, data_type: int, fup: str, label: str,
+            slug: str, topup: int) -> dict[str, Any]:
         gigabytes = volume / GB
         if data_type == 1:
             dollars = per_gb * gigabytes**0.8 * (1 + days / 60)
         else:  # day pass: the price is per day (spec §13.4, our reading)
             dollars = per_gb * max(gigabytes, 0.5) * 0.9
-        price = max(int(round(dollars * 100)) * 100, 5000)
+        price = max(round(dollars * 100) * 100, 5000)
         code = self.code()
         speed = "4G/5G" if any(c in FIVE_G for c in members) else "3G/4G"
         package = {
@@ -128,10 +128,10 @@ class _Builder:
             "description": f"{title} {label}",
             "activeType": 2 if self.rng.random() < 0.15 else 1,
             "favorite": location_code in OPERATORS and gigabytes == 3,
-            "retailPrice": int(round(price * self.rng.uniform(1.8, 2.2) / 100)) * 100,
+            "retailPrice": round(price * self.rng.uniform(1.8, 2.2) / 100) * 100,
             "speed": speed,
             "ipExport": ip_export,
-            "supportTopUpType": 3 if data_type != 1 else int(topup),
+            "supportTopUpType": topup,
             "fupPolicy": fup,
             "locationNetworkList": [_network(c, n) for c, n in members.items()],
         }
@@ -141,20 +141,20 @@ class _Builder:
     def destination(self, location_code: str, title: str, members: dict[str, str],
                     per_gb: float, major: bool, ip_export: str) -> None:
         plans = FIXED_PLANS + (MAJOR_EXTRA_PLANS if major else [])
-        common = dict(location_code=location_code, title=title, members=members, per_gb=per_gb,
-                      ip_export=ip_export)
         for gigabytes, days in plans:
-            base = self.add(**common, volume=gigabytes * GB, days=days, data_type=1, fup="",
-                            label=f"{gigabytes}GB {days}Days", slug=f"{location_code}_{gigabytes}_{days}",
-                            topup="2")
+            base = self.add(location_code, title, members, per_gb, ip_export,
+                            volume=gigabytes * GB, days=days, data_type=1, fup="",
+                            label=f"{gigabytes}GB {days}Days",
+                            slug=f"{location_code}_{gigabytes}_{days}", topup=2)
             if gigabytes in TOPUP_SIZES and (gigabytes, days) in FIXED_PLANS:
                 topup = dict(base, packageCode=f"TOPUP_{base['packageCode']}",
                              slug=f"TOPUP_{base['slug']}", name=f"{base['name']} Top-up",
                              favorite=False)
                 self.packages.append(topup)
         for volume, data_type, fup, label in DAY_PASSES + ([UNLIMITED_DAILY] if major else []):
-            self.add(**common, volume=volume, days=1, data_type=data_type, fup=fup, label=label,
-                     slug=f"{location_code}_{label.split('/')[0]}_Daily", topup="3")
+            self.add(location_code, title, members, per_gb, ip_export, volume=volume, days=1,
+                     data_type=data_type, fup=fup, label=label,
+                     slug=f"{location_code}_{label.split('/')[0]}_Daily", topup=3)
 
 
 def _per_gb(code: str, rng: random.Random) -> float:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 SMDP_HOST = "rsp-eu.simlessly.com"
@@ -16,7 +16,7 @@ def stamp(moment: float | None) -> str | None:
     """Times in answers: UTC written with +0000 (spec §8)."""
     if moment is None:
         return None
-    return datetime.fromtimestamp(moment, timezone.utc).strftime("%Y-%m-%dT%H:%M:%S+0000")
+    return datetime.fromtimestamp(moment, UTC).strftime("%Y-%m-%dT%H:%M:%S+0000")
 
 
 def luhn_digit(digits: str) -> str:

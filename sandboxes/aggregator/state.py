@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from .catalogue import Catalogue
@@ -45,7 +45,7 @@ class Account:
     def _number(self) -> str:
         """yyMMddHHmm + a 4-digit sequence: orderNo is "B" + this, esimTranNo this (spec §8)."""
         self._sequence += 1
-        minute = datetime.fromtimestamp(self.now(), timezone.utc).strftime("%y%m%d%H%M")
+        minute = datetime.fromtimestamp(self.now(), UTC).strftime("%y%m%d%H%M")
         return f"{minute}{self._sequence % 10000:04d}"
 
     def emit(self, notify_type: str, content: dict[str, Any]) -> dict[str, Any]:

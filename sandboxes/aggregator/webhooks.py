@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -16,7 +16,7 @@ log = logging.getLogger("sandboxes.aggregator.webhooks")
 
 
 def notification(notify_type: str, content: dict[str, Any], now: float) -> dict[str, Any]:
-    moment = datetime.fromtimestamp(now, timezone.utc)
+    moment = datetime.fromtimestamp(now, UTC)
     return {
         "notifyType": notify_type,
         "notifyId": secrets.token_hex(16),

@@ -5,12 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from aggregator_helpers import Aggregator, Receiver, ServerThread
+from aggregator_helpers import TEST_OPTIONS, Aggregator, Receiver, ServerThread
 
 from sandboxes.aggregator import Options, create_app
-
-# Short but real delays, so tests see the pending state and the background tasks.
-TEST_OPTIONS = dict(allocation_delay_s=0.3, webhook_delay_s=0.5)
 
 
 @pytest.fixture(scope="session")

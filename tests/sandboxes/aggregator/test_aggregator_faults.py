@@ -10,7 +10,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from aggregator_helpers import Aggregator, free_port
+from aggregator_helpers import TEST_OPTIONS, Aggregator, free_port
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -119,7 +119,7 @@ def test_reset_restores_the_start_up_switches(aggregator: Aggregator) -> None:
     aggregator.fault(endpoint="*", kind="http")
     state = aggregator.http.post("/_sandbox/reset").json()
     assert state["options"]["signature_mode"] == "required"
-    assert state["options"]["allocation_delay_s"] == 0.3
+    assert state["options"]["allocation_delay_s"] == TEST_OPTIONS["allocation_delay_s"]
     assert state["faults"] == [] and state["orders"] == 0
 
 
