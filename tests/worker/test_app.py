@@ -1,0 +1,101 @@
+"""The worker as a whole: start-up checks, health, CORS, body limit, security headers."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from starlette.testclient import TestClient
+
+from worker_env import TEST_ENV
+from worker.app import create_app
+from worker.config import Settings
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def client(settings: Settings) -> Iterator[TestClient]:
+    with TestClient(create_app(settings, handlers={})) as client:
+        yield client
+
+
+def test_healthz(client: TestClient) -> None:
+    answer = client.get("/healthz")
+    assert answer.status_code == 200
+    assert answer.json() == {"ok": True}
+
+
+def test_every_answer_carries_the_security_headers(client: TestClient) -> None:
+    for answer in (client.get("/healthz"), client.get("/api/orders/unknown"), client.get("/nope")):
+        assert answer.headers["x-content-type-options"] == "nosniff"
+        assert answer.headers["x-frame-options"] == "DENY"
+        assert answer.headers["referrer-policy"] == "no-referrer"
+        assert "frame-ancestors 'none'" in answer.headers["content-security-policy"]
+
+
+def test_only_the_site_may_call_the_api_from_a_browser(client: TestClient, settings: Settings) -> None:
+    ours = client.options(
+        "/api/checkout",
+        headers={"Origin": settings.site_url, "Access-Control-Request-Method": "POST",
+                 "Access-Control-Request-Headers": "content-type"},
+    )
+    theirs = client.options(
+        "/api/checkout",
+        headers={"Origin": "https://evil.example", "Access-Control-Request-Method": "POST"},
+    )
+    assert ours.status_code == 200
+    assert ours.headers["access-control-allow-origin"] == settings.site_url
+    assert theirs.status_code == 400
+    assert "access-control-allow-origin" not in theirs.headers
+    got = client.get("/api/orders/x", headers={"Origin": "https://evil.example"})
+    assert "access-control-allow-origin" not in got.headers
+
+
+def test_a_body_over_16_kb_is_refused_with_413(client: TestClient) -> None:
+    declared = client.post("/api/checkout", content=b"{" + b" " * 17_000 + b"}",
+                           headers={"content-type": "application/json"})
+
+    def chunks() -> Iterator[bytes]:
+        for _ in range(20):
+            yield b" " * 1024
+
+    streamed = client.post("/epay/post-link", content=chunks(),
+                           headers={"content-type": "application/json"})
+
+    assert declared.status_code == 413
+    assert streamed.status_code == 413
+    assert client.app.state.services.store.count() == 0  # type: ignore[attr-defined]
+
+
+def start_worker(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "uvicorn", "worker.app:app", "--port", "0"],
+        cwd=ROOT, env={"PATH": os.environ["PATH"], **env}, capture_output=True, text=True,
+        timeout=60,
+    )
+
+
+@pytest.mark.parametrize(
+    ("change", "named"),
+    [
+        ({"EPAY_TERMINAL_ID": ""}, "EPAY_TERMINAL_ID is not set"),
+        ({"WORKER_URL": "127.0.0.1:8100"}, "WORKER_URL='127.0.0.1:8100' is not an absolute"),
+        ({"RECONCILE_INTERVAL": "soon"}, "RECONCILE_INTERVAL='soon' is not a number"),
+        ({"CATALOG_PATH": "/nonexistent/catalog.json"}, "/nonexistent/catalog.json: no such file"),
+    ],
+)
+def test_a_bad_setting_stops_start_up_with_its_name(
+    tmp_path: Path, change: dict[str, str], named: str
+) -> None:
+    env = {**TEST_ENV, "ORDERS_DB": str(tmp_path / "orders.json"), **change}
+
+    done = start_worker(env)
+
+    assert done.returncode != 0
+    assert named in done.stderr
+    assert not (tmp_path / "orders.json").exists()

@@ -1,0 +1,29 @@
+"""The environment the tests give the worker: every required setting, loopback only."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+TEST_ENV = {
+    "SITE_URL": "http://127.0.0.1:9",
+    "WORKER_URL": "http://127.0.0.1:9",
+    "EPAY_OAUTH_URL": "http://127.0.0.1:9/oauth2/token",
+    "EPAY_API_URL": "http://127.0.0.1:9",
+    "EPAY_PAYMENT_JS_URL": "http://127.0.0.1:9/payform/payment-api.js",
+    "EPAY_CLIENT_ID": "test",
+    "EPAY_CLIENT_SECRET": "yF587AV9Ms94qN2QShFzVR3vFnWkhjbAK3sG",
+    "EPAY_TERMINAL_ID": "67e34d63-102f-4bd1-898e-370781d0074d",
+    "ORDERS_DB": str(ROOT / "var" / "test-orders.json"),
+    "ESIMACCESS_URL": "http://127.0.0.1:9",
+    "ESIMACCESS_ACCESS_CODE": "test-access-code",
+    "ESIMACCESS_SECRET_KEY": "test-secret-key",
+    "AGGREGATOR_WEBHOOK_SECRET": "test-webhook-secret-0123456789abcdef",
+    "SMTP_HOST": "127.0.0.1",
+    "SMTP_PORT": "9",
+    "SMTP_SECURITY": "none",
+    "MAIL_FROM": "Qazaq eSIM <no-reply@qazaq-esim.com>",
+    "SESSION_SECRET": "test-session-secret-0123456789abcdefghij",
+    "FISCAL_PROVIDER": "none",
+}
