@@ -1,0 +1,52 @@
+"""The build as an editor runs it: a bad catalogue stops it with a message naming the entry,
+and the worker URL comes from the build environment."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def build(output: Path, catalogue: Path, worker_url: str = "") -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "WORKER_URL": worker_url}
+    return subprocess.run(
+        [sys.executable, "-m", "pelican", "content", "-o", str(output), "-s", "pelicanconf.py",
+         "-e", f"CATALOGUE_PATH={json.dumps(str(catalogue))}"],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=120,
+    )
+
+
+def test_a_catalogue_with_a_bad_price_fails_the_build_naming_the_package(tmp_path: Path) -> None:
+    catalogue = json.loads((ROOT / "content" / "data" / "catalog.json").read_text(encoding="utf-8"))
+    turkey = next(d for d in catalogue["destinations"] if d["code"] == "TR")
+    bad = turkey["packages"][1]
+    bad["price_kzt"] = "free"
+    path = tmp_path / "catalog.json"
+    path.write_text(json.dumps(catalogue), encoding="utf-8")
+
+    result = build(tmp_path / "out", path)
+
+    assert result.returncode != 0
+    output = " ".join((result.stdout + result.stderr).split())
+    assert "CatalogueError" in output
+    assert f"destination 'TR', package '{bad['code']}': field 'price_kzt'" in output
+    assert not (tmp_path / "out" / "en" / "esim" / "tr" / "index.html").exists()
+
+
+def test_a_small_catalogue_builds_only_its_destinations_and_an_empty_worker_url(tmp_path: Path) -> None:
+    catalogue = json.loads((ROOT / "content" / "data" / "catalog.json").read_text(encoding="utf-8"))
+    catalogue["destinations"] = [d for d in catalogue["destinations"] if d["code"] in ("TR", "GE")]
+    path = tmp_path / "catalog.json"
+    path.write_text(json.dumps(catalogue), encoding="utf-8")
+
+    result = build(tmp_path / "out", path)
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert sorted(p.name for p in (tmp_path / "out" / "ru" / "esim").iterdir()) == ["ge", "tr"]
+    checkout = (tmp_path / "out" / "kk" / "checkout" / "index.html").read_text(encoding="utf-8")
+    assert '<meta name="worker-url" content="">' in checkout

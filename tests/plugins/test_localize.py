@@ -1,0 +1,37 @@
+"""Names and prices in the page's language come from CLDR (Babel)."""
+
+from __future__ import annotations
+
+import pytest
+from catalogue import localize
+
+
+@pytest.mark.parametrize(("lang", "expected"), [("kk", "4\u00a0990\u00a0₸"), ("ru", "1\u00a0234\u00a0990\u00a0₸"), ("en", "₸4,990")])
+def test_prices_are_whole_tenge_formatted_for_the_locale(lang: str, expected: str) -> None:
+    amount = 1234990 if lang == "ru" else 4990
+    assert localize.price(amount, lang) == expected
+
+
+@pytest.mark.parametrize(("lang", "amount", "expected"), [("ru", 12490, "12\u00a0490\u00a0₸"), ("en", 12490, "₸12,490")])
+def test_the_browser_gets_the_same_price_pattern(lang: str, amount: int, expected: str) -> None:
+    template = localize.price_template(lang)
+    grouped = f"{amount:,}".replace(",", template["group"])
+    assert template["pattern"].replace("{n}", grouped) == expected
+
+
+@pytest.mark.parametrize(("code", "lang", "name"), [
+    ("TR", "kk", "Түркия"), ("TR", "ru", "Турция"), ("TR", "en", "Türkiye"),
+    ("DE", "kk", "Германия"), ("AE", "ru", "ОАЭ"), ("US", "en", "United States"),
+])
+def test_country_names_come_from_cldr(code: str, lang: str, name: str) -> None:
+    assert localize.country_name(code, lang) == name
+
+
+def test_flags_are_emoji_and_regions_get_a_globe() -> None:
+    assert localize.flag("TR") == "\U0001F1F9\U0001F1F7"
+    assert localize.flag("europe") == "\U0001F310"
+
+
+@pytest.mark.parametrize(("mb", "lang", "text"), [(10240, "ru", "10 ГБ"), (1536, "en", "1.5 GB"), (512, "en", "512 MB")])
+def test_data_volumes_read_naturally(mb: int, lang: str, text: str) -> None:
+    assert localize.volume(mb, lang).replace("\u00a0", " ") == text

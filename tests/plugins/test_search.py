@@ -1,0 +1,30 @@
+"""The search index finds a destination by its name in any of the three languages,
+by a transliteration and by a common alias."""
+
+from __future__ import annotations
+
+from catalogue import search
+
+TURKEY = {"code": "TR", "type": "country", "countries": ["TR"], "names": None,
+          "packages": [{"price_kzt": 1990}, {"price_kzt": 990}]}
+EUROPE = {"code": "europe", "type": "region", "countries": ["TR", "DE"],
+          "names": {"kk": "Еуропа", "ru": "Европа", "en": "Europe"}, "packages": [{"price_kzt": 2990}]}
+
+
+def test_keys_hold_kazakh_russian_english_names_and_aliases() -> None:
+    keys = search.search_keys(TURKEY, {"TR": ["Turkey"]})
+    assert {"түркия", "турция", "türkiye", "turkiye", "turkey", "turtsiya"} - set(keys) == {"türkiye"}
+
+
+def test_folding_drops_latin_accents_but_keeps_cyrillic_letters() -> None:
+    assert search.normalize("Türkiye") == "turkiye"
+    assert search.normalize("Йемен") == "йемен"
+    assert search.normalize("Қазақстан") == "қазақстан"
+    assert search.normalize("Ёлка") == "елка"
+
+
+def test_index_shows_the_page_language_and_the_cheapest_price() -> None:
+    index = search.build_index([EUROPE, TURKEY], {}, "ru")
+    assert [entry["name"] for entry in index] == ["Турция", "Европа"]  # countries before regions
+    assert index[0]["from"] == "990\u00a0₸"
+    assert index[1]["countries"] == ["TR", "DE"] and index[1]["region"] is True

@@ -1,0 +1,84 @@
+"""The site built once per test session into a temporary folder, served over loopback,
+and a headless Chromium for the page-behaviour tests."""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+LANGS = ("kk", "ru", "en")
+# No worker listens here: the checkout must say that payment is unavailable, and the
+# browser tests answer the worker's routes themselves (page.route) where they need to.
+TEST_WORKER_URL = "http://127.0.0.1:9"
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+    "--disable-component-update", "--no-first-run", "--disable-sync", "--disable-quic",
+]
+
+
+def build_site(output: Path, *extra: str, worker_url: str = TEST_WORKER_URL) -> subprocess.CompletedProcess[str]:
+    """Run the real build (`python -m pelican`, as `invoke build` does) into `output`."""
+    env = {**os.environ, "WORKER_URL": worker_url, "SITE_URL": "https://qazaq-esim.test"}
+    return subprocess.run(
+        [sys.executable, "-m", "pelican", "content", "-o", str(output), "-s", "pelicanconf.py", *extra],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=120,
+    )
+
+
+@pytest.fixture(scope="session")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    output = tmp_path_factory.mktemp("site") / "output"
+    result = build_site(output)
+    assert result.returncode == 0, result.stdout + result.stderr
+    return output
+
+
+@pytest.fixture(scope="session")
+def catalogue() -> dict[str, Any]:
+    return json.loads((ROOT / "content" / "data" / "catalog.json").read_text(encoding="utf-8"))
+
+
+class _Quiet(SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture(scope="session")
+def site_url(site: Path) -> Iterator[str]:
+    """The built site over HTTP on a free loopback port."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_Quiet, directory=str(site)))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path="/usr/bin/chromium", headless=True,
+                                              args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser: Any) -> Iterator[Any]:
+    context = browser.new_context(locale="en-US")
+    tab = context.new_page()
+    yield tab
+    context.close()

@@ -1,0 +1,255 @@
+"""The built storefront: every destination in every language with its packages and prices,
+languages wired together (lang, hreflang, canonical, switcher), search-engine files, and
+what every page must show (support, seller, cookie notice)."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from conftest import LANGS, TEST_WORKER_URL
+from html_helpers import read
+
+SITE_URL = "https://qazaq-esim.test"
+SELLER_IIN = "910109301239"
+
+
+def tenge(amount: int, lang: str) -> str:
+    """What a buyer expects to read: "4 990 ₸" in Kazakh and Russian, "₸4,990" in English."""
+    grouped = f"{amount:,}"
+    if lang == "en":
+        return f"₸{grouped}"
+    return grouped.replace(",", "\u00a0") + "\u00a0₸"
+
+
+def test_every_destination_has_a_page_in_every_language_with_every_package_and_price(
+    site: Path, catalogue: dict[str, Any]
+) -> None:
+    for destination in catalogue["destinations"]:
+        for lang in LANGS:
+            page = read(site, f"/{lang}/esim/{destination['code'].lower()}/")
+            for package in destination["packages"]:
+                buy = page.find("a", href=f"/{lang}/checkout/?package={package['code']}")
+                assert buy, f"{lang} {destination['code']}: no Buy link for {package['code']}"
+                assert tenge(package["price_kzt"], lang) in page.text, (lang, package["code"])
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_packages_are_listed_from_the_cheapest(site: Path, catalogue: dict[str, Any], lang: str) -> None:
+    for destination in catalogue["destinations"][:40]:
+        page = read(site, f"/{lang}/esim/{destination['code'].lower()}/")
+        order = [a["href"].split("=", 1)[1] for a in page.find("a") if "/checkout/?package=" in a.get("href", "")]
+        prices = {p["code"]: p["price_kzt"] for p in destination["packages"]}
+        assert [prices[code] for code in order] == sorted(prices.values())
+
+
+@pytest.mark.parametrize(("lang", "name", "price"), [
+    ("kk", "Түркия", "1\u00a0990\u00a0₸"), ("ru", "Турция", "1\u00a0990\u00a0₸"), ("en", "Türkiye", "₸1,990"),
+])
+def test_country_is_named_in_the_page_language(site: Path, catalogue: dict[str, Any], lang: str,
+                                               name: str, price: str) -> None:
+    turkey = next(d for d in catalogue["destinations"] if d["code"] == "TR")
+    cheapest = min(p["price_kzt"] for p in turkey["packages"])
+    page = read(site, f"/{lang}/esim/tr/")
+    assert name in page.find("meta", name="description")[0]["content"]
+    assert name in page.text
+    assert tenge(cheapest, lang) in page.text
+
+
+def test_unlimited_package_states_its_fair_use_speed(site: Path, catalogue: dict[str, Any]) -> None:
+    turkey = next(d for d in catalogue["destinations"] if d["code"] == "TR")
+    unlimited = next(p for p in turkey["packages"] if p["data_mb"] is None)
+    text = read(site, "/ru/esim/tr/").text
+    assert "Безлимит" in text
+    assert f"затем до {unlimited['fair_use']['throttled_kbps']} кбит/с" in text
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_region_page_lists_and_links_its_countries(site: Path, catalogue: dict[str, Any], lang: str) -> None:
+    europe = next(d for d in catalogue["destinations"] if d["code"] == "europe")
+    page = read(site, f"/{lang}/esim/europe/")
+    assert europe["names"][lang] in page.text
+    sold = {d["code"] for d in catalogue["destinations"]}
+    for country in europe["countries"]:
+        if country in sold:
+            assert page.find("a", href=f"/{lang}/esim/{country.lower()}/"), country
+    france = {"kk": "Франция", "ru": "Франция", "en": "France"}[lang]
+    assert france in page.text
+
+
+@pytest.mark.parametrize("path", ["", "esim/tr/", "esim/europe/", "devices/", "checkout/", "offer/", "faq/"])
+@pytest.mark.parametrize("lang", LANGS)
+def test_page_declares_its_language_alternates_and_canonical_url(site: Path, lang: str, path: str) -> None:
+    html = (site / lang / path / "index.html").read_text(encoding="utf-8")
+    assert f'<html lang="{lang}">' in html
+    page = read(site, f"/{lang}/{path}")
+    assert page.find("link", rel="canonical")[0]["href"] == f"{SITE_URL}/{lang}/{path}"
+    alternates = {a["hreflang"]: a["href"] for a in page.find("link", rel="alternate")}
+    assert {other: alternates[other] for other in LANGS} == {other: f"{SITE_URL}/{other}/{path}" for other in LANGS}
+    assert alternates["x-default"] == (f"{SITE_URL}/" if path == "" else f"{SITE_URL}/en/{path}")
+    # The switcher leads to the same page in each other language.
+    switch = {a["hreflang"]: a["href"] for a in page.find("a") if "data-keep" in a}
+    assert switch == {other: f"/{other}/{path}" for other in LANGS if other != lang}
+
+
+def test_root_is_a_language_chooser_and_the_x_default(site: Path) -> None:
+    page = read(site, "/")
+    assert {a["href"] for a in page.find("a") if a["href"] in ("/kk/", "/ru/", "/en/")} == {"/kk/", "/ru/", "/en/"}
+    alternates = {a["hreflang"]: a["href"] for a in page.find("link", rel="alternate")}
+    assert alternates["x-default"] == f"{SITE_URL}/"
+    assert "Выберите язык" in page.text and "Тілді таңдаңыз" in page.text
+
+
+def test_sitemap_lists_every_indexable_page_with_its_language_alternates(
+    site: Path, catalogue: dict[str, Any]
+) -> None:
+    xml = (site / "sitemap.xml").read_text(encoding="utf-8")
+    urls = re.findall(r"<url><loc>([^<]+)</loc>(.*?)</url>", xml)
+    locs = {loc for loc, _ in urls}
+    for destination in catalogue["destinations"]:
+        for lang in LANGS:
+            assert f"{SITE_URL}/{lang}/esim/{destination['code'].lower()}/" in locs
+    assert f"{SITE_URL}/ru/offer/" in locs and f"{SITE_URL}/kk/devices/" in locs
+    assert not any("/checkout/" in loc or "/order/" in loc or "/account/" in loc for loc in locs)
+    for loc, links in urls:
+        hreflangs = re.findall(r'hreflang="([^"]+)"', links)
+        assert sorted(hreflangs) == sorted([*LANGS, "x-default"]), loc
+
+
+def test_robots_txt_points_to_the_sitemap(site: Path) -> None:
+    robots = (site / "robots.txt").read_text(encoding="utf-8")
+    assert f"Sitemap: {SITE_URL}/sitemap.xml" in robots
+    assert "Disallow: /*/checkout/" in robots
+
+
+def test_destination_page_carries_product_and_offers_priced_in_tenge(
+    site: Path, catalogue: dict[str, Any]
+) -> None:
+    html = (site / "ru" / "esim" / "tr" / "index.html").read_text(encoding="utf-8")
+    data = json.loads(re.search(r'<script type="application/ld\+json">(.*?)</script>', html).group(1))
+    turkey = next(d for d in catalogue["destinations"] if d["code"] == "TR")
+    assert data["@type"] == "Product" and "Турция" in data["name"]
+    assert {o["sku"]: (o["price"], o["priceCurrency"]) for o in data["offers"]} == {
+        p["code"]: (str(p["price_kzt"]), "KZT") for p in turkey["packages"]
+    }
+    page = read(site, "/ru/esim/tr/")
+    assert page.find("meta", property="og:type")[0]["content"] == "product"
+    assert page.find("meta", property="og:url")[0]["content"] == f"{SITE_URL}/ru/esim/tr/"
+
+
+def test_packages_json_gives_the_checkout_every_package_and_price(site: Path, catalogue: dict[str, Any]) -> None:
+    packages = json.loads((site / "data" / "packages.json").read_text(encoding="utf-8"))
+    expected = {
+        p["code"]: (p["price_kzt"], d["code"], p["data_mb"], p["days"])
+        for d in catalogue["destinations"] for p in d["packages"]
+    }
+    assert {code: (v["price_kzt"], v["destination"], v["data_mb"], v["days"]) for code, v in packages.items()} == expected
+
+
+def test_search_index_finds_each_destination_by_its_kazakh_russian_and_english_names(site: Path) -> None:
+    for lang in LANGS:
+        index = {entry["slug"]: entry for entry in json.loads((site / "data" / f"search.{lang}.json").read_text())}
+        keys = index["tr"]["keys"]
+        for spelling in ("түркия", "турция", "turkiye", "turkey"):
+            assert spelling in keys, (lang, spelling)
+        assert {"германия", "германия", "germany"} <= set(index["de"]["keys"])
+        assert index["tr"]["name"] == {"kk": "Түркия", "ru": "Турция", "en": "Türkiye"}[lang]
+
+
+def test_worker_url_from_the_build_environment_is_on_every_page(site: Path) -> None:
+    for lang in LANGS:
+        for path in ("", "checkout/", "order/", "account/", "esim/tr/"):
+            assert read(site, f"/{lang}/{path}").find("meta", name="worker-url")[0]["content"] == TEST_WORKER_URL
+
+
+def all_pages(site: Path) -> list[Path]:
+    return sorted(site.rglob("*.html"))
+
+
+def test_every_page_offers_support_names_the_seller_and_has_a_cookie_notice(site: Path) -> None:
+    for file in all_pages(site):
+        html = file.read_text(encoding="utf-8")
+        where = file.relative_to(site)
+        assert 'href="https://wa.me/77054544965"' in html, where
+        assert 'href="mailto:support@qazaq-esim.com"' in html, where
+        if file.parent != site:  # the language chooser and root 404 stay minimal
+            assert SELLER_IIN in html, where
+            assert 'id="cookie"' in html, where
+
+
+@pytest.mark.parametrize(("lang", "seller"), [
+    ("kk", "ЖК Исламбакиев Ш.А."), ("ru", "ИП Исламбакиев Ш.А."), ("en", "IE Islambakiyev Sh.A."),
+])
+def test_footer_gives_the_seller_requisites_in_the_page_language(site: Path, lang: str, seller: str) -> None:
+    text = read(site, f"/{lang}/").text
+    assert seller in text and SELLER_IIN in text and ("33A" in text or "33А" in text)
+
+
+def test_every_page_has_its_own_meta_description(site: Path) -> None:
+    seen: dict[str, Path] = {}
+    for file in all_pages(site):
+        if file.name == "404.html":
+            continue
+        html = file.read_text(encoding="utf-8")
+        description = re.search(r'<meta name="description" content="([^"]+)">', html)
+        assert description and len(description.group(1)) > 30, file
+        assert description.group(1) not in seen, (file, seen.get(description.group(1)))
+        seen[description.group(1)] = file
+
+
+def test_no_request_leaves_the_site_and_no_script_blocks_rendering(site: Path) -> None:
+    for file in all_pages(site):
+        html = file.read_text(encoding="utf-8")
+        for tag in re.findall(r"<(?:script|link|img|iframe)\b[^>]*>", html):
+            source = re.search(r'\b(?:src|href)="([^"]*)"', tag)
+            if tag.startswith("<link") and 'rel="stylesheet"' not in tag and 'rel="icon"' not in tag:
+                continue  # canonical and alternates are not requests
+            if source:
+                url = source.group(1)
+                assert url.startswith("data:") or (url.startswith("/") and not url.startswith("//")), (file, tag)
+            if tag.startswith("<script") and source:
+                assert " defer" in tag, (file, tag)
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_markdown_pages_are_rendered_in_the_theme_with_their_summary(site: Path, lang: str) -> None:
+    for md in sorted((Path(__file__).resolve().parents[2] / "content" / "pages" / lang).glob("*.md")):
+        meta = dict(re.findall(r"^(\w+): (.+)$", md.read_text(encoding="utf-8").split("\n\n", 1)[0], re.M))
+        page = read(site, f"/{lang}/{meta['Slug']}/")
+        assert page.find("h1") and meta["Title"] in page.text
+        assert page.find("meta", name="description")[0]["content"] == meta["Summary"]
+
+
+@pytest.mark.parametrize(("lang", "title"), [("kk", "Бет табылмады"), ("ru", "Страница не найдена"), ("en", "Page not found")])
+def test_not_found_page_exists_in_every_language(site: Path, lang: str, title: str) -> None:
+    assert title in read(site, f"/{lang}/404.html").text
+    assert title in read(site, "/404.html").text
+
+
+def test_device_page_lists_every_device_with_the_eid_check_and_carrier_lock_warning(site: Path) -> None:
+    devices = json.loads((Path(__file__).resolve().parents[2] / "content" / "data" / "devices.json").read_text())
+    for lang in LANGS:
+        page = read(site, f"/{lang}/devices/")
+        assert "*#06#" in page.text and "EID" in page.text
+        for device in devices["devices"]:
+            assert device["model"] in page.text, (lang, device["model"])
+            if device["notes"]:
+                assert re.sub(r"\s+", " ", device["notes"][lang]).strip() in page.text
+    assert "не привязан" in read(site, "/ru/devices/").text
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_checkout_form_requires_email_phone_and_both_confirmations(site: Path, lang: str) -> None:
+    page = read(site, f"/{lang}/checkout/")
+    email, phone = page.find("input", name="email")[0], page.find("input", name="phone")[0]
+    assert email["type"] == "email" and "required" in email
+    assert phone["type"] == "tel" and "required" in phone
+    for box in ("device_ok", "offer_accepted"):
+        assert "required" in page.find("input", name=box)[0]
+    links = page.links()
+    assert f"/{lang}/offer/" in links and f"/{lang}/devices/" in links
+    assert "5.2" in page.text and "5.4" in page.text
