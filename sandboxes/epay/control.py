@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
 
 def _tx_row(tx: Any) -> dict[str, Any]:
@@ -56,6 +56,8 @@ async def deliver(request: Request) -> Response:
     if tx is None:
         return JSONResponse({"error": "no such transaction id"}, status_code=404)
     delivered = await sandbox.courier.deliver(tx, "forced via /_sandbox")
+    if "text/html" in request.headers.get("accept", ""):  # the dashboard's button
+        return RedirectResponse("/_sandbox/", status_code=303)
     return JSONResponse({"delivered": delivered})
 
 
