@@ -97,3 +97,9 @@ Press Ctrl-C to stop.""", flush=True)
         pass
     finally:
         stack.stop()
+
+
+@task
+def bench_site(c: Context) -> None:
+    """Print the site's figures: build times, pages written, bytes each page downloads."""
+    c.run(f"{PY} benchmarks/bench_site.py")

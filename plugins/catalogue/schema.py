@@ -17,11 +17,13 @@ from babel import Locale
 LANGS = ("kk", "ru", "en")
 SPEEDS = ("3G", "4G", "4G/5G", "5G")
 REGION_SLUG = re.compile(r"^[a-z][a-z0-9-]*$")
-# CLDR knows these two-letter codes; it also lists groupings (EU, UN, ...) that are no country.
+# Two-letter codes CLDR names in all three languages (a page needs the name in each),
+# less the groupings CLDR also lists (EU, UN, ...) that are no country.
 NOT_COUNTRIES = {"EU", "EZ", "UN", "QO", "XA", "XB", "ZZ"}
-COUNTRY_CODES = frozenset(
-    code for code in Locale("en").territories if len(code) == 2 and code not in NOT_COUNTRIES
-)
+COUNTRY_CODES = frozenset.intersection(*(
+    frozenset(code for code in Locale(lang).territories if len(code) == 2 and code not in NOT_COUNTRIES)
+    for lang in LANGS
+))
 
 
 class CatalogueError(ValueError):

@@ -1,0 +1,110 @@
+"""Site figures (`make bench-site`): build time for the shipped and a 250-destination
+catalogue, pages written, an editor's rebuild, and the gzip bytes a browser downloads
+for the home, a destination and the checkout page. Prints figures; asserts nothing."""
+
+from __future__ import annotations
+
+import copy
+import gzip
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "plugins"))
+from catalogue.schema import COUNTRY_CODES  # noqa: E402
+
+TARGET_DESTINATIONS = 250
+BUDGET_DESTINATION_GZIP = 30 * 1024
+BUDGET_BUILD_S = 5.0
+
+
+def build(output: Path, catalogue: Path | None = None) -> float:
+    """Wall time of a full build, as `invoke build` runs it (a fresh Python process)."""
+    extra = ["-e", f"CATALOGUE_PATH={json.dumps(str(catalogue))}"] if catalogue else []
+    started = time.perf_counter()
+    subprocess.run(
+        [sys.executable, "-m", "pelican", "content", "-o", str(output), "-s", "pelicanconf.py", "-q", *extra],
+        cwd=ROOT, check=True, stdout=subprocess.DEVNULL,
+        env={**os.environ, "WORKER_URL": os.environ.get("WORKER_URL", "")},
+    )
+    return time.perf_counter() - started
+
+
+def catalogue_of(size: int, path: Path) -> None:
+    """The shipped catalogue grown to `size` destinations with more CLDR countries."""
+    data = json.loads((ROOT / "content" / "data" / "catalog.json").read_text(encoding="utf-8"))
+    template = next(d for d in data["destinations"] if d["type"] == "country")
+    taken = {d["code"] for d in data["destinations"]}
+    for code in sorted(COUNTRY_CODES - taken):
+        if len(data["destinations"]) >= size:
+            break
+        extra = copy.deepcopy(template)
+        extra.update(code=code, countries=[code], popular=False)
+        for package in extra["packages"]:
+            package["code"] = package["code"].replace(template["code"], code, 1) + "-B"
+            package["networks"] = [{"country": code, "operators": ["Local Mobile"]}]
+        data["destinations"].append(extra)
+    data["destinations"] = data["destinations"][:size]
+    path.write_text(json.dumps(data), encoding="utf-8")
+
+
+def downloads(site: Path, page: str) -> tuple[int, list[str]]:
+    """gzip bytes of a page and everything it loads (CSS, deferred JS, icon, fetched data)."""
+    html_file = site / page.lstrip("/") / "index.html"
+    html = html_file.read_text(encoding="utf-8")
+    assets = re.findall(r'<(?:link[^>]+rel="(?:stylesheet|icon)"[^>]+href|script[^>]+src)="([^"]+)"', html)
+    assets += re.findall(r'data-(?:index|packages)="([^"]+)"', html)
+    third_party = [url for url in assets if not url.startswith("/") or url.startswith("//")]
+    total = len(gzip.compress(html.encode("utf-8"), 6))
+    for url in assets:
+        if url in third_party:
+            continue
+        total += len(gzip.compress((site / url.lstrip("/")).read_bytes(), 6))
+    return total, third_party
+
+
+def main() -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp_path = Path(tmp)
+        shipped = tmp_path / "shipped"
+        shipped_s = build(shipped)
+        shipped_destinations = len(json.loads((ROOT / "content/data/catalog.json").read_text())["destinations"])
+        pages = sum(1 for _ in shipped.rglob("*.html"))
+
+        big_catalogue = tmp_path / "catalog-250.json"
+        catalogue_of(TARGET_DESTINATIONS, big_catalogue)
+        big = tmp_path / "big"
+        big_s = min(build(big, big_catalogue) for _ in range(3))
+        big_pages = sum(1 for _ in big.rglob("*.html"))
+
+        # An editor saves one Markdown page and `make serve` rebuilds.
+        faq = ROOT / "content" / "pages" / "en" / "faq.md"
+        os.utime(faq)
+        rebuild_s = build(shipped)
+
+        print("Site build (wall time of `python -m pelican`, a fresh process each)")
+        print(f"  shipped catalogue: {shipped_destinations} destinations x 3 languages: "
+              f"{shipped_s:.2f} s, {pages} HTML pages")
+        print(f"  {TARGET_DESTINATIONS}-destination catalogue: {big_s:.2f} s (best of 3), {big_pages} HTML pages"
+              f"  [target <= {BUDGET_BUILD_S:.0f} s: {'ok' if big_s <= BUDGET_BUILD_S else 'OVER'}]")
+        print(f"  rebuild after editing one Markdown page: {rebuild_s:.2f} s")
+        print("Bytes a browser downloads (HTML + CSS + JS + icon + fetched data, gzip -6)")
+        for label, page, budget in (
+            ("home /ru/", "/ru/", None),
+            ("destination /kk/esim/tr/", "/kk/esim/tr/", BUDGET_DESTINATION_GZIP),
+            ("largest destination /kk/esim/global/", "/kk/esim/global/", BUDGET_DESTINATION_GZIP),
+            ("checkout /ru/checkout/", "/ru/checkout/", None),
+        ):
+            size, third_party = downloads(shipped, page)
+            verdict = f"  [target <= 30 KB: {'ok' if size <= budget else 'OVER'}]" if budget else ""
+            print(f"  {label}: {size / 1024:.1f} KB, third-party requests: {len(third_party)}{verdict}")
+
+
+if __name__ == "__main__":
+    main()
