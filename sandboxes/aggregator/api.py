@@ -183,7 +183,7 @@ async def usage_query(call: Call) -> Any:
         rows.append({"esimTranNo": profile.esim_tran_no, "dataUsage": profile.used,
                      "totalData": profile.total_volume,
                      "lastUpdateTime": stamp(profile.usage_updated)})
-    return {"esimUsageList": rows}
+    return rows if call.account.options.usage_bare_array else {"esimUsageList": rows}
 
 
 async def location_list(call: Call) -> Any:

@@ -56,6 +56,8 @@ class Options:
     webhook_timeout_s: float = 5.0
     success_as_string: bool = False
     message_field: MessageField = "errorMsg"
+    # usage/query answers `obj` as a bare array instead of {"esimUsageList": [...]} (spec §5).
+    usage_bare_array: bool = False
     # New profiles take the ICCID of an earlier cancelled or expired one (spec §5: reused).
     iccid_reuse: bool = False
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from aggregator_helpers import TEST_OPTIONS, Aggregator, Receiver, ServerThread
+from aggregator_helpers import TEST_OPTIONS, Aggregator, Receiver
+from loopback import ServerThread
 
 from sandboxes.aggregator import Options, create_app
 

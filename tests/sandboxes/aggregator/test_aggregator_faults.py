@@ -10,7 +10,8 @@ from pathlib import Path
 
 import httpx
 import pytest
-from aggregator_helpers import TEST_OPTIONS, Aggregator, free_port
+from aggregator_helpers import TEST_OPTIONS, Aggregator
+from loopback import free_port
 
 ROOT = Path(__file__).resolve().parents[3]
 

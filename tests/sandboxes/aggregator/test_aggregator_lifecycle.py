@@ -57,6 +57,13 @@ def test_usage_is_reported_by_usage_query_and_esim_query(aggregator: Aggregator)
     assert row["orderUsage"] == 300 * 1024 * 1024
 
 
+def test_usage_can_come_as_a_bare_array(aggregator: Aggregator) -> None:
+    profile = aggregator.ready_profile("TR_1_7")
+    aggregator.set(usage_bare_array=True)
+    (usage,) = aggregator.ok("esim/usage/query", {"esimTranNoList": [profile["esimTranNo"]]})
+    assert (usage["esimTranNo"], usage["dataUsage"]) == (profile["esimTranNo"], 0)
+
+
 def test_usage_query_takes_at_most_ten_esims(aggregator: Aggregator) -> None:
     assert aggregator.error("esim/usage/query", {"esimTranNoList": ["1"] * 11}) == "000107"
 
