@@ -135,3 +135,17 @@ def test_bad_switch_value_is_refused_and_changes_nothing(epay: Epay) -> None:
     assert answer.status_code == 422
     assert "retries=-1" in answer.json()["error"]
     assert epay.http.get("/_sandbox/options").json()["callback"] == "normal"
+
+
+def test_dashboard_button_resends_a_lost_callback_and_returns_to_the_dashboard(
+        epay: Epay, receiver: Receiver) -> None:
+    epay.set(callback="lost")
+    epay.pay(epay.payment())
+    [tx] = epay.transactions()
+
+    answer = epay.http.post(f"/_sandbox/transactions/{tx['id']}/deliver",
+                            headers={"Accept": "text/html"})
+
+    assert answer.status_code == 303
+    assert answer.headers["location"] == "/_sandbox/"
+    assert len(receiver.wait_for(1)) == 1
