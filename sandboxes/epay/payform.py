@@ -224,14 +224,12 @@ async def submit(request: Request) -> Response:
 
 
 def _answer(request: Request, co: Checkout, tx: Transaction) -> Response:
-
-    t = TEXTS[co.language]
-    back = co.payment.get("backLink", "") if tx.approved else co.payment.get("failureBackLink", "")
-    if co.short:
-        return render(request, "result.html", t=t, lang=HTML_LANG[co.language], tx=tx,
-                      widget=True, back="", title=t["approved" if tx.approved else "declined"])
-    if back:
+    """Widget: a page that posts {success} to the merchant page; otherwise a 303 back."""
+    back = co.payment.get("backLink" if tx.approved else "failureBackLink", "")
+    if back and not co.short:
         return RedirectResponse(back, status_code=303)
-    return render(request, "result.html", t=t, lang=HTML_LANG[co.language], tx=tx, widget=False,
-                  back=co.payment.get("backLink", ""),
+    t = TEXTS[co.language]
+    # A decline without failureBackLink: say so here, with a way back to the shop.
+    return render(request, "result.html", t=t, lang=HTML_LANG[co.language], tx=tx,
+                  widget=co.short, back="" if co.short else co.payment.get("backLink", ""),
                   title=t["approved" if tx.approved else "declined"])

@@ -262,3 +262,15 @@ def test_widget_mode_answers_with_a_post_message_to_the_merchant_page(epay: Epay
     assert page.status_code == 200
     assert 'JSON.stringify({success: true})' in page.text
     assert "window.parent.postMessage" in page.text
+
+
+def test_a_decline_without_failure_back_link_explains_it_and_links_back(
+        epay: Epay, receiver: Receiver) -> None:
+    payment = epay.payment(language="eng", failureBackLink=None)
+
+    page = epay.pay(payment, ("4000000000004848", "12/30", "123"))
+
+    assert page.status_code == 200
+    assert '<h1 id="result">Payment declined</h1>' in page.text
+    assert "Insufficient funds (484)" in page.text
+    assert f'href="{receiver.url}/back"' in page.text
