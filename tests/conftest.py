@@ -8,7 +8,6 @@ import os
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -16,44 +15,16 @@ ROOT = Path(__file__).resolve().parent.parent
 
 # The worker reads its settings from the environment; set them before the first import of
 # worker.config. Tests that need other values build Settings with dataclasses.replace().
-from worker_env import TEST_ENV  # noqa: E402
+from worker_env import TEST_CATALOG, TEST_ENV
 
 for _name, _value in TEST_ENV.items():
     os.environ[_name] = _value
 # A crash switch left in the shell must not kill the tests.
 os.environ.pop("QAZAQ_CRASH_AT", None)
 
-from loopback import ServerThread  # noqa: E402
-from worker.config import Settings, load_settings  # noqa: E402
+from loopback import ServerThread
 
-TEST_CATALOG: dict[str, Any] = {
-    "version": 1,
-    "generated_at": "2026-11-25T10:00:00Z",
-    "source": "esimaccess",
-    "currency": "KZT",
-    "destinations": [
-        {
-            "code": "TR", "type": "country", "countries": ["TR"], "names": None, "popular": True,
-            "packages": [
-                {"code": "TR-10GB-30D", "provider": "esimaccess", "provider_code": "CKH002",
-                 "data_mb": 10240, "fair_use": None, "days": 30, "price_kzt": 4990,
-                 "speed": "4G/5G", "hotspot": True,
-                 "networks": [{"country": "TR", "operators": ["Turkcell", "Vodafone"]}]},
-            ],
-        },
-        {
-            "code": "europe", "type": "region", "countries": ["DE", "FR"],
-            "names": {"kk": "Еуропа", "ru": "Европа", "en": "Europe"}, "popular": False,
-            "packages": [
-                {"code": "EU-UNL-7D", "provider": "esimaccess", "provider_code": "EUU7",
-                 "data_mb": None, "fair_use": {"daily_high_speed_mb": 2048, "throttled_kbps": 512},
-                 "days": 7, "price_kzt": 12900, "speed": "4G/5G", "hotspot": False,
-                 "networks": [{"country": "DE", "operators": ["Telekom"]},
-                              {"country": "FR", "operators": ["Orange"]}]},
-            ],
-        },
-    ],
-}
+from worker.config import Settings, load_settings
 
 
 @pytest.fixture

@@ -1,8 +1,9 @@
-"""The environment the tests give the worker: every required setting, loopback only."""
+"""What the tests give the worker: every required setting (loopback only) and a small catalogue."""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -26,4 +27,33 @@ TEST_ENV = {
     "MAIL_FROM": "Qazaq eSIM <no-reply@qazaq-esim.com>",
     "SESSION_SECRET": "test-session-secret-0123456789abcdefghij",
     "FISCAL_PROVIDER": "none",
+}
+
+TEST_CATALOG: dict[str, Any] = {
+    "version": 1,
+    "generated_at": "2026-11-25T10:00:00Z",
+    "source": "esimaccess",
+    "currency": "KZT",
+    "destinations": [
+        {
+            "code": "TR", "type": "country", "countries": ["TR"], "names": None, "popular": True,
+            "packages": [
+                {"code": "TR-10GB-30D", "provider": "esimaccess", "provider_code": "CKH002",
+                 "data_mb": 10240, "fair_use": None, "days": 30, "price_kzt": 4990,
+                 "speed": "4G/5G", "hotspot": True,
+                 "networks": [{"country": "TR", "operators": ["Turkcell", "Vodafone"]}]},
+            ],
+        },
+        {
+            "code": "europe", "type": "region", "countries": ["DE", "FR"],
+            "names": {"kk": "Еуропа", "ru": "Европа", "en": "Europe"}, "popular": False,
+            "packages": [
+                {"code": "EU-UNL-7D", "provider": "esimaccess", "provider_code": "EUU7",
+                 "data_mb": None, "fair_use": {"daily_high_speed_mb": 2048, "throttled_kbps": 512},
+                 "days": 7, "price_kzt": 12900, "speed": "4G/5G", "hotspot": False,
+                 "networks": [{"country": "DE", "operators": ["Telekom"]},
+                              {"country": "FR", "operators": ["Orange"]}]},
+            ],
+        },
+    ],
 }

@@ -97,7 +97,7 @@ def load_settings(env_file: str | os.PathLike[str] | None = None) -> Settings:
     if env_file is None:
         candidate = ROOT / ".env"
         env_file = candidate if candidate.exists() else None
-    config = Config(env_file, environ=environ)
+    config = Config(Path(env_file) if env_file is not None else None, environ=environ)
 
     def required(name: str) -> str:
         value = config(name, default="")

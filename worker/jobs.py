@@ -159,7 +159,7 @@ class JobRunner:
             await self.store.finish_job(job.id)
         except asyncio.CancelledError:
             raise
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - any handler error is a retry, logged
             delay = backoff(job.attempts)
             error = f"{type(exc).__name__}: {exc}"
             log.warning(

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from worker.orders.model import LANGS, Lang
+from worker.orders.model import LANGS
 
-MESSAGES: dict[str, dict[Lang, str]] = {
+MESSAGES: dict[str, dict[str, str]] = {
     "body": {
         "en": "The request could not be read. Reload the page and try again.",
         "ru": "Не удалось прочитать запрос. Обновите страницу и попробуйте ещё раз.",
@@ -58,7 +58,7 @@ MESSAGES: dict[str, dict[Lang, str]] = {
 def message(key: str, lang: str) -> str:
     """The message ``key`` in ``lang`` (English when the language is not one of ours)."""
     texts = MESSAGES[key]
-    return texts[lang] if lang in LANGS else texts["en"]  # type: ignore[index]
+    return texts[lang] if lang in LANGS else texts["en"]
 
 
 def errors(fields: dict[str, str], lang: str) -> dict[str, Any]:

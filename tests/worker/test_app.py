@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 from starlette.testclient import TestClient
-
 from worker_env import TEST_ENV
+
 from worker.app import create_app
 from worker.config import Settings
 
@@ -76,7 +76,7 @@ def start_worker(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "uvicorn", "worker.app:app", "--port", "0"],
         cwd=ROOT, env={"PATH": os.environ["PATH"], **env}, capture_output=True, text=True,
-        timeout=60,
+        timeout=60, check=False,
     )
 
 

@@ -88,7 +88,7 @@ def is_finished(order: Order, pending_jobs: int) -> bool:
     return False
 
 
-class AtomicJSONStorage(Storage):  # type: ignore[misc]
+class AtomicJSONStorage(Storage):
     """TinyDB storage that replaces the file atomically and durably on every write.
 
     Also usable on its own: ``TinyDB(path, storage=AtomicJSONStorage)`` opens the live file.
@@ -182,6 +182,7 @@ class OrderStore:
         self._next_job_id = 1
         self._archived: dict[str, tuple[int, int, int]] = {}  # id -> (offset, length, rev)
         self._archive_end = 0
+        self._archive_ino: int | None = None  # compact_archive() replaces the file
         self._tokens: dict[str, str] = {}  # token -> id, live and archive
         self._suffixes: set[str] = set()  # last six digits of every id
         self._emails: dict[str, set[str]] = {}  # email_key -> ids
@@ -434,7 +435,7 @@ class OrderStore:
                     saved = (dict(txn.orders), dict(txn.jobs), txn.next_job_id)
                     try:
                         outcomes.append((True, op(txn)))
-                    except Exception as exc:  # the caller gets it; this op's effects are undone
+                    except Exception as exc:  # noqa: BLE001 - re-raised to its caller, effects undone
                         txn.orders, txn.jobs, txn.next_job_id = saved
                         outcomes.append((False, exc))
                 if txn.orders or txn.jobs:
@@ -544,9 +545,12 @@ class OrderStore:
 
     def _read_archive_tail(self) -> None:
         try:
-            size = os.path.getsize(self.archive_path)
+            st = os.stat(self.archive_path)
         except FileNotFoundError:
             return
+        size = st.st_size
+        if st.st_ino != self._archive_ino:  # new, or compacted by some process: read it all
+            self._archived, self._archive_end, self._archive_ino = {}, 0, st.st_ino
         if size <= self._archive_end:
             return
         with open(self.archive_path, "rb") as f:
@@ -576,6 +580,30 @@ class OrderStore:
                     os.fsync(f.fileno())
         except FileNotFoundError:
             pass
+
+    def compact_archive(self) -> int:
+        """Rewrite the archive with only the current version of each archived order, so that
+        data erased from an order (issue 6, personal data) leaves no older copy behind.
+        Returns the number of orders kept. Other processes notice the new file and reread it."""
+        with self._flock(), self._mem:
+            self._refresh_locked()
+            if not self.archive_path.exists():
+                return 0
+            current = [w for i, w in self._archived.items() if i not in self._live]
+            with open(self.archive_path, "rb") as f:
+                lines = []
+                for offset, length, _ in sorted(current):
+                    f.seek(offset)
+                    lines.append(f.read(length))
+            tmp = self.archive_path.with_name(f".{self.archive_path.name}.{os.getpid()}.tmp")
+            with open(tmp, "wb") as f:
+                f.write(b"".join(lines))
+                f.flush()
+                os.fsync(f.fileno())
+            os.replace(tmp, self.archive_path)
+            _fsync_dir(self.archive_path.parent)
+            self._read_archive_tail()
+        return len(lines)
 
     def _index(self, record: _Record) -> None:
         order_id = record["id"]

@@ -36,7 +36,7 @@ async def reconcile_once(services: Services, now: datetime | None = None) -> dic
     async def one(order: Order) -> None:
         async with slots:
             try:
-                outcome = await settle(services, order)
+                outcome: str = await settle(services, order)
             except (EpayError, PaymentMismatch) as exc:
                 log.warning("reconciler: order %s: %s", order.id, exc)
                 counts["error"] += 1

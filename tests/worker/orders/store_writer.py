@@ -12,10 +12,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from store_helpers import make_order  # noqa: E402
+from store_helpers import make_order
 
-from worker.orders.model import Order  # noqa: E402
-from worker.orders.store import OrderStore  # noqa: E402
+from worker.orders.model import Order
+from worker.orders.store import OrderStore
 
 
 def fail(order: Order) -> None:

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 from epay_buyer import Shop
-
 from loopback import ServerThread
+
 from worker.app import create_app
 from worker.config import Settings
 from worker.payments.confirm import confirm_payment

@@ -1,0 +1,127 @@
+"""GET /api/orders/{token}: the fields the order page reads, and nothing it must not see."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from starlette.testclient import TestClient
+from store_helpers import make_order
+
+from worker.app import create_app
+from worker.config import Settings
+from worker.orders.model import Order, Payment, Profile, Refund
+from worker.orders.view import can_resend_email, mask_email
+
+LPA = "LPA:1$rsp.example.com$ABCD1234"
+
+
+@pytest.fixture
+def client(settings: Settings) -> Iterator[TestClient]:
+    with TestClient(create_app(settings, handlers={})) as client:
+        yield client
+
+
+def store_order(client: TestClient, order: Order) -> None:
+    asyncio.run(client.app.state.services.store.create(order))  # type: ignore[attr-defined]
+
+
+def delivered(**changes: object) -> Order:
+    order = make_order(
+        7, status="delivered", lang="ru", email="buyer@example.kz",
+        payment=Payment(transaction_id="tx-1", reference="512345678901", card_mask="440563...5096",
+                        approval_code="774411", card_type="VISA"),
+        profile=Profile(esim_tran_no="T1", iccid="8986000000000000001", lpa=LPA,
+                        smdp_address="rsp.example.com", activation_code="ABCD1234",
+                        provider_order_no="B1", expires_at="2027-01-01T00:00:00+00:00",
+                        total_bytes=10737418240, used_bytes=0),
+        email_sent_at="2026-11-25T10:00:00+00:00",
+    )
+    for key, value in changes.items():
+        setattr(order, key, value)
+    return order
+
+
+def test_a_new_order_shows_awaiting_payment_and_nothing_else(client: TestClient) -> None:
+    order = make_order(1, lang="kk")
+    store_order(client, order)
+
+    view = client.get(f"/api/orders/{order.token}").json()
+
+    assert view == {
+        "order_id": order.id, "status": "awaiting_payment", "lang": "kk",
+        "created_at": order.created_at,
+        "package": {"code": "TR-10GB-30D", "title": "Turkey 10 GB, 30 days", "destination": "TR",
+                    "data_mb": 10240, "days": 30},
+        "amount": 4990, "currency": "KZT", "email_masked": "b***@example.kz",
+        "payment": None, "failure_reason": None, "esim": None, "email_sent": False,
+        "can_resend_email": False, "refund": None,
+    }
+
+
+def test_a_delivered_order_shows_the_esim_and_the_payment(client: TestClient, settings: Settings) -> None:
+    order = delivered()
+    store_order(client, order)
+
+    answer = client.get(f"/api/orders/{order.token}")
+
+    view = answer.json()
+    ios = urlsplit(view["esim"].pop("ios_install_url"))
+    assert (ios.netloc, ios.path) == ("esimsetup.apple.com", "/esim_qrcode_provisioning")
+    assert parse_qs(ios.query) == {"carddata": [LPA]}
+    assert answer.headers["cache-control"] == "no-store"
+    assert view["payment"] == {"paid_at": order.payment.paid_at,  # type: ignore[union-attr]
+                               "card_mask": "440563...5096", "reference": "512345678901"}
+    assert view["esim"] == {
+        "qr_svg_url": f"{settings.worker_url}/api/orders/{order.token}/qr.svg",
+        "lpa": LPA, "smdp_address": "rsp.example.com", "activation_code": "ABCD1234",
+        "iccid": "8986000000000000001", "expires_at": "2027-01-01T00:00:00+00:00",
+        "used_bytes": 0, "total_bytes": 10737418240, "installed": False,
+    }
+    assert view["email_sent"] is True and view["can_resend_email"] is True
+    text = answer.text
+    for secret in (order.secret_hash, "buyer@example.kz", "7012345678", "tx-1", "774411"):
+        assert secret not in text
+
+
+def test_a_refunded_order_shows_the_refund(client: TestClient) -> None:
+    order = delivered(status="refunded", refund=Refund(
+        amount=4990, reason="profile failed", operator="support",
+        epay_refunded_at="2026-11-26T10:00:00+00:00"))
+    store_order(client, order)
+
+    view = client.get(f"/api/orders/{order.token}").json()
+
+    assert view["refund"] == {"amount": 4990, "refunded_at": "2026-11-26T10:00:00+00:00"}
+    assert view["can_resend_email"] is False
+
+
+def test_an_unknown_token_is_404_without_a_hint(client: TestClient) -> None:
+    store_order(client, make_order(1))
+
+    answers = [client.get(f"/api/orders/{t}") for t in (make_order(2).token, make_order(1).id, "x")]
+
+    assert [(a.status_code, a.json()) for a in answers] == [(404, {"error": "not found"})] * 3
+
+
+def test_the_email_again_button_is_rate_limited() -> None:
+    now = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
+    just = (now - timedelta(seconds=10)).isoformat()
+    while_ago = (now - timedelta(minutes=5)).isoformat()
+
+    assert can_resend_email(delivered(email_requested_at=None), now)
+    assert not can_resend_email(delivered(email_requested_at=just), now)
+    assert can_resend_email(delivered(email_requested_at=while_ago), now)
+    assert not can_resend_email(delivered(email=None), now)  # personal data purged
+    assert not can_resend_email(make_order(1), now)
+
+
+@pytest.mark.parametrize(
+    ("email", "masked"),
+    [("buyer@example.kz", "b***@example.kz"), ("a@b.kz", "a***@b.kz"), (None, None)],
+)
+def test_email_masks(email: str | None, masked: str | None) -> None:
+    assert mask_email(email) == masked
