@@ -16,10 +16,12 @@ from starlette.routing import Route
 
 from worker.catalog import CatalogueError
 from worker.config import SettingError, Settings, load_settings
+from worker.delivery import qr_png, qr_svg, resend_email
 from worker.jobs import Handler, JobRunner
 from worker.middleware import BodyLimit, SecurityHeaders
 from worker.orders.view import order_view
 from worker.payments import callbacks, checkout, reconciler, returns
+from worker.provisioning.webhook import aggregator_webhook
 from worker.services import Services
 
 log = logging.getLogger("worker")
@@ -56,10 +58,14 @@ def create_app(
     routes = [
         Route("/api/checkout", checkout.checkout, methods=["POST"]),
         Route("/api/orders/{token}", order_view, methods=["GET"]),
+        Route("/api/orders/{token}/qr.svg", qr_svg, methods=["GET"]),
+        Route("/api/orders/{token}/qr.png", qr_png, methods=["GET"]),
+        Route("/api/orders/{token}/resend-email", resend_email, methods=["POST"]),
         Route("/epay/post-link", callbacks.post_link, methods=["POST"]),
         Route("/epay/failure-post-link", callbacks.failure_post_link, methods=["POST"]),
         Route("/epay/back/{token}", returns.back, methods=["GET"]),
         Route("/epay/failure-back/{token}", returns.failure_back, methods=["GET"]),
+        Route("/aggregator/webhook/{secret}", aggregator_webhook, methods=["POST"]),
         Route("/healthz", healthz, methods=["GET"]),
     ]
     middleware = [

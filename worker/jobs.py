@@ -51,12 +51,16 @@ class GiveUp(Exception):
 def handlers() -> dict[str, Handler]:
     """The handler for each job kind (docs/architecture.md, "Durable jobs"). Add yours here."""
     from worker.fiscal.jobs import fiscal_return, fiscal_sale
+    from worker.mail.delivery import send_email
     from worker.payments.confirm import confirm_payment
+    from worker.provisioning.runner import provision
 
     return {
         "confirm_payment": confirm_payment,
         "fiscal_sale": fiscal_sale,
         "fiscal_return": fiscal_return,
+        "provision": provision,
+        "send_email": send_email,
     }
 
 

@@ -7,7 +7,7 @@ own settings and nothing is patched. Handlers reach it as `request.app.state.ser
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import httpx
 
@@ -17,6 +17,8 @@ from worker.fiscal import make_register
 from worker.fiscal.register import CashRegister
 from worker.orders.store import OrderStore
 from worker.payments.epay import EpayClient
+from worker.provisioning.provider import Provider, open_provider
+from worker.provisioning.webhook import RecentIds
 
 # Every outgoing call gets a deadline; nothing waits forever on a partner.
 HTTP_TIMEOUT = httpx.Timeout(10.0, connect=5.0)
@@ -30,6 +32,8 @@ class Services:
     http: httpx.AsyncClient
     epay: EpayClient
     register: CashRegister | None = None  # fiscal receipts; None when FISCAL_PROVIDER=none
+    provider: Provider | None = None  # the eSIM aggregator (ESIM_PROVIDER); set by open()
+    webhook_ids: RecentIds = field(default_factory=RecentIds)  # aggregator notifyIds seen
 
     @classmethod
     def open(cls, settings: Settings) -> Services:
@@ -46,8 +50,11 @@ class Services:
             http=http,
             epay=EpayClient(settings, http),
             register=make_register(settings, http),
+            provider=open_provider(settings),
         )
 
     async def aclose(self) -> None:
+        if self.provider is not None:
+            await self.provider.aclose()
         await self.http.aclose()
         self.store.close()

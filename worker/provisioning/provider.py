@@ -7,7 +7,10 @@ fits behind the same `Provider` protocol without touching the order flow.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal, Protocol
+from typing import TYPE_CHECKING, Literal, Protocol
+
+if TYPE_CHECKING:
+    from worker.config import Settings
 
 OrderState = Literal["pending", "ready", "failed"]
 
@@ -150,3 +153,16 @@ class Provider(Protocol):
         ...
 
     async def aclose(self) -> None: ...
+
+
+def open_provider(settings: Settings) -> Provider:
+    """The aggregator client ESIM_PROVIDER names, configured from the settings."""
+    if settings.esim_provider == "esimaccess":
+        from worker.provisioning.esimaccess import EsimAccess
+
+        return EsimAccess(
+            settings.esimaccess_url,
+            settings.esimaccess_access_code,
+            str(settings.esimaccess_secret_key),
+        )
+    raise ValueError(f"ESIM_PROVIDER={settings.esim_provider!r} has no client (README, Settings)")

@@ -1,0 +1,77 @@
+"""POST /aggregator/webhook/{secret}: eSIM Access notifications, used only as hints.
+
+The spec documents no signature (§7), so the URL carries a secret (compared in constant
+time; a wrong one gets the same 404 as any unknown path), notifications are de-duplicated
+on notifyId, and nothing in them is trusted: ORDER_STATUS only makes the order's
+`provision` job due now, and that job asks esim/query for the truth.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+import logging
+from collections import OrderedDict
+from typing import TYPE_CHECKING, Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+if TYPE_CHECKING:
+    from worker.services import Services
+
+log = logging.getLogger("worker.provisioning.webhook")
+
+
+class RecentIds:
+    """The last `size` notifyIds seen by this process (retries come within minutes)."""
+
+    def __init__(self, size: int = 10_000) -> None:
+        self._size = size
+        self._seen: OrderedDict[str, None] = OrderedDict()
+
+    def first_time(self, notify_id: str) -> bool:
+        if notify_id in self._seen:
+            return False
+        self._seen[notify_id] = None
+        if len(self._seen) > self._size:
+            self._seen.popitem(last=False)
+        return True
+
+
+async def aggregator_webhook(request: Request) -> Response:
+    services: Services = request.app.state.services
+    expected = str(services.settings.aggregator_webhook_secret).encode()
+    if not hmac.compare_digest(request.path_params["secret"].encode(), expected):
+        return JSONResponse({"error": "not found"}, status_code=404)
+    try:
+        notice = json.loads(await request.body())
+    except ValueError:
+        return JSONResponse({"error": "send a JSON notification"}, status_code=400)
+    if not isinstance(notice, dict):
+        return JSONResponse({"error": "send a JSON notification"}, status_code=400)
+    notify_id = str(notice.get("notifyId") or "")
+    if notify_id and not services.webhook_ids.first_time(notify_id):
+        return JSONResponse({"ok": True, "duplicate": True})
+    await _hint(notice, services)
+    return JSONResponse({"ok": True})
+
+
+async def _hint(notice: dict[str, Any], services: Services) -> None:
+    kind = notice.get("notifyType")
+    raw_content = notice.get("content")
+    content: dict[str, Any] = raw_content if isinstance(raw_content, dict) else {}
+    if kind != "ORDER_STATUS":
+        log.info("webhook: %s noted", kind)
+        return
+    transaction_id = str(content.get("transactionId") or "")
+    order = services.store.get(transaction_id) if transaction_id else None
+    if order is None or order.provider_transaction_id != transaction_id:
+        log.info("webhook: ORDER_STATUS for an order we do not know; ignored")
+        return
+    if order.status != "provisioning" or order.profile is not None:
+        return
+    log.info(
+        "webhook: ORDER_STATUS %s for order %s: query now", content.get("orderStatus"), order.id
+    )
+    await services.store.enqueue(order.id, "provision")
