@@ -174,6 +174,7 @@ class OrderStore:
         self.lock_path = path.with_name(f"{path.stem}.lock")
         self._storage = AtomicJSONStorage(path)
         self._mem = threading.Lock()
+        self._writer = threading.Lock()
         self._writing = False
         self._jobs_added = False
         self._live_sig: tuple[int, int, int] | None = None
@@ -625,19 +626,31 @@ class OrderStore:
             record: _Record = json.loads(f.read(length))
         return record
 
-    def _flock(self) -> _FileLock:
-        return _FileLock(self._lock_fd)
+    def _flock(self) -> _WriterLock:
+        return _WriterLock(self._lock_fd, self._writer)
 
 
-class _FileLock:
-    def __init__(self, fd: int) -> None:
+class _WriterLock:
+    """The writer's lock: a thread lock within this process, then flock across processes
+    (a flock does not exclude another thread using the same file descriptor)."""
+
+    def __init__(self, fd: int, local: threading.Lock) -> None:
         self.fd = fd
+        self.local = local
 
     def __enter__(self) -> None:
-        fcntl.flock(self.fd, fcntl.LOCK_EX)
+        self.local.acquire()
+        try:
+            fcntl.flock(self.fd, fcntl.LOCK_EX)
+        except BaseException:
+            self.local.release()
+            raise
 
     def __exit__(self, *exc: object) -> None:
-        fcntl.flock(self.fd, fcntl.LOCK_UN)
+        try:
+            fcntl.flock(self.fd, fcntl.LOCK_UN)
+        finally:
+            self.local.release()
 
 
 def _job(record: _Record) -> Job:
