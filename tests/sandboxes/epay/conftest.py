@@ -5,9 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from epay_helpers import Epay, Receiver, ServerThread
-
-from sandboxes.epay import create_app
+from epay_helpers import Epay, Receiver
+from loopback import ServerThread
 
 
 @pytest.fixture(scope="session")
@@ -18,12 +17,6 @@ def receiver_server() -> Iterator[Receiver]:
         yield receiver
 
 
-@pytest.fixture(scope="session")
-def sandbox_server() -> Iterator[str]:
-    with ServerThread(create_app()) as server:
-        yield server.url
-
-
 @pytest.fixture
 def receiver(receiver_server: Receiver) -> Receiver:
     receiver_server.clear()
@@ -31,8 +24,9 @@ def receiver(receiver_server: Receiver) -> Receiver:
 
 
 @pytest.fixture
-def epay(sandbox_server: str, receiver: Receiver) -> Iterator[Epay]:
-    client = Epay(sandbox_server, receiver)
+def epay(epay_sandbox_server: str, receiver: Receiver) -> Iterator[Epay]:
+    """The sandbox (started once per run by tests/conftest.py), reset for this test."""
+    client = Epay(epay_sandbox_server, receiver)
     assert client.http.post("/_sandbox/reset").status_code == 200
     yield client
     client.http.close()

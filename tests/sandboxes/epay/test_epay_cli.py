@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 import subprocess
 import sys
 import time
@@ -11,14 +10,9 @@ from collections.abc import Iterator
 import httpx
 import pytest
 from epay_helpers import CLIENT_ID, CLIENT_SECRET, ROOT, TERMINAL
+from loopback import free_port
 
 pytestmark = pytest.mark.slow
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @pytest.fixture
