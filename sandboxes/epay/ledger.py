@@ -35,8 +35,8 @@ class Token:
     post_link: str = ""
     failure_post_link: str = ""
 
-    def alive(self, now: float | None = None) -> bool:
-        return (now if now is not None else time.time()) < self.expires_at
+    def alive(self) -> bool:
+        return time.time() < self.expires_at
 
 
 @dataclass
