@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
-from .generator import register
 
-__all__ = ["register"]
+def register() -> None:
+    """Pelican's entry point. Imported lazily so that the worker can use `catalogue.schema`
+    without loading Pelican."""
+    from .generator import register as connect_signals
+
+    connect_signals()

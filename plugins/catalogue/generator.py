@@ -54,53 +54,54 @@ class CatalogueGenerator(Generator):  # type: ignore[misc]
     def generate_output(self, writer: Any) -> None:
         out = Path(self.output_path)
         destinations = sorted(self.catalogue["destinations"], key=lambda d: d["code"])
-        by_code = {d["code"]: d for d in destinations}
         pages = _markdown_pages(self.context)
-        sitemap: list[tuple[str, bool]] = []  # (path under /{lang}/, is home)
         write = _Writer(out)
-
         for lang in LANGS:
-            env = self._environment(lang, pages)
-            base = {"lang": lang, "destinations": destinations, "by_code": by_code}
+            # (path under /{lang}/, is the home page): the same paths in every language.
+            indexable = self._write_language(write, lang, destinations, pages)
 
-            home_index = search.build_index(destinations, self.aliases, lang)
-            write.json(f"data/search.{lang}.json", home_index)
-            write.json(f"data/packages.{lang}.json",
-                       _packages_for_checkout(destinations, lang, self.translations[lang]))
-
-            for template, path, indexable in APP_PAGES:
-                extra = {"devices": self.devices} if template == "devices.html" else {}
-                write.page(f"{lang}/{path}", env.get_template(template).render(base, page_path=path, **extra))
-                if indexable and lang == LANGS[0]:
-                    sitemap.append((path, path == ""))
-
-            template = env.get_template("destination.html")
-            for destination in destinations:
-                path = f"esim/{destination['code'].lower()}/"
-                write.page(f"{lang}/{path}", template.render(base, page_path=path, destination=destination))
-                if lang == LANGS[0]:
-                    sitemap.append((path, False))
-
-            template = env.get_template("page.html")
-            for slug, translations in pages.items():
-                if lang not in translations:
-                    continue
-                path = f"{slug}/"
-                write.page(f"{lang}/{path}", template.render(base, page_path=path, page=translations[lang]))
-                if lang == LANGS[0]:
-                    sitemap.append((path, False))
-
-            write.text(f"{lang}/404.html", env.get_template("404.html").render(base, page_path=None))
-
-        root_env = self._environment("en", pages)
-        write.text("index.html", root_env.get_template("root.html").render(lang="en", page_path=""))
-        write.text("404.html", root_env.get_template("root-404.html").render(lang="en", page_path=None))
+        root = self._environment("en", pages)
+        write.text("index.html", root.get_template("root.html").render(lang="en", page_path=""))
+        write.text("404.html", root.get_template("root-404.html").render(lang="en", page_path=None))
         write.json("data/packages.json", _packages(destinations))
         site_url = self.settings["SITE_URL"].rstrip("/")
         write.text("robots.txt", f"User-agent: *\nAllow: /\nDisallow: /*/checkout/\nDisallow: /*/order/\n"
                                  f"Disallow: /*/account/\nSitemap: {site_url}/sitemap.xml\n")
-        write_sitemap(out / "sitemap.xml", site_url, LANGS, sitemap)
+        write_sitemap(out / "sitemap.xml", site_url, LANGS, indexable)
         log.info("catalogue: wrote %d pages and %d data files", write.pages, write.files - write.pages)
+
+    def _write_language(self, write: _Writer, lang: str, destinations: list[dict[str, Any]],
+                        pages: dict[str, dict[str, Any]]) -> list[tuple[str, bool]]:
+        """Every page and data file of one language; returns the indexable paths."""
+        env = self._environment(lang, pages)
+        base = {"lang": lang, "destinations": destinations,
+                "by_code": {d["code"]: d for d in destinations}}
+        indexable: list[tuple[str, bool]] = []
+
+        write.json(f"data/search.{lang}.json", search.build_index(destinations, self.aliases, lang))
+        write.json(f"data/packages.{lang}.json",
+                   _packages_for_checkout(destinations, lang, self.translations[lang]))
+
+        for name, path, listed in APP_PAGES:
+            extra = {"devices": self.devices} if name == "devices.html" else {}
+            write.page(f"{lang}/{path}", env.get_template(name).render(base, page_path=path, **extra))
+            if listed:
+                indexable.append((path, path == ""))
+
+        template = env.get_template("destination.html")
+        for destination in destinations:
+            path = f"esim/{destination['code'].lower()}/"
+            write.page(f"{lang}/{path}", template.render(base, page_path=path, destination=destination))
+            indexable.append((path, False))
+
+        template = env.get_template("page.html")
+        for slug, by_lang in pages.items():
+            if lang in by_lang:
+                write.page(f"{lang}/{slug}/", template.render(base, page_path=f"{slug}/", page=by_lang[lang]))
+                indexable.append((f"{slug}/", False))
+
+        write.text(f"{lang}/404.html", env.get_template("404.html").render(base, page_path=None))
+        return indexable
 
     def _environment(self, lang: str, pages: dict[str, dict[str, Any]]) -> Environment:
         """One environment per language: its catalogue, and helpers bound to that language."""
@@ -109,7 +110,7 @@ class CatalogueGenerator(Generator):  # type: ignore[misc]
             **self.settings["JINJA_ENVIRONMENT"],
         )
         translations: Translations = self.translations[lang]
-        env.install_gettext_translations(translations, newstyle=True)
+        env.install_gettext_translations(translations, newstyle=True)  # type: ignore[attr-defined]
         settings = self.settings
         env.globals.update(
             LANGS=LANGS,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 from typing import Any
 
 from babel import Locale
@@ -12,16 +12,16 @@ from babel.units import format_unit
 LANGS = ("kk", "ru", "en")
 
 
-@lru_cache(maxsize=None)
+@cache
 def _locale(lang: str) -> Locale:
     return Locale.parse(lang)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _price_pattern(lang: str) -> str:
     # The locale's currency pattern without decimals (tenge are whole) and with the
     # tenge sign: CLDR's English symbol for KZT is "KZT", buyers here read "₸".
-    pattern = _locale(lang).currency_formats["standard"].pattern.split(";")[0]
+    pattern = str(_locale(lang).currency_formats["standard"].pattern).split(";")[0]
     return pattern.replace(".00", "").replace("¤", "'₸'")
 
 

@@ -21,7 +21,8 @@ REGION_SLUG = re.compile(r"^[a-z][a-z0-9-]*$")
 # less the groupings CLDR also lists (EU, UN, ...) that are no country.
 NOT_COUNTRIES = {"EU", "EZ", "UN", "QO", "XA", "XB", "ZZ"}
 COUNTRY_CODES = frozenset.intersection(*(
-    frozenset(code for code in Locale(lang).territories if len(code) == 2 and code not in NOT_COUNTRIES)
+    frozenset(str(code) for code in Locale(lang).territories
+              if len(str(code)) == 2 and code not in NOT_COUNTRIES)
     for lang in LANGS
 ))
 

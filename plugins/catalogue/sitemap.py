@@ -10,9 +10,11 @@ def write_sitemap(path: Path, site_url: str, langs: tuple[str, ...],
                   pages: list[tuple[str, bool]]) -> None:
     """pages: (path under /{lang}/, is_home). The home's x-default is the language chooser;
     for other pages the English one."""
-    lines = ['<?xml version="1.0" encoding="UTF-8"?>',
-             '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9" '
-             'xmlns:xhtml="http://www.w3.org/1999/xhtml">']
+    lines = [
+        '<?xml version="1.0" encoding="UTF-8"?>',
+        ('<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9" '
+         'xmlns:xhtml="http://www.w3.org/1999/xhtml">'),
+    ]
     for page_path, is_home in pages:
         alternates = [(lang, f"{site_url}/{lang}/{page_path}") for lang in langs]
         alternates.append(("x-default", f"{site_url}/" if is_home else f"{site_url}/en/{page_path}"))

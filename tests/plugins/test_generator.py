@@ -17,7 +17,7 @@ def build(output: Path, catalogue: Path, worker_url: str = "") -> subprocess.Com
     return subprocess.run(
         [sys.executable, "-m", "pelican", "content", "-o", str(output), "-s", "pelicanconf.py",
          "-e", f"CATALOGUE_PATH={json.dumps(str(catalogue))}"],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=120,
+        cwd=ROOT, env=env, capture_output=True, text=True, check=False, timeout=120,
     )
 
 

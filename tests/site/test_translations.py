@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pytest
 from babel.messages.pofile import read_po
-
 from conftest import LANGS
 from html_helpers import read
 
