@@ -160,7 +160,9 @@ class Epay:
         return lz_compress(flatten(payment))
 
     def open_payform(self, payment: dict[str, Any], **query: str) -> httpx.Response:
-        return self.http.get("/payform/", params={"params": self.params(payment), **query})
+        """GET the payform as halyk.pay sends the browser: `params` unescaped, `+` and all."""
+        extra = "".join(f"&{key}={value}" for key, value in query.items())
+        return self.http.get(f"/payform/?params={self.params(payment)}{extra}")
 
     def pay(self, payment: dict[str, Any], card: tuple[str, str, str] = VISA,
             name: str = "Aigerim Sarsenova", short: bool = False) -> httpx.Response:

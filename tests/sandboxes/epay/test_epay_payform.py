@@ -274,3 +274,18 @@ def test_a_decline_without_failure_back_link_explains_it_and_links_back(
     assert '<h1 id="result">Payment declined</h1>' in page.text
     assert "Insufficient funds (484)" in page.text
     assert f'href="{receiver.url}/back"' in page.text
+
+
+def test_params_with_a_plus_sign_survive_the_raw_query_string(epay: Epay) -> None:
+    # LZ-String's URI alphabet has `+`, which a query string reads as a space.
+    for n in range(20):
+        payment = epay.payment(description=f"Order {n}")
+        if "+" in (params := epay.params(payment)):
+            break
+    else:
+        pytest.fail("no compressed params with a `+` in 20 tries")
+
+    page = epay.http.get(f"/payform/?params={params}")
+
+    assert page.status_code == 200
+    assert payment["invoiceId"] in page.text
