@@ -1,0 +1,68 @@
+"""worker/delivery.py: the QR images and "send the e-mail again" (rate-limited), over HTTP."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+
+from conftest import Aggregator, Worker, paid_order, store_paid
+from smtp_mailbox import Mailbox
+
+from worker.config import Settings
+from worker.delivery import RESENDS_PER_HOUR, resends_in_last_hour
+
+
+def test_send_again_mails_the_qr_once_more_then_429_when_asked_too_often(
+    wired: Settings, aggregator: Aggregator, mailbox: Mailbox, start_worker: Callable[..., Worker]
+) -> None:
+    order = paid_order()
+    store_paid(wired.orders_db, order)
+    worker = start_worker()
+    first = worker.wait_until(order.id, lambda o: o.email_sent_at is not None)
+    assert worker.http.get(f"/api/orders/{order.token}").json()["can_resend_email"] is True
+
+    answer = worker.http.post(f"/api/orders/{order.token}/resend-email")
+
+    assert answer.status_code == 202
+    again = worker.wait_until(
+        order.id,
+        lambda o: o.email_sent_at is not None and o.email_message_id != first.email_message_id,
+    )
+    one, two = mailbox.wait_for(2)
+    assert one["Message-ID"] == first.email_message_id
+    assert two["Message-ID"] == again.email_message_id != one["Message-ID"]
+    assert one.get_body(("plain",)).get_content() == two.get_body(("plain",)).get_content()
+    view = worker.http.get(f"/api/orders/{order.token}").json()
+    assert view["email_sent"] is True and view["can_resend_email"] is False
+
+    too_soon = worker.http.post(f"/api/orders/{order.token}/resend-email")
+    assert too_soon.status_code == 429 and "Retry-After" in too_soon.headers
+    assert len(mailbox.messages) == 2
+
+
+def test_send_again_before_delivery_or_for_an_unknown_token_changes_nothing(
+    wired: Settings, aggregator: Aggregator, mailbox: Mailbox, start_worker: Callable[..., Worker]
+) -> None:
+    aggregator.config(allocation_stuck=True)
+    order = paid_order()
+    store_paid(wired.orders_db, order)
+    worker = start_worker()
+    worker.wait_until(order.id, lambda o: o.provider_order_no is not None)
+
+    early = worker.http.post(f"/api/orders/{order.token}/resend-email")
+    unknown = worker.http.post("/api/orders/" + "x" * 43 + "/resend-email")
+
+    assert early.status_code == 409
+    assert unknown.status_code == 404 and unknown.json() == {"error": "not found"}
+    assert [j.kind for j in worker.services.store.jobs(order.id)] == ["provision"]
+    assert mailbox.messages == []
+
+
+def test_at_most_three_resends_count_in_any_hour() -> None:
+    order = paid_order()
+    now = datetime.now(UTC)
+    for minutes_ago in (90, 50, 20, 5):
+        at = (now - timedelta(minutes=minutes_ago)).isoformat()
+        order.timeline.append({"at": at, "event": "email_resend_requested", "detail": ""})
+    assert resends_in_last_hour(order, now) == 3 == RESENDS_PER_HOUR
+    assert resends_in_last_hour(order, now + timedelta(minutes=15)) == 2
