@@ -72,6 +72,7 @@ def create_app(options: Options | None = None) -> Starlette:
         Route("/_sandbox/options", control.options, methods=["GET", "POST"]),
         Route("/_sandbox/transactions", control.transactions),
         Route("/_sandbox/transactions/{id}/deliver", control.deliver, methods=["POST"]),
+        Route("/_sandbox/transactions/{id}/lapse", control.lapse, methods=["POST"]),
         Route("/_sandbox/deliveries", control.deliveries),
         Route("/_sandbox/reset", control.reset, methods=["POST"]),
     ]

@@ -8,6 +8,8 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
+from .ledger import OperationError
+
 
 def _tx_row(tx: Any) -> dict[str, Any]:
     return {"id": tx.id, "invoice_id": tx.invoice_id, "status": tx.status,
@@ -59,6 +61,18 @@ async def deliver(request: Request) -> Response:
     if "text/html" in request.headers.get("accept", ""):  # the dashboard's button
         return RedirectResponse("/_sandbox/", status_code=303)
     return JSONResponse({"delivered": delivered})
+
+
+async def lapse(request: Request) -> Response:
+    """Let a two-step hold expire now: AUTH becomes CANCEL_OLD."""
+    tx = request.app.state.sandbox.ledger.transactions.get(request.path_params["id"])
+    if tx is None:
+        return JSONResponse({"error": "no such transaction id"}, status_code=404)
+    try:
+        tx.lapse()
+    except OperationError as error:
+        return JSONResponse({"error": str(error)}, status_code=409)
+    return JSONResponse({"status": tx.status})
 
 
 async def reset(request: Request) -> Response:

@@ -82,6 +82,12 @@ class Transaction:
             raise OperationError(f"cancel needs status AUTH, the transaction is {self.status}")
         self.status = "CANCEL"
 
+    def lapse(self) -> None:
+        """The hold runs out unclaimed (the real lifetime of an AUTH is UNCONFIRMED, §6.1)."""
+        if self.status != "AUTH":
+            raise OperationError(f"only a hold (AUTH) can lapse, the transaction is {self.status}")
+        self.status = "CANCEL_OLD"
+
     def refund(self, amount: Decimal | None, external_id: str, partial_status: str) -> None:
         left = self.charged - self.refunded
         refundable = self.status == "CHARGE" or (self.status == "REFUND" and left > 0)

@@ -168,3 +168,15 @@ def test_operations_without_a_bearer_token_are_401(epay: Epay, receiver: Receive
 
     assert epay.http.post(f"/operation/{tx_id}/charge").status_code == 401
     assert status(epay, invoice)["statusName"] == "AUTH"
+
+
+def test_a_lapsed_hold_reads_cancel_old_and_can_no_longer_be_charged(
+        epay: Epay, receiver: Receiver) -> None:
+    tx_id, invoice = paid(epay, two_step=True)
+
+    assert epay.http.post(f"/_sandbox/transactions/{tx_id}/lapse").json() == {
+        "status": "CANCEL_OLD"}
+
+    assert status(epay, invoice)["statusName"] == "CANCEL_OLD"
+    refused(epay.operation(tx_id, "charge"), "the transaction is CANCEL_OLD")
+    assert epay.http.post(f"/_sandbox/transactions/{tx_id}/lapse").status_code == 409
