@@ -15,12 +15,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from site_helpers import TEST_WORKER_URL
 
 ROOT = Path(__file__).resolve().parents[2]
-LANGS = ("kk", "ru", "en")
-# No worker listens here: the checkout must say that payment is unavailable, and the
-# browser tests answer the worker's routes themselves (page.route) where they need to.
-TEST_WORKER_URL = "http://127.0.0.1:9"
 CHROMIUM_ARGS = [
     "--no-sandbox", "--disable-gpu", "--disable-background-networking",
     "--disable-component-update", "--no-first-run", "--disable-sync", "--disable-quic",

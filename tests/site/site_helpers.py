@@ -1,10 +1,16 @@
-"""Reading built HTML the way a browser or a crawler sees it: tags with attributes, and text."""
+"""Helpers for the site tests: the languages, the test worker URL, and reading built HTML
+the way a browser or a crawler sees it (tags with attributes, and text)."""
 
 from __future__ import annotations
 
 import re
 from html.parser import HTMLParser
 from pathlib import Path
+
+LANGS = ("kk", "ru", "en")
+# No worker listens here: the checkout must say that payment is unavailable, and the
+# browser tests answer the worker's routes themselves (page.route) where they need to.
+TEST_WORKER_URL = "http://127.0.0.1:9"
 
 
 class Page(HTMLParser):

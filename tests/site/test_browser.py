@@ -8,7 +8,7 @@ import json
 from typing import Any
 
 import pytest
-from conftest import TEST_WORKER_URL
+from site_helpers import TEST_WORKER_URL
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 

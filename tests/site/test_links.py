@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from html_helpers import Page
+from site_helpers import Page
 
 
 def target(site: Path, url: str) -> Path:

@@ -10,8 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import LANGS, TEST_WORKER_URL
-from html_helpers import read
+from site_helpers import LANGS, TEST_WORKER_URL, read
 
 SITE_URL = "https://qazaq-esim.test"
 SELLER_IIN = "910109301239"

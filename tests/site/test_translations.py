@@ -9,8 +9,7 @@ from pathlib import Path
 
 import pytest
 from babel.messages.pofile import read_po
-from conftest import LANGS
-from html_helpers import read
+from site_helpers import LANGS, read
 
 ROOT = Path(__file__).resolve().parents[2]
 TRANSLATIONS = ROOT / "theme" / "translations"
