@@ -20,14 +20,15 @@ TRANSLATIONS = ROOT / "theme" / "translations"
 def i18n_extract(c: Context) -> None:
     """Extract theme strings into theme/translations/messages.pot."""
     c.run(f"{PY} -m babel.messages.frontend extract -F babel.cfg -o {TRANSLATIONS}/messages.pot "
-          "--no-location --sort-output --project 'Qazaq eSIM' theme plugins")
+          "--no-location --sort-output --project 'Qazaq eSIM' --version 1 "
+          "--msgid-bugs-address support@qazaq-esim.com theme plugins")
 
 
 @task(i18n_extract)
 def i18n_update(c: Context) -> None:
     """Merge new theme strings into the kk, ru and en catalogues (.po)."""
     c.run(f"{PY} -m babel.messages.frontend update -i {TRANSLATIONS}/messages.pot -d {TRANSLATIONS} "
-          "--no-location --ignore-obsolete")
+          "--ignore-obsolete")
 
 
 @task
@@ -103,3 +104,101 @@ Press Ctrl-C to stop.""", flush=True)
 def bench_site(c: Context) -> None:
     """Print the site's figures: build times, pages written, bytes each page downloads."""
     c.run(f"{PY} benchmarks/bench_site.py")
+
+
+# ---- Support operator (issue 6). These open the order store directly, beside the running
+# worker: the store takes a file lock per write, so both see each other's changes.
+
+
+def _operator(command: object) -> None:
+    import asyncio
+
+    from invoke.exceptions import Exit
+
+    status = asyncio.run(command)  # type: ignore[arg-type]
+    if status:
+        raise Exit(code=status)
+
+
+@task(help={"order": "order number (Epay invoice id)", "reason": "why, recorded with the refund",
+            "non_functional": "support confirmed the delivered eSIM does not work (offer 5.4)",
+            "amount": "KZT to refund (default: all that was paid)", "operator": "who refunds"})
+def refund(c: Context, order: str, reason: str, non_functional: bool = False, amount: int = 0,
+           operator: str = "") -> None:
+    """Refund an order by the offer's rules (refused with the rule it breaks)."""
+    from worker.operator import commands
+
+    who = operator or os.environ.get("USER", "operator")
+    _operator(commands.refund(order, reason, who, non_functional, amount or None))
+
+
+@task(help={"query": "e-mail, phone, order number or ICCID"})
+def find_order(c: Context, query: str) -> None:
+    """Find orders by e-mail, phone, order number or ICCID; one match shows its timeline."""
+    from worker.operator import commands
+
+    _operator(commands.find_order(query))
+
+
+@task(help={"order": "order number"})
+def resend_qr(c: Context, order: str) -> None:
+    """Send the delivery e-mail with the QR code again."""
+    from worker.operator import commands
+
+    _operator(commands.resend_qr(order, os.environ.get("USER", "operator")))
+
+
+@task(help={"from_": "first day, YYYY-MM-DD", "to": "last day, YYYY-MM-DD", "out": "CSV file"})
+def export_orders(c: Context, from_: str, to: str, out: str = "") -> None:
+    """Orders created in a period as CSV for the accountant (no personal data)."""
+    from worker.operator import commands
+
+    _operator(commands.export_csv("orders", from_, to, out))
+
+
+@task(help={"from_": "first day, YYYY-MM-DD", "to": "last day, YYYY-MM-DD", "out": "CSV file"})
+def export_refunds(c: Context, from_: str, to: str, out: str = "") -> None:
+    """Refunds made in a period as CSV: who, when, why, how much."""
+    from worker.operator import commands
+
+    _operator(commands.export_csv("refunds", from_, to, out))
+
+
+@task(help={"from_": "first day, YYYY-MM-DD", "to": "last day, YYYY-MM-DD"})
+def reconcile(c: Context, from_: str, to: str) -> None:
+    """Compare each order of a period with Epay and the aggregator; list the mismatches."""
+    from worker.operator import commands
+
+    _operator(commands.reconcile(from_, to))
+
+
+@task
+def queues(c: Context) -> None:
+    """Fiscal receipts still pending, and paid orders waiting for a refund."""
+    from worker.operator import commands
+
+    _operator(commands.queues())
+
+
+@task
+def purge_personal_data(c: Context) -> None:
+    """Erase e-mail, phone and codes of orders finished PERSONAL_DATA_RETENTION_DAYS ago."""
+    from worker.operator import commands
+
+    _operator(commands.purge_personal_data())
+
+
+@task(help={"email": "the buyer's address"})
+def export_personal_data(c: Context, email: str) -> None:
+    """Print, as JSON, everything held about the buyer with this address."""
+    from worker.operator import commands
+
+    _operator(commands.export_personal_data(email))
+
+
+@task(help={"email": "the buyer's address"})
+def erase_personal_data(c: Context, email: str) -> None:
+    """Erase the buyer's personal data from their finished orders (money records stay)."""
+    from worker.operator import commands
+
+    _operator(commands.erase_personal_data(email))
