@@ -14,11 +14,13 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from worker.account import routes as account
 from worker.catalog import CatalogueError
 from worker.config import SettingError, Settings, load_settings
 from worker.delivery import qr_png, qr_svg, resend_email
 from worker.jobs import Handler, JobRunner
 from worker.middleware import BodyLimit, SecurityHeaders
+from worker.operator import routes as operator
 from worker.orders.view import order_view
 from worker.payments import callbacks, checkout, reconciler, returns
 from worker.provisioning.webhook import aggregator_webhook
@@ -66,7 +68,12 @@ def create_app(
         Route("/epay/back/{token}", returns.back, methods=["GET"]),
         Route("/epay/failure-back/{token}", returns.failure_back, methods=["GET"]),
         Route("/aggregator/webhook/{secret}", aggregator_webhook, methods=["POST"]),
+        Route("/api/account/sign-in-link", account.sign_in_link, methods=["POST"]),
+        Route("/api/account/session", account.session, methods=["POST"]),
+        Route("/api/account/orders", account.orders, methods=["GET"]),
+        Route("/api/account/sign-out", account.sign_out, methods=["POST"]),
         Route("/healthz", healthz, methods=["GET"]),
+        *operator.routes(settings),  # none unless OPERATOR_TOKEN is set
     ]
     middleware = [
         Middleware(SecurityHeaders),

@@ -54,6 +54,7 @@ def handlers() -> dict[str, Handler]:
     from worker.mail.delivery import send_email
     from worker.payments.confirm import confirm_payment
     from worker.provisioning.runner import provision
+    from worker.refunds import refund_email, refund_job
 
     return {
         "confirm_payment": confirm_payment,
@@ -61,6 +62,8 @@ def handlers() -> dict[str, Handler]:
         "fiscal_return": fiscal_return,
         "provision": provision,
         "send_email": send_email,
+        "refund": refund_job,
+        "refund_email": refund_email,
     }
 
 

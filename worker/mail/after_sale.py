@@ -60,9 +60,11 @@ TEXTS: dict[Lang, dict[str, str]] = {
 
 
 def _footer(settings: Settings, lang: Lang) -> str:
-    return "\n\n" + TEXTS[lang]["support"].format(
-        whatsapp=SUPPORT_WHATSAPP, email=settings.support_email
-    ) + "\nQazaq eSIM\n"
+    return (
+        "\n\n"
+        + TEXTS[lang]["support"].format(whatsapp=SUPPORT_WHATSAPP, email=settings.support_email)
+        + "\nQazaq eSIM\n"
+    )
 
 
 def sign_in_link(settings: Settings, to: str, lang: Lang, link: str, msgid: str) -> EmailMessage:
@@ -77,10 +79,19 @@ def refunded(order: Order, settings: Settings) -> EmailMessage:
     if order.email is None or order.refund is None:
         raise ValueError(f"order {order.id} has no e-mail address or no refund")
     t = TEXTS[order.lang]
-    values = {"order_id": order.id, "amount": _money(order.refund.amount, order.lang),
-              "package": order.package_title, "order_page": order_page_url(order, settings)}
-    message = _message(settings, order.email, t["refund_subject"].format(**values),
-                       message_id(order, "refund", 1, settings), order.lang)
+    values = {
+        "order_id": order.id,
+        "amount": _money(order.refund.amount, order.lang),
+        "package": order.package_title,
+        "order_page": order_page_url(order, settings),
+    }
+    message = _message(
+        settings,
+        order.email,
+        t["refund_subject"].format(**values),
+        message_id(order, "refund", 1, settings),
+        order.lang,
+    )
     message.set_content(t["refund_body"].format(**values) + _footer(settings, order.lang))
     return message
 
@@ -92,12 +103,18 @@ def fiscal_receipt(order: Order, settings: Settings, operation: str) -> EmailMes
         raise ValueError(f"order {order.id} has no e-mail address or no {operation} receipt")
     t = TEXTS[order.lang]
     values = {
-        "order_id": order.id, "package": order.package_title,
+        "order_id": order.id,
+        "package": order.package_title,
         "amount": _money(receipt["total_tiyn"] // 100, order.lang),
         "ticket_url": receipt.get("ticket_url") or receipt.get("print_url") or "",
         "fiscal_number": receipt["fiscal_number"],
     }
-    message = _message(settings, order.email, t[f"{operation}_subject"].format(**values),
-                       message_id(order, f"fiscal-{operation}", 1, settings), order.lang)
+    message = _message(
+        settings,
+        order.email,
+        t[f"{operation}_subject"].format(**values),
+        message_id(order, f"fiscal-{operation}", 1, settings),
+        order.lang,
+    )
     message.set_content(t["receipt_body"].format(**values) + _footer(settings, order.lang))
     return message

@@ -70,6 +70,11 @@ class Refund:
     requested_at: str = field(default_factory=utc_now)
     profile_cancelled_at: str | None = None
     epay_refunded_at: str | None = None
+    # Support confirmed the delivered profile does not work (offer 5.4); set by the operator.
+    non_functional: bool = False
+    # When a process last sent (or is sending) the Epay refund: a lease against a second
+    # sender, and the sign that Epay must be asked before sending again (worker/refunds.py).
+    epay_attempted_at: str | None = None
 
 
 @dataclass

@@ -1,0 +1,176 @@
+"""Refunds by the offer's rules, against the Epay and aggregator sandboxes over loopback."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import sys
+
+import pytest
+from after_sale import ROOT, AfterSale
+
+from worker.orders.model import Order
+from worker.refunds import RefundInProgress, RefundRefused, carry_out, request_refund
+
+pytestmark = pytest.mark.anyio
+
+
+async def refund(after_sale: AfterSale, order: Order, **options: object) -> Order:
+    requested = await request_refund(after_sale.services, order.id, reason="profile does not work",
+                                     operator="aigerim", **options)  # type: ignore[arg-type]
+    return await carry_out(after_sale.services, requested.id)
+
+
+async def test_a_paid_order_that_could_not_be_provisioned_is_refunded_in_full(after_sale: AfterSale) -> None:
+    order = await after_sale.order("provisioning_failed")
+    done = await refund(after_sale, order)
+    assert done.status == "refunded" and done.refund is not None
+    assert (done.refund.amount, done.refund.operator, done.refund.reason) == (
+        4990, "aigerim", "profile does not work")
+    tx = after_sale.transaction(order.id)
+    assert (tx["status"], tx["refunded"]) == ("REFUND", "4990")
+    assert [r["externalID"] for r in tx["refunds"]] == [f"refund-{order.id}"]
+    assert [e["event"] for e in done.timeline][-3:] == [
+        "refund_requested", "refund_profile_cancelled", "refunded"]
+
+
+async def test_the_buyer_is_told_by_email(after_sale: AfterSale, after_sale_mailbox) -> None:  # type: ignore[no-untyped-def]
+    order = await after_sale.order("provisioning_failed", lang="en")
+    await refund(after_sale, order)
+    assert await after_sale.run_jobs("refund_email") == ["refund_email"]
+    [mail] = after_sale_mailbox.wait_for(1)
+    assert mail["To"] == "buyer@example.kz" and order.id in mail["Subject"]
+    assert "We have refunded 4,990" in mail.get_content()
+
+
+async def test_a_delivered_unused_profile_confirmed_broken_is_cancelled_and_refunded(
+        after_sale: AfterSale) -> None:
+    order = await after_sale.order("delivered")
+    assert order.profile is not None
+    done = await refund(after_sale, order, non_functional=True)
+    assert done.status == "refunded" and done.refund and done.refund.non_functional
+    assert after_sale.profile(order.profile.esim_tran_no)["esimStatus"] == "CANCEL"
+    assert after_sale.transaction(order.id)["status"] == "REFUND"
+
+
+async def test_a_partial_refund_takes_no_more_than_asked(after_sale: AfterSale) -> None:
+    order = await after_sale.order("provisioning_failed")
+    done = await refund(after_sale, order, amount=1000)
+    assert done.status == "refunded"
+    assert after_sale.transaction(order.id)["refunded"] == "1000"
+
+
+@pytest.mark.parametrize(
+    ("status", "options", "phone", "rule"),
+    [
+        ("awaiting_payment", {}, None, "paid"),
+        ("payment_failed", {}, None, "paid"),
+        ("provisioning", {}, None, "failed_or_non_functional"),
+        ("delivered", {}, None, "failed_or_non_functional"),
+        ("delivered", {"non_functional": True}, ("consume", {"bytes": 1}), "zero_usage"),
+        ("delivered", {"non_functional": True}, ("install", {}), "never_installed"),
+        ("provisioning_failed", {"amount": 5000}, None, "at_most_paid"),
+        ("provisioning_failed", {"amount": 9}, None, "epay_minimum"),
+    ],
+)
+async def test_a_refund_the_offer_forbids_is_refused_naming_the_rule_and_changes_nothing(
+        after_sale: AfterSale, status: str, options: dict[str, object],
+        phone: tuple[str, dict[str, int]] | None, rule: str) -> None:
+    order = await after_sale.order(status)  # type: ignore[arg-type]
+    if phone:
+        assert order.profile is not None
+        if phone[0] == "consume":
+            after_sale.phone(order.profile.esim_tran_no, "install")
+        after_sale.phone(order.profile.esim_tran_no, phone[0], **phone[1])
+    with pytest.raises(RefundRefused) as refused:
+        await refund(after_sale, order, **options)
+    assert refused.value.rule == rule
+    after = after_sale.store.get(order.id)
+    assert after is not None and after.status == status and after.refund is None
+    assert after_sale.store.jobs(order.id) == []
+    if order.payment:
+        assert after_sale.transaction(order.id)["refunded"] == "0"
+    if order.profile:
+        assert after_sale.profile(order.profile.esim_tran_no)["esimStatus"] != "CANCEL"
+
+
+async def test_a_refunded_order_is_not_refunded_again(after_sale: AfterSale) -> None:
+    order = await after_sale.order("provisioning_failed")
+    await refund(after_sale, order)
+    with pytest.raises(RefundRefused) as refused:
+        await refund(after_sale, order)
+    assert refused.value.rule == "not_refunded_already"
+    assert len(after_sale.transaction(order.id)["refunds"]) == 1
+
+
+async def test_concurrent_refunds_of_one_order_refund_once(after_sale: AfterSale) -> None:
+    order = await after_sale.order("provisioning_failed")
+    # A partial amount: Epay would take a second one, so only our claim prevents it.
+    outcomes = await asyncio.gather(*(refund(after_sale, order, amount=1000) for _ in range(5)),
+                                    return_exceptions=True)
+    done = [o for o in outcomes if isinstance(o, Order)]
+    assert done and all(o.status == "refunded" for o in done)
+    assert all(isinstance(o, Order | RefundInProgress) for o in outcomes), outcomes
+    assert len(after_sale.transaction(order.id)["refunds"]) == 1
+    final = after_sale.store.get(order.id)
+    assert final is not None and final.status == "refunded"
+    assert [e["event"] for e in final.timeline].count("refunded") == 1
+
+
+async def test_concurrent_refunds_of_a_delivered_order_cancel_and_refund_once(
+        after_sale: AfterSale) -> None:
+    order = await after_sale.order("delivered")
+    outcomes = await asyncio.gather(
+        *(refund(after_sale, order, non_functional=True, amount=1000) for _ in range(3)),
+        return_exceptions=True)
+    assert all(isinstance(o, Order | RefundInProgress) for o in outcomes), outcomes
+    assert len(after_sale.transaction(order.id)["refunds"]) == 1
+
+
+def invoke_refund(after_sale: AfterSale, order_id: str, crash_at: str | None, *extra: str) -> int:
+    """`invoke refund` in its own process, killed at a crash point if asked."""
+    settings = after_sale.services.settings
+    env = {**os.environ, "ORDERS_DB": str(settings.orders_db),
+           "CATALOG_PATH": str(settings.catalog_path),
+           "EPAY_OAUTH_URL": settings.epay_oauth_url, "EPAY_API_URL": settings.epay_api_url,
+           "ESIMACCESS_URL": settings.esimaccess_url,
+           "ESIMACCESS_ACCESS_CODE": settings.esimaccess_access_code,
+           "ESIMACCESS_SECRET_KEY": str(settings.esimaccess_secret_key),
+           "SMTP_PORT": str(settings.smtp_port)}
+    if crash_at:
+        env["QAZAQ_CRASH_AT"] = crash_at
+    done = subprocess.run(
+        [sys.executable, "-m", "invoke", "refund", order_id, "--reason", "QR never worked",
+         "--operator", "aigerim", *extra],
+        check=False, cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+    return done.returncode
+
+
+@pytest.mark.slow
+async def test_a_crash_between_the_cancel_and_the_epay_refund_resumes(after_sale: AfterSale) -> None:
+    order = await after_sale.order("provisioning_failed")
+    assert await asyncio.to_thread(invoke_refund, after_sale, order.id, "refund.after_cancel") == 137
+    crashed = after_sale.store.get(order.id)
+    assert crashed is not None and crashed.refund is not None
+    assert crashed.refund.profile_cancelled_at and crashed.status == "provisioning_failed"
+    assert after_sale.transaction(order.id)["refunds"] == []
+    assert await asyncio.to_thread(invoke_refund, after_sale, order.id, None) == 0
+    done = after_sale.store.get(order.id)
+    assert done is not None and done.status == "refunded"
+    assert len(after_sale.transaction(order.id)["refunds"]) == 1
+
+
+@pytest.mark.slow
+async def test_a_crash_after_the_epay_refund_never_refunds_twice(after_sale: AfterSale) -> None:
+    order = await after_sale.order("delivered")
+    assert order.profile is not None
+    code = await asyncio.to_thread(invoke_refund, after_sale, order.id, "refund.after_epay",
+                                   "--non-functional", "--amount", "1000")  # Epay takes a second
+    assert code == 137
+    assert len(after_sale.transaction(order.id)["refunds"]) == 1
+    with pytest.raises(RefundInProgress):  # the lease: the crashed sender might still be alive
+        await carry_out(after_sale.services, order.id)
+    done = await carry_out(after_sale.services, order.id, lease_s=0)  # it is not: ask Epay
+    assert done.status == "refunded"
+    assert len(after_sale.transaction(order.id)["refunds"]) == 1

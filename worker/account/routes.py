@@ -1,0 +1,130 @@
+"""The account API of "My eSIMs" (docs/architecture.md, "Buyer account"): sign-in link, session,
+the buyer's orders, sign-out. A session sees the orders of its own address and nothing else."""
+
+from __future__ import annotations
+
+import logging
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+from email_validator import EmailNotValidError, validate_email
+from starlette.background import BackgroundTask
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from worker.mail import after_sale, smtp
+from worker.mail.messages import mail_domain
+from worker.orders.model import LANGS, Lang, Order
+from worker.orders.store import email_key
+from worker.orders.view import mask_email, public_view
+from worker.services import Services
+
+from .keys import BadKey, Keys
+
+log = logging.getLogger("worker.account")
+
+LINK_INTERVAL_S = 60.0  # at most one sign-in e-mail per address per minute
+NO_STORE = {"Cache-Control": "no-store"}
+_last_link: dict[str, float] = {}
+
+
+def keys(services: Services) -> Keys:
+    return Keys(str(services.settings.session_secret),
+                services.settings.orders_db.with_name("accounts.json"))
+
+
+def normalise(email: str) -> str:
+    return email.strip().lower()
+
+
+def orders_of(services: Services, email: str) -> list[Order]:
+    """Every order placed with this address (any case), newest first; none once purged."""
+    wanted = normalise(email)
+    return [o for o in services.store.by_email(wanted) if o.email and normalise(o.email) == wanted]
+
+
+async def _body(request: Request) -> dict[str, Any]:
+    try:
+        body = await request.json()
+    except ValueError:
+        return {}
+    return body if isinstance(body, dict) else {}
+
+
+async def sign_in_link(request: Request) -> Response:
+    services: Services = request.app.state.services
+    body = await _body(request)
+    try:
+        email = normalise(validate_email(str(body.get("email", "")), check_deliverability=False).normalized)
+    except EmailNotValidError:
+        return JSONResponse({"errors": {"email": "enter a valid e-mail address"}}, 422)
+    lang: Lang = next((code for code in LANGS if code == body.get("lang")), "en")
+    # The same answer, as fast, whether or not the address has orders: the mail goes after it.
+    return JSONResponse({"ok": True}, 202, background=BackgroundTask(_send_link, services, email, lang))
+
+
+async def _send_link(services: Services, email: str, lang: Lang) -> None:
+    key = email_key(email)
+    now = time.monotonic()
+    if now - _last_link.get(key, -LINK_INTERVAL_S) < LINK_INTERVAL_S or not orders_of(services, email):
+        return
+    _last_link[key] = now
+    token = keys(services).link_token(email)
+    link = f"{services.settings.site_url}/{lang}/account/#login={token}"
+    msgid = f"<signin.{key[:12]}.{int(time.time())}@{mail_domain(services.settings)}>"
+    try:
+        await smtp.send(services.settings, after_sale.sign_in_link(services.settings, email, lang, link, msgid))
+    except smtp.MailError as error:
+        log.warning("account: sign-in link not sent: %s", error)
+
+
+async def session(request: Request) -> Response:
+    services: Services = request.app.state.services
+    body = await _body(request)
+    try:
+        email = keys(services).redeem_link(str(body.get("login", "")))
+    except BadKey as error:
+        return JSONResponse({"error": str(error)}, 401, headers=NO_STORE)
+    token, expires = keys(services).open_session(email)
+    return JSONResponse(
+        {"session": token, "expires_at": datetime.fromtimestamp(expires, UTC).isoformat(timespec="seconds")},
+        headers=NO_STORE,
+    )
+
+
+def _bearer(request: Request) -> str:
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    return token.strip() if scheme.lower() == "bearer" else ""
+
+
+async def orders(request: Request) -> Response:
+    services: Services = request.app.state.services
+    try:
+        email = keys(services).session_email(_bearer(request))
+    except BadKey as error:
+        return JSONResponse({"error": str(error)}, 401, headers=NO_STORE)
+    found = orders_of(services, email)
+    return JSONResponse(
+        {"email_masked": mask_email(email), "orders": [account_view(o, services) for o in found]},
+        headers=NO_STORE,
+    )
+
+
+def account_view(order: Order, services: Services) -> dict[str, Any]:
+    """The order page's view, plus its token (to open the order page) and its fiscal receipts."""
+    view = public_view(order, services.settings, services.catalog)
+    view["token"] = order.token
+    view["receipts"] = [
+        {"operation": operation, "fiscal_number": r["fiscal_number"],
+         "registered_at": r["registered_at"], "url": r.get("ticket_url") or r.get("print_url")}
+        for operation in ("sale", "return")
+        if (r := order.fiscal.get(operation))
+    ]
+    return view
+
+
+async def sign_out(request: Request) -> Response:
+    services: Services = request.app.state.services
+    keys(services).close_session(_bearer(request))
+    return Response(status_code=204)

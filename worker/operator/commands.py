@@ -1,0 +1,165 @@
+"""The operator's `invoke` commands (tasks.py). Each opens the order store directly, beside the
+running worker (the store serializes writers across processes), and prints for a person.
+
+They return the process exit status: 0 done, 1 refused or found something to settle.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable
+from datetime import date
+from pathlib import Path
+
+from worker.config import load_settings
+from worker.refunds import (
+    RefundFailed,
+    RefundInProgress,
+    RefundRefused,
+    carry_out,
+    refundable,
+    request_refund,
+)
+from worker.services import Services
+
+from . import privacy, support
+from .reconcile import reconcile as find_mismatches
+
+
+async def _with_services(work: Callable[[Services], Awaitable[int]]) -> int:
+    services = Services.open(load_settings())
+    try:
+        return await work(services)
+    finally:
+        await services.aclose()
+
+
+def _period(start: str, end: str) -> tuple[date, date]:
+    try:
+        return date.fromisoformat(start), date.fromisoformat(end)
+    except ValueError:
+        raise SystemExit(f"dates are YYYY-MM-DD, got --from {start!r} --to {end!r}") from None
+
+
+async def refund(order_id: str, reason: str, operator: str, non_functional: bool,
+                 amount: int | None) -> int:
+    async def work(services: Services) -> int:
+        try:
+            order = await request_refund(services, order_id, reason=reason, operator=operator,
+                                         non_functional=non_functional, amount=amount)
+            order = await carry_out(services, order.id)
+        except RefundRefused as refused:
+            print(f"refused ({refused.rule}): {refused}")
+            return 1
+        except RefundInProgress as waiting:
+            print(f"in progress: {waiting}; the worker finishes it")
+            return 0
+        except RefundFailed as failed:
+            print(f"failed: {failed}")
+            return 1
+        assert order.refund is not None
+        print(f"order {order.id}: {order.status}, {order.refund.amount} KZT "
+              f"(profile: {order.refund.profile_cancelled_at}, Epay: {order.refund.epay_refunded_at})")
+        return 0
+
+    return await _with_services(work)
+
+
+async def find_order(query: str) -> int:
+    async def work(services: Services) -> int:
+        found = support.find_orders(services.store, query)
+        for order in found:
+            print(json.dumps(support.summary(order), ensure_ascii=False))
+        if len(found) == 1:
+            for entry in found[0].timeline:
+                print(f"  {entry['at']}  {entry['event']:<28} {entry['detail']}")
+        if not found:
+            print(f"no order matches {query!r}")
+        return 0 if found else 1
+
+    return await _with_services(work)
+
+
+async def resend_qr(order_id: str, operator: str) -> int:
+    async def work(services: Services) -> int:
+        try:
+            await support.resend_qr(services.store, order_id, operator)
+        except (KeyError, ValueError) as error:
+            print(f"not sent: {error}")
+            return 1
+        print(f"order {order_id}: the worker sends the QR e-mail again")
+        return 0
+
+    return await _with_services(work)
+
+
+async def export_csv(what: str, start: str, end: str, out: str) -> int:
+    first, last = _period(start, end)
+
+    async def work(services: Services) -> int:
+        make = support.orders_csv if what == "orders" else support.refunds_csv
+        text = make(services.store, first, last)
+        if out:
+            Path(out).write_text(text, encoding="utf-8")
+            print(f"{text.count(chr(10)) - 1} {what} written to {out}")
+        else:
+            print(text, end="")
+        return 0
+
+    return await _with_services(work)
+
+
+async def reconcile(start: str, end: str) -> int:
+    first, last = _period(start, end)
+
+    async def work(services: Services) -> int:
+        found = await find_mismatches(services, first, last)
+        for m in found:
+            print(f"{m.order_id}  {m.kind:<29} ours={m.ours} epay={m.epay} aggregator={m.aggregator}"
+                  f"  ({m.detail})")
+        print(f"{len(found)} mismatch(es) for {first} .. {last}")
+        return 1 if found else 0
+
+    return await _with_services(work)
+
+
+async def queues() -> int:
+    async def work(services: Services) -> int:
+        print("pending fiscal receipts:")
+        for row in support.pending_receipts(services.store):
+            print(f"  {row['order_id']}  {row['kind']}  attempts={row['attempts']}  {row['last_error']}")
+        print("refundable:")
+        for order in refundable(services):
+            print(f"  {order.id}  {order.status}  {order.failure_reason or ''}")
+        return 0
+
+    return await _with_services(work)
+
+
+async def purge_personal_data() -> int:
+    async def work(services: Services) -> int:
+        days = services.settings.personal_data_retention_days
+        erased = await privacy.purge(services.store, days)
+        print(f"personal data erased from {len(erased)} order(s) finished over {days} days ago")
+        return 0
+
+    return await _with_services(work)
+
+
+async def export_personal_data(email: str) -> int:
+    async def work(services: Services) -> int:
+        print(json.dumps(privacy.export(services.store, email), ensure_ascii=False, indent=2))
+        return 0
+
+    return await _with_services(work)
+
+
+async def erase_personal_data(email: str) -> int:
+    async def work(services: Services) -> int:
+        erased, kept = await privacy.erase(services.store, email)
+        print(f"erased from {len(erased)} order(s): {' '.join(erased)}")
+        if kept:
+            print(f"kept until finished (money still moving): {' '.join(kept)}; run again later")
+        return 1 if kept else 0
+
+    return await _with_services(work)

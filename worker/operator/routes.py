@@ -1,0 +1,166 @@
+"""The operator API under /operator/: a separate surface behind `Authorization: Bearer OPERATOR_TOKEN`.
+
+Absent (no route at all, so 404 like any unknown path) unless OPERATOR_TOKEN is set.
+"""
+
+from __future__ import annotations
+
+import hmac
+from collections.abc import Awaitable, Callable
+from dataclasses import asdict
+from datetime import date
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from worker.config import Settings
+from worker.orders.store import UnknownOrder
+from worker.refunds import (
+    RefundFailed,
+    RefundInProgress,
+    RefundRefused,
+    carry_out,
+    refundable,
+    request_refund,
+)
+from worker.services import Services
+
+from . import support
+from .reconcile import reconcile
+
+Endpoint = Callable[[Request], Awaitable[Response]]
+
+
+def authorized(endpoint: Endpoint) -> Endpoint:
+    async def guarded(request: Request) -> Response:
+        token = request.app.state.services.settings.operator_token
+        scheme, _, given = request.headers.get("authorization", "").partition(" ")
+        if token is None or scheme.lower() != "bearer" or not hmac.compare_digest(
+            given.strip().encode(), str(token).encode()
+        ):
+            return JSONResponse({"error": "unauthorized"}, 401, headers={"WWW-Authenticate": "Bearer"})
+        return await endpoint(request)
+
+    return guarded
+
+
+def _services(request: Request) -> Services:
+    services: Services = request.app.state.services
+    return services
+
+
+def _period(request: Request) -> tuple[date, date] | JSONResponse:
+    try:
+        return (date.fromisoformat(request.query_params["from"]),
+                date.fromisoformat(request.query_params["to"]))
+    except (KeyError, ValueError):
+        return JSONResponse({"error": "give ?from=YYYY-MM-DD&to=YYYY-MM-DD (both inclusive)"}, 422)
+
+
+async def find(request: Request) -> Response:
+    store = _services(request).store
+    q = request.query_params.get("q", "")
+    return JSONResponse({"orders": [support.summary(o) for o in support.find_orders(store, q)]})
+
+
+async def show(request: Request) -> Response:
+    store = _services(request).store
+    order = store.get(request.path_params["order_id"])
+    if order is None:
+        return JSONResponse({"error": "no such order"}, 404)
+    return JSONResponse(support.detail(order, store))
+
+
+async def resend(request: Request) -> Response:
+    body = await _json(request)
+    try:
+        order = await support.resend_qr(_services(request).store, request.path_params["order_id"],
+                                        str(body.get("operator") or "operator-api"))
+    except UnknownOrder:
+        return JSONResponse({"error": "no such order"}, 404)
+    except ValueError as error:
+        return JSONResponse({"error": str(error)}, 409)
+    return JSONResponse({"order_id": order.id, "resend_requested_at": order.email_requested_at}, 202)
+
+
+async def refund(request: Request) -> Response:
+    services = _services(request)
+    body = await _json(request)
+    amount = body.get("amount")
+    try:
+        order = await request_refund(
+            services, request.path_params["order_id"], reason=str(body.get("reason") or ""),
+            operator=str(body.get("operator") or "operator-api"),
+            non_functional=body.get("non_functional") is True,
+            amount=amount if isinstance(amount, int) and not isinstance(amount, bool) else None,
+        )
+        order = await carry_out(services, order.id)
+    except RefundRefused as refused:
+        return JSONResponse({"refused": refused.rule, "error": str(refused)}, 409)
+    except RefundInProgress as waiting:
+        return JSONResponse({"status": "in_progress", "detail": str(waiting)}, 202)
+    except RefundFailed as failed:
+        return JSONResponse({"status": "failed", "error": str(failed)}, 502)
+    return JSONResponse({"order_id": order.id, "status": order.status,
+                         "refund": asdict(order.refund) if order.refund else None})
+
+
+async def export_csv(request: Request) -> Response:
+    period = _period(request)
+    if isinstance(period, JSONResponse):
+        return period
+    what = request.path_params["what"]
+    make = {"orders": support.orders_csv, "refunds": support.refunds_csv}.get(what)
+    if make is None:
+        return JSONResponse({"error": "export orders.csv or refunds.csv"}, 404)
+    name = f"{what}-{period[0]}-{period[1]}.csv"
+    return Response(make(_services(request).store, *period), media_type="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
+async def pending_receipts(request: Request) -> Response:
+    return JSONResponse({"pending": support.pending_receipts(_services(request).store)})
+
+
+async def refundable_queue(request: Request) -> Response:
+    orders = refundable(_services(request))
+    return JSONResponse({"orders": [
+        {**support.summary(o), "failure_reason": o.failure_reason,
+         "refund_requested_at": o.refund.requested_at if o.refund else None}
+        for o in orders
+    ]})
+
+
+async def reconciliation(request: Request) -> Response:
+    period = _period(request)
+    if isinstance(period, JSONResponse):
+        return period
+    found = await reconcile(_services(request), *period)
+    return JSONResponse({"mismatches": [asdict(m) for m in found]})
+
+
+async def _json(request: Request) -> dict[str, Any]:
+    try:
+        body = await request.json()
+    except ValueError:
+        return {}
+    return body if isinstance(body, dict) else {}
+
+
+def routes(settings: Settings) -> list[Route]:
+    """The operator routes, or none at all when OPERATOR_TOKEN is not set."""
+    if settings.operator_token is None:
+        return []
+    table: list[tuple[str, Endpoint, str]] = [
+        ("/operator/orders", find, "GET"),
+        ("/operator/orders/{order_id}", show, "GET"),
+        ("/operator/orders/{order_id}/resend-qr", resend, "POST"),
+        ("/operator/orders/{order_id}/refund", refund, "POST"),
+        ("/operator/export/{what}.csv", export_csv, "GET"),
+        ("/operator/queues/pending-receipts", pending_receipts, "GET"),
+        ("/operator/queues/refundable", refundable_queue, "GET"),
+        ("/operator/reconcile", reconciliation, "GET"),
+    ]
+    return [Route(path, authorized(endpoint), methods=[method]) for path, endpoint, method in table]
