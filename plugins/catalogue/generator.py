@@ -132,7 +132,8 @@ class CatalogueGenerator(Generator):  # type: ignore[misc]
             country=lambda code: localize.country_name(code, lang),
             dest_name=lambda destination: localize.destination_name(destination, lang),
             flag=localize.flag,
-            by_name=lambda items: sorted(items, key=lambda d: localize.destination_name(d, lang)),
+            by_name=lambda items: sorted(
+                items, key=lambda d: localize.sort_key(localize.destination_name(d, lang), lang)),
             coverage=lambda destination: _coverage(destination, lang),
             offer_ld=lambda package: _offer(package, lang, translations, settings["SITE_URL"]),
             tojson_script=_json_for_script,
@@ -180,7 +181,7 @@ def _coverage(destination: dict[str, Any], lang: str) -> list[tuple[str, list[st
         for network in package["networks"]:
             known = operators[network["country"]]
             known.extend(op for op in network["operators"] if op not in known)
-    return sorted(operators.items(), key=lambda item: localize.country_name(item[0], lang))
+    return sorted(operators.items(), key=lambda item: localize.sort_key(localize.country_name(item[0], lang), lang))
 
 
 def _offer(package: dict[str, Any], lang: str, translations: Translations, site_url: str) -> dict[str, Any]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from functools import cache
 from typing import Any
 
@@ -10,6 +11,12 @@ from babel.numbers import format_currency, get_group_symbol
 from babel.units import format_unit
 
 LANGS = ("kk", "ru", "en")
+# Alphabetical order as a reader expects it (code point order puts Ё before А and the
+# Kazakh letters after Я).
+_ALPHABETS = {
+    "kk": "аәбвгғдеёжзийкқлмнңоөпрстуұүфхһцчшщъыіьэюя",
+    "ru": "абвгдеёжзийклмнопрстуфхцчшщъыьэюя",
+}
 
 
 @cache
@@ -66,3 +73,18 @@ def language_name(lang: str) -> str:
     """The language's own name, capitalised: "Қазақ тілі", "Русский", "English"."""
     name = _locale(lang).languages[lang]
     return str(name[:1].upper() + name[1:])
+
+
+def sort_key(text: str, lang: str) -> tuple[int, ...]:
+    """Key to list names alphabetically in the language: "Åland" with the As, "Ёлка" after "Елка"."""
+    alphabet = _ALPHABETS.get(lang, "")
+    key = []
+    for char in unicodedata.normalize("NFC", text.lower()):
+        position = alphabet.find(char)
+        if position < 0:
+            # Latin letters without their accents (Türkiye, Curaçao, Réunion) come first.
+            base = unicodedata.normalize("NFD", char)[0]
+            key.append(ord(base) if base.isalpha() else 0)
+        else:
+            key.append(0x10000 + position)
+    return tuple(key)

@@ -59,5 +59,5 @@ def build_index(destinations: list[dict[str, Any]], aliases: dict[str, list[str]
             "countries": destination["countries"] if destination["type"] == "region" else [],
             "code": destination["code"],
         })
-    index.sort(key=lambda entry: (entry["region"], entry["name"]))
+    index.sort(key=lambda entry: (entry["region"], localize.sort_key(entry["name"], lang)))
     return index

@@ -35,3 +35,13 @@ def test_flags_are_emoji_and_regions_get_a_globe() -> None:
 @pytest.mark.parametrize(("mb", "lang", "text"), [(10240, "ru", "10 ГБ"), (1536, "en", "1.5 GB"), (512, "en", "512 MB")])
 def test_data_volumes_read_naturally(mb: int, lang: str, text: str) -> None:
     assert localize.volume(mb, lang).replace("\u00a0", " ") == text
+
+
+@pytest.mark.parametrize(("lang", "names", "expected"), [
+    ("kk", ["Үндістан", "Өзбекстан", "Әзербайжан", "Ауғанстан", "Жапония"],
+     ["Ауғанстан", "Әзербайжан", "Жапония", "Өзбекстан", "Үндістан"]),
+    ("ru", ["Ямайка", "Египет", "Австрия"], ["Австрия", "Египет", "Ямайка"]),
+    ("en", ["Zambia", "Åland Islands", "Réunion", "Romania"], ["Åland Islands", "Réunion", "Romania", "Zambia"]),
+])
+def test_names_sort_in_the_alphabet_of_the_language(lang: str, names: list[str], expected: list[str]) -> None:
+    assert sorted(names, key=lambda name: localize.sort_key(name, lang)) == expected
