@@ -19,7 +19,9 @@ class ServerThread:
 
     def __init__(self, app: Any = None) -> None:
         self.app = app
-        self.sock = socket.socket()
+        # proto=IPPROTO_TCP: asyncio turns on TCP_NODELAY only for sockets that say so; without
+        # it every keep-alive answer waits about 40 ms for a delayed ACK.
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
         self.sock.bind(("127.0.0.1", 0))
         self.port = self.sock.getsockname()[1]
         self.url = f"http://127.0.0.1:{self.port}"
