@@ -106,6 +106,14 @@ def bench_site(c: Context) -> None:
     c.run(f"{PY} benchmarks/bench_site.py")
 
 
+@task(help={"force": "write even if more destinations vanish than pricing.json allows",
+            "output": "where to write (default: CATALOG_PATH)"})
+def sync_catalog(c: Context, force: bool = False, output: str = "") -> None:
+    """Fetch the aggregator's packages into content/data/catalog.json, priced by pricing.json."""
+    args = (" --force" if force else "") + (f" --output {output}" if output else "")
+    c.run(f"{PY} -m worker.provisioning.catalog_sync{args}", pty=False)
+
+
 # ---- Support operator (issue 6). These open the order store directly, beside the running
 # worker: the store takes a file lock per write, so both see each other's changes.
 
