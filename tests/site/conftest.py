@@ -75,7 +75,14 @@ def browser() -> Iterator[Any]:
 
 @pytest.fixture
 def page(browser: Any) -> Iterator[Any]:
+    """A fresh tab; the test fails if a script threw or Chromium reported an error, except
+    for the failed requests some tests cause on purpose (worker down, order not found)."""
     context = browser.new_context(locale="en-US")
     tab = context.new_page()
+    errors: list[str] = []
+    tab.on("pageerror", lambda error: errors.append(str(error)))
+    tab.on("console", lambda message: errors.append(message.text) if message.type == "error"
+           and not message.text.startswith(("Failed to load resource", "Access to fetch")) else None)
     yield tab
     context.close()
+    assert not errors, errors

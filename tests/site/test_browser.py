@@ -82,8 +82,12 @@ def test_checkout_posts_nothing_until_the_form_is_valid(page: Any, site_url: str
     assert page.evaluate("document.querySelector('#email').matches(':invalid')")
     fill_checkout(page, email="not-an-address")
     page.click("#pay")
-    page.uncheck("#offer_accepted")
     page.fill("#email", "buyer@example.kz")
+    page.fill("#phone", "call me")
+    page.click("#pay")
+    assert page.evaluate("document.querySelector('#phone').validity.patternMismatch")
+    page.fill("#phone", "+90 (532) 123-45-67")
+    page.uncheck("#offer_accepted")
     page.click("#pay")
     page.wait_for_timeout(200)
     assert worker.requests == []
