@@ -15,6 +15,7 @@ from typing import Any
 
 from babel.support import Translations
 from jinja2 import Environment, FileSystemLoader
+from markupsafe import Markup
 from pelican import signals
 from pelican.generators import Generator
 
@@ -41,7 +42,6 @@ class CatalogueGenerator(Generator):  # type: ignore[misc]
     """Reads the catalogue, devices and Pelican's pages; writes the whole site."""
 
     def generate_context(self) -> None:
-        root = Path(self.settings["PATH"])
         self.catalogue = load_catalogue(Path(self.settings["CATALOGUE_PATH"]))
         self.devices = load_devices(Path(self.settings["DEVICES_PATH"]))
         aliases_path = Path(self.settings["SEARCH_ALIASES_PATH"])
@@ -49,7 +49,7 @@ class CatalogueGenerator(Generator):  # type: ignore[misc]
         self.translations = {
             lang: load_translations(Path(self.theme) / "translations", lang) for lang in LANGS
         }
-        log.debug("catalogue: %d destinations from %s", len(self.catalogue["destinations"]), root)
+        log.debug("catalogue: %d destinations", len(self.catalogue["destinations"]))
 
     def generate_output(self, writer: Any) -> None:
         out = Path(self.output_path)
@@ -142,7 +142,7 @@ class CatalogueGenerator(Generator):  # type: ignore[misc]
 
 
 class _Writer:
-    """Writes output files and counts them for the build log and the benchmark."""
+    """Writes output files (creating folders once) and counts them for the build log."""
 
     def __init__(self, root: Path) -> None:
         self.root = root
@@ -168,8 +168,6 @@ class _Writer:
 
 def _json_for_script(data: Any) -> str:
     """JSON safe inside <script type="application/json"> and application/ld+json."""
-    from markupsafe import Markup
-
     text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
     return Markup(text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026"))
 
