@@ -28,9 +28,13 @@ ORDERS = 200
 def signed(http: httpx.Client, endpoint: str, body: dict[str, Any]) -> httpx.Response:
     raw = json.dumps(body, separators=(",", ":")).encode()
     ts, request_id = str(int(time.time() * 1000)), uuid.uuid4().hex
-    headers = {"RT-AccessCode": "demoAccessCode", "RT-Timestamp": ts, "RT-RequestID": request_id,
-               "RT-Signature": sign(ts, request_id, "demoAccessCode", raw, "demoSecretKey"),
-               "Content-Type": "application/json"}
+    headers = {
+        "RT-AccessCode": "demoAccessCode",
+        "RT-Timestamp": ts,
+        "RT-RequestID": request_id,
+        "RT-Signature": sign(ts, request_id, "demoAccessCode", raw, "demoSecretKey"),
+        "Content-Type": "application/json",
+    }
     return http.post(f"/api/v1/open/{endpoint}", content=raw, headers=headers)
 
 
@@ -45,15 +49,18 @@ def main() -> None:
         started = time.perf_counter()
         catalogue = build(Options().seed)
         runs.append(time.perf_counter() - started)
-    print(f"catalogue: {len(catalogue.packages)} packages, {len(catalogue.locations)} locations, "
-          f"generated in {statistics.median(runs) * 1000:.0f} ms (median of 5)")
+    print(
+        f"catalogue: {len(catalogue.packages)} packages, {len(catalogue.locations)} locations, "
+        f"generated in {statistics.median(runs) * 1000:.0f} ms (median of 5)"
+    )
 
     # proto=IPPROTO_TCP: asyncio sets TCP_NODELAY only on sockets that say so; without it
     # every keep-alive answer waits about 40 ms for a delayed ACK.
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.bind(("127.0.0.1", 0))
-    server = uvicorn.Server(uvicorn.Config(create_app(Options(allocation_delay_s=0)),
-                                           log_level="warning"))
+    server = uvicorn.Server(
+        uvicorn.Config(create_app(Options(allocation_delay_s=0)), log_level="warning")
+    )
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
     while not server.started:
@@ -63,26 +70,42 @@ def main() -> None:
         timings, size = [], 0
         for _ in range(5):
             started = time.perf_counter()
-            answer = signed(http, "package/list", {"locationCode": "", "type": "", "packageCode": "",
-                                                   "iccid": ""})
+            answer = signed(
+                http,
+                "package/list",
+                {"locationCode": "", "type": "", "packageCode": "", "iccid": ""},
+            )
             timings.append(time.perf_counter() - started)
             size = len(answer.content)
-        print(f"package/list unfiltered: {size / 1e6:.2f} MB in "
-              f"{statistics.median(timings) * 1000:.0f} ms (median of 5; live: about 3.4 s)")
+        print(
+            f"package/list unfiltered: {size / 1e6:.2f} MB in "
+            f"{statistics.median(timings) * 1000:.0f} ms (median of 5; live: about 3.4 s)"
+        )
 
         ready = []
         for n in range(ORDERS):
             started = time.perf_counter()
-            order = signed(http, "esim/order", {"transactionId": f"bench-{n}", "packageInfoList": [
-                {"packageCode": "TR_10_30", "count": 1}]}).json()["obj"]
+            order = signed(
+                http,
+                "esim/order",
+                {
+                    "transactionId": f"bench-{n}",
+                    "packageInfoList": [{"packageCode": "TR_10_30", "count": 1}],
+                },
+            ).json()["obj"]
             while True:
-                answer = signed(http, "esim/query", {"orderNo": order["orderNo"],
-                                                     "pager": {"pageNum": 1, "pageSize": 5}}).json()
+                answer = signed(
+                    http,
+                    "esim/query",
+                    {"orderNo": order["orderNo"], "pager": {"pageNum": 1, "pageSize": 5}},
+                ).json()
                 if answer["success"] is True and answer["obj"]["esimList"]:
                     break
             ready.append(time.perf_counter() - started)
-        print(f"order to ready profile, delay 0, {ORDERS} orders: median "
-              f"{statistics.median(ready) * 1000:.1f} ms, p99 {percentile(ready, 0.99) * 1000:.1f} ms")
+        print(
+            f"order to ready profile, delay 0, {ORDERS} orders: median "
+            f"{statistics.median(ready) * 1000:.1f} ms, p99 {percentile(ready, 0.99) * 1000:.1f} ms"
+        )
     finally:
         http.close()
         server.should_exit = True

@@ -108,9 +108,11 @@ async def esim_query(call: Call) -> Any:
         rows = [p for p in account.profiles.values() if start <= p.created <= end]
     else:
         rows = list(account.profiles.values())
-    shown = rows[(page - 1) * size:page * size]
-    return {"esimList": [p.as_json(call.base_url) for p in shown],
-            "pager": {"pageSize": size, "pageNum": page, "total": len(rows)}}
+    shown = rows[(page - 1) * size : page * size]
+    return {
+        "esimList": [p.as_json(call.base_url) for p in shown],
+        "pager": {"pageSize": size, "pageNum": page, "total": len(rows)},
+    }
 
 
 def _moment(body: dict[str, Any], name: str) -> float:
@@ -127,6 +129,7 @@ def _lifecycle(action: str) -> Handler:
     async def handle(call: Call) -> Any:
         getattr(call.account, action)(call.account.profile(call.body))
         return {}
+
     return handle
 
 
@@ -136,9 +139,13 @@ async def esim_topup(call: Call) -> Any:
         required(body, "esimTranNo")
     profile = call.account.profile(body)
     package = call.account.package(required(body, "packageCode"))
-    return call.account.topup(profile, package, transaction(body),
-                              optional_int(body, "periodNum", 1, 365) or 1,
-                              optional_int(body, "amount"))
+    return call.account.topup(
+        profile,
+        package,
+        transaction(body),
+        optional_int(body, "periodNum", 1, 365) or 1,
+        optional_int(body, "amount"),
+    )
 
 
 async def balance_query(call: Call) -> Any:
@@ -180,9 +187,14 @@ async def usage_query(call: Call) -> Any:
     rows = []
     for number in numbers:
         profile = call.account.profile({"esimTranNo": number})
-        rows.append({"esimTranNo": profile.esim_tran_no, "dataUsage": profile.used,
-                     "totalData": profile.total_volume,
-                     "lastUpdateTime": stamp(profile.usage_updated)})
+        rows.append(
+            {
+                "esimTranNo": profile.esim_tran_no,
+                "dataUsage": profile.used,
+                "totalData": profile.total_volume,
+                "lastUpdateTime": stamp(profile.usage_updated),
+            }
+        )
     return rows if call.account.options.usage_bare_array else {"esimUsageList": rows}
 
 

@@ -88,8 +88,11 @@ def create_app(options: Options | None = None) -> Starlette:
 
     app = Starlette(
         routes=[
-            Route(OPEN_API + "{endpoint:path}", open_api,
-                  methods=["GET", "POST", "PUT", "PATCH", "DELETE"]),
+            Route(
+                OPEN_API + "{endpoint:path}",
+                open_api,
+                methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
+            ),
             *control.ROUTES,
         ],
         lifespan=lifespan,

@@ -100,9 +100,22 @@ class _Builder:
                 self.codes.add(code)
                 return code
 
-    def add(self, location_code: str, title: str, members: dict[str, str], per_gb: float,
-            ip_export: str, *, volume: int, days: int, data_type: int, fup: str, label: str,
-            slug: str, topup: int) -> dict[str, Any]:
+    def add(
+        self,
+        location_code: str,
+        title: str,
+        members: dict[str, str],
+        per_gb: float,
+        ip_export: str,
+        *,
+        volume: int,
+        days: int,
+        data_type: int,
+        fup: str,
+        label: str,
+        slug: str,
+        topup: int,
+    ) -> dict[str, Any]:
         gigabytes = volume / GB
         if data_type == 1:
             dollars = per_gb * gigabytes**0.8 * (1 + days / 60)
@@ -138,23 +151,55 @@ class _Builder:
         self.packages.append(package)
         return package
 
-    def destination(self, location_code: str, title: str, members: dict[str, str],
-                    per_gb: float, major: bool, ip_export: str) -> None:
+    def destination(
+        self,
+        location_code: str,
+        title: str,
+        members: dict[str, str],
+        per_gb: float,
+        major: bool,
+        ip_export: str,
+    ) -> None:
         plans = FIXED_PLANS + (MAJOR_EXTRA_PLANS if major else [])
         for gigabytes, days in plans:
-            base = self.add(location_code, title, members, per_gb, ip_export,
-                            volume=gigabytes * GB, days=days, data_type=1, fup="",
-                            label=f"{gigabytes}GB {days}Days",
-                            slug=f"{location_code}_{gigabytes}_{days}", topup=2)
+            base = self.add(
+                location_code,
+                title,
+                members,
+                per_gb,
+                ip_export,
+                volume=gigabytes * GB,
+                days=days,
+                data_type=1,
+                fup="",
+                label=f"{gigabytes}GB {days}Days",
+                slug=f"{location_code}_{gigabytes}_{days}",
+                topup=2,
+            )
             if gigabytes in TOPUP_SIZES and (gigabytes, days) in FIXED_PLANS:
-                topup = dict(base, packageCode=f"TOPUP_{base['packageCode']}",
-                             slug=f"TOPUP_{base['slug']}", name=f"{base['name']} Top-up",
-                             favorite=False)
+                topup = dict(
+                    base,
+                    packageCode=f"TOPUP_{base['packageCode']}",
+                    slug=f"TOPUP_{base['slug']}",
+                    name=f"{base['name']} Top-up",
+                    favorite=False,
+                )
                 self.packages.append(topup)
         for volume, data_type, fup, label in DAY_PASSES + ([UNLIMITED_DAILY] if major else []):
-            self.add(location_code, title, members, per_gb, ip_export, volume=volume, days=1,
-                     data_type=data_type, fup=fup, label=label,
-                     slug=f"{location_code}_{label.split('/')[0]}_Daily", topup=3)
+            self.add(
+                location_code,
+                title,
+                members,
+                per_gb,
+                ip_export,
+                volume=volume,
+                days=1,
+                data_type=data_type,
+                fup=fup,
+                label=label,
+                slug=f"{location_code}_{label.split('/')[0]}_Daily",
+                topup=3,
+            )
 
 
 def _per_gb(code: str, rng: random.Random) -> float:
@@ -186,20 +231,38 @@ def build(seed: int) -> Catalogue:
     names = countries()
     locations: list[dict[str, Any]] = []
     for code, name in names.items():
-        builder.destination(code, name, {code: name}, _per_gb(code, builder.rng),
-                            major=code in OPERATORS, ip_export=_ip_export(code))
+        builder.destination(
+            code,
+            name,
+            {code: name},
+            _per_gb(code, builder.rng),
+            major=code in OPERATORS,
+            ip_export=_ip_export(code),
+        )
         locations.append({"code": code, "name": name, "type": 1, "subLocationList": None})
-    regions = {area: (title, [c for c in members if c in names]) for area, (title, members) in
-               REGIONS.items()}
+    regions = {
+        area: (title, [c for c in members if c in names])
+        for area, (title, members) in REGIONS.items()
+    }
     regions["GL"] = ("Global", global_members(names))
     for area, (title, members) in regions.items():
         location_code = f"{area}-{len(members)}"
         covered = {c: names[c] for c in members}
         label = f"{title} ({len(members)} areas)"
-        builder.destination(location_code, label, covered, 1.6 if area != "GL" else 3.0,
-                            major=area in ("EU", "AS", "GL"), ip_export="UK/NL")
-        locations.append({
-            "code": location_code, "name": label, "type": 2,
-            "subLocationList": [{"code": c, "name": n} for c, n in covered.items()],
-        })
+        builder.destination(
+            location_code,
+            label,
+            covered,
+            1.6 if area != "GL" else 3.0,
+            major=area in ("EU", "AS", "GL"),
+            ip_export="UK/NL",
+        )
+        locations.append(
+            {
+                "code": location_code,
+                "name": label,
+                "type": 2,
+                "subLocationList": [{"code": c, "name": n} for c, n in covered.items()],
+            }
+        )
     return Catalogue(builder.packages, locations)

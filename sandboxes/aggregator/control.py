@@ -1,4 +1,4 @@
-"""Control endpoints under /_sandbox/ (not part of eSIM Access): switches, faults, the phone, the clock."""
+"""Control endpoints under /_sandbox/ (not eSIM Access): switches, faults, the phone, the clock."""
 
 from __future__ import annotations
 
@@ -40,12 +40,18 @@ async def state(request: Request) -> Response:
     sandbox = _sandbox(request)
     account = sandbox.account
     account.tick()
-    return JSONResponse({
-        "now": stamp(account.now()), "balance": account.balance, "webhook": sandbox.notifier.url,
-        "orders": len(account.orders), "profiles": len(account.profiles),
-        "packages": len(account.catalogue.packages), "options": sandbox.options.as_dict(),
-        "faults": [f.as_dict() for f in sandbox.faults.rules],
-    })
+    return JSONResponse(
+        {
+            "now": stamp(account.now()),
+            "balance": account.balance,
+            "webhook": sandbox.notifier.url,
+            "orders": len(account.orders),
+            "profiles": len(account.profiles),
+            "packages": len(account.catalogue.packages),
+            "options": sandbox.options.as_dict(),
+            "faults": [f.as_dict() for f in sandbox.faults.rules],
+        }
+    )
 
 
 async def reset(request: Request) -> Response:
@@ -86,8 +92,9 @@ async def orders(request: Request) -> Response:
     account = _sandbox(request).account
     account.tick()
     wanted = request.query_params.get("transactionId")
-    shown = [o.as_json() for o in account.orders.values()
-             if wanted is None or o.transaction_id == wanted]
+    shown = [
+        o.as_json() for o in account.orders.values() if wanted is None or o.transaction_id == wanted
+    ]
     return JSONResponse({"orders": shown})
 
 
@@ -96,12 +103,15 @@ async def order_count(request: Request) -> Response:
     account = _sandbox(request).account
     wanted = request.query_params.get("transactionId", "")
     matching = [o for o in account.orders.values() if o.transaction_id == wanted]
-    return JSONResponse({
-        "transactionId": wanted, "orders": len(matching),
-        "profiles": sum(len(o.profiles) for o in matching),
-        "total_orders": len(account.orders),
-        "total_profiles": sum(len(o.profiles) for o in account.orders.values()),
-    })
+    return JSONResponse(
+        {
+            "transactionId": wanted,
+            "orders": len(matching),
+            "profiles": sum(len(o.profiles) for o in matching),
+            "total_orders": len(account.orders),
+            "total_profiles": sum(len(o.profiles) for o in account.orders.values()),
+        }
+    )
 
 
 async def profiles(request: Request) -> Response:
@@ -129,8 +139,9 @@ async def esim_action(request: Request) -> Response:
                 return _bad('send {"bytes": <positive integer>}')
             account.consume(profile, amount)
         elif action in ("delete", "disable", "enable"):
-            account.set_device_state(profile, {"delete": "DELETED", "disable": "DISABLED",
-                                               "enable": "ENABLED"}[action])
+            account.set_device_state(
+                profile, {"delete": "DELETED", "disable": "DISABLED", "enable": "ENABLED"}[action]
+            )
         else:
             return _bad("action must be install, consume, delete, disable or enable", 404)
     except ApiError as error:

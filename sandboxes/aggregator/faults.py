@@ -1,4 +1,4 @@
-"""Fault rules for the open API (errors, 5xx, bad bodies, slowness, lost replies) and the rate limit."""
+"""Fault rules for the open API (errors, 5xx, bad bodies, slowness, lost replies), rate limit."""
 
 from __future__ import annotations
 
@@ -34,7 +34,9 @@ class Fault:
     @classmethod
     def parse(cls, data: Any) -> Fault:
         if not isinstance(data, dict):
-            raise FaultError('a fault is a JSON object like {"endpoint": "esim/order", "kind": "http"}')
+            raise FaultError(
+                'a fault is a JSON object like {"endpoint": "esim/order", "kind": "http"}'
+            )
         unknown = set(data) - {"endpoint", "kind", "code", "status", "seconds", "times"}
         if unknown:
             raise FaultError(f"unknown fault fields {sorted(unknown)}")
@@ -89,8 +91,9 @@ class RateLimiter:
 
 def error_page(status: int) -> Response:
     """What a proxy in front of the real API answers: HTML, not the envelope."""
-    return Response(f"<html><body><h1>{status}</h1>upstream error</body></html>", status,
-                    media_type="text/html")
+    return Response(
+        f"<html><body><h1>{status}</h1>upstream error</body></html>", status, media_type="text/html"
+    )
 
 
 class DroppedResponse(Response):
@@ -100,8 +103,14 @@ class DroppedResponse(Response):
         super().__init__(status_code=200)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        await send({"type": "http.response.start", "status": 200,
-                    "headers": [(b"content-type", b"application/json"), (b"content-length", b"4096")]})
-        await send({"type": "http.response.body", "body": b'{"success":true,"errorCo',
-                    "more_body": True})
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 200,
+                "headers": [(b"content-type", b"application/json"), (b"content-length", b"4096")],
+            }
+        )
+        await send(
+            {"type": "http.response.body", "body": b'{"success":true,"errorCo', "more_body": True}
+        )
         # Returning with the body incomplete makes uvicorn close the connection.

@@ -25,21 +25,28 @@ def countries() -> dict[str, str]:
 
 # Region members; the location code is "<area>-<number of members>" as the real ones are.
 REGIONS: dict[str, tuple[str, list[str]]] = {
-    "EU": ("Europe", (
-        "AD AL AT BA BE BG CH CY CZ DE DK EE ES FI FO FR GB GG GI GR HR HU IE IM IS IT JE "
-        "LI LT LU LV MC MD ME MK MT NL NO PL PT RO RS SE SI SK SM UA XK TR"
-    ).split()),
+    "EU": (
+        "Europe",
+        (
+            "AD AL AT BA BE BG CH CY CZ DE DK EE ES FI FO FR GB GG GI GR HR HU IE IM IS IT JE "
+            "LI LT LU LV MC MD ME MK MT NL NO PL PT RO RS SE SI SK SM UA XK TR"
+        ).split(),
+    ),
     "AS": ("Asia", "BD CN HK ID IN JP KH KR LA LK MM MN MO MY NP PH PK SG TH TW VN BN".split()),
     "ME": ("Middle East", "AE BH EG IL IQ JO KW LB OM PS QA SA TR YE".split()),
     "BK": ("Balkans", "AL BA BG GR HR ME MK RO RS SI XK".split()),
-    "CB": ("Caribbean", (
-        "AG AI AW BB BM BS CW DM DO GD GP HT JM KN KY LC MQ PR TC TT VC VG VI"
-    ).split()),
+    "CB": (
+        "Caribbean",
+        ("AG AI AW BB BM BS CW DM DO GD GP HT JM KN KY LC MQ PR TC TT VC VG VI").split(),
+    ),
     "SA": ("South America", "AR BO BR CL CO EC GF GY PE PY SR UY VE".split()),
-    "AF": ("Africa", (
-        "BF BJ BW CD CF CG CI CM DZ EG ET GA GH GM GN KE LR LS MA MG ML MU MW MZ NA NE NG "
-        "RW SC SD SN SZ TD TG TN TZ UG ZA ZM ZW"
-    ).split()),
+    "AF": (
+        "Africa",
+        (
+            "BF BJ BW CD CF CG CI CM DZ EG ET GA GH GM GN KE LR LS MA MG ML MU MW MZ NA NE NG "
+            "RW SC SD SN SZ TD TG TN TZ UG ZA ZM ZW"
+        ).split(),
+    ),
     "NA": ("North America", "US CA MX".split()),
     "CAS": ("Central Asia", "KZ KG UZ TJ TM".split()),
     "CNHKMO": ("China, Hong Kong and Macau", "CN HK MO".split()),

@@ -82,7 +82,9 @@ class Options:
                 ok = value in _CHOICES[name]
             if not ok:
                 allowed = _CHOICES.get(name) or (type(current).__name__,)
-                raise OptionError(f"switch {name}={value!r} is invalid; expected {', '.join(allowed)}")
+                raise OptionError(
+                    f"switch {name}={value!r} is invalid; expected {', '.join(allowed)}"
+                )
             staged[name] = value
         for name, value in staged.items():
             setattr(self, name, value)

@@ -44,8 +44,12 @@ class Profile:
     iccid: str = field(default_factory=new_iccid)
     matching_id: str = field(default_factory=lambda: secrets.token_hex(16).upper())
     qr_id: str = field(default_factory=lambda: secrets.token_hex(16))
-    imsi: str = field(default_factory=lambda: "454" + "".join(secrets.choice("0123456789") for _ in range(12)))
-    puk: str = field(default_factory=lambda: "".join(secrets.choice("0123456789") for _ in range(8)))
+    imsi: str = field(
+        default_factory=lambda: "454" + "".join(secrets.choice("0123456789") for _ in range(12))
+    )
+    puk: str = field(
+        default_factory=lambda: "".join(secrets.choice("0123456789") for _ in range(8))
+    )
     esim_status: str = "GETTING_RESOURCE"
     smdp_status: str = "RELEASED"
     eid: str = ""
@@ -66,19 +70,28 @@ class Profile:
     def ac(self) -> str:
         return f"LPA:1${SMDP_HOST}${self.matching_id}"
 
-    def package_entry(self, package: dict[str, Any], transaction_id: str, esim_tran_no: str,
-                      created: float) -> dict[str, Any]:
+    def package_entry(
+        self, package: dict[str, Any], transaction_id: str, esim_tran_no: str, created: float
+    ) -> dict[str, Any]:
         return {
-            "packageName": package["name"], "packageCode": package["packageCode"],
-            "slug": package["slug"], "duration": package["duration"],
-            "volume": package["volume"], "locationCode": package["locationCode"],
-            "createTime": stamp(created), "esimTranNo": esim_tran_no,
+            "packageName": package["name"],
+            "packageCode": package["packageCode"],
+            "slug": package["slug"],
+            "duration": package["duration"],
+            "volume": package["volume"],
+            "locationCode": package["locationCode"],
+            "createTime": stamp(created),
+            "esimTranNo": esim_tran_no,
             "transactionId": transaction_id,
         }
 
     def ids(self) -> dict[str, Any]:
-        return {"iccid": self.iccid, "orderNo": self.order_no, "esimTranNo": self.esim_tran_no,
-                "transactionId": self.transaction_id}
+        return {
+            "iccid": self.iccid,
+            "orderNo": self.order_no,
+            "esimTranNo": self.esim_tran_no,
+            "transactionId": self.transaction_id,
+        }
 
     def as_json(self, base_url: str) -> dict[str, Any]:
         """One row of esim/query's esimList (spec §5)."""
@@ -131,13 +144,23 @@ class Order:
 
     def as_json(self) -> dict[str, Any]:
         return {
-            "orderNo": self.order_no, "transactionId": self.transaction_id,
-            "createTime": stamp(self.created), "amount": self.amount,
+            "orderNo": self.order_no,
+            "transactionId": self.transaction_id,
+            "createTime": stamp(self.created),
+            "amount": self.amount,
             "allocated": self.allocated,
             "profiles": [
-                {**p.ids(), "packageCode": p.package["packageCode"], "esimStatus": p.esim_status,
-                 "smdpStatus": p.smdp_status, "ac": p.ac, "orderUsage": p.used,
-                 "totalVolume": p.total_volume, "expiredTime": stamp(p.expires_at), "sms": p.sms}
+                {
+                    **p.ids(),
+                    "packageCode": p.package["packageCode"],
+                    "esimStatus": p.esim_status,
+                    "smdpStatus": p.smdp_status,
+                    "ac": p.ac,
+                    "orderUsage": p.used,
+                    "totalVolume": p.total_volume,
+                    "expiredTime": stamp(p.expires_at),
+                    "sms": p.sms,
+                }
                 for p in self.profiles
             ],
         }

@@ -38,7 +38,9 @@ MESSAGES = {
     "310403": "iccid:[{iccid}] not in order",
     "900001": "system busy, try again later",
 }
-_REQUEST_ID = re.compile(r"^(?:[0-9a-fA-F]{32}|[0-9a-fA-F]{8}(?:-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12})$")
+_REQUEST_ID = re.compile(
+    r"^(?:[0-9a-fA-F]{32}|[0-9a-fA-F]{8}(?:-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12})$"
+)
 
 
 class ApiError(Exception):
@@ -92,7 +94,10 @@ def authenticate(options: Options, headers: Headers, body: bytes, now_ms: int) -
         raise ApiError("000102", header="RT-Timestamp")
     if not _REQUEST_ID.match(request_id):
         raise ApiError("000102", header="RT-RequestID")
-    if abs(now_ms + options.clock_skew_s * 1000 - int(timestamp)) > options.timestamp_window_s * 1000:
+    if (
+        abs(now_ms + options.clock_skew_s * 1000 - int(timestamp))
+        > options.timestamp_window_s * 1000
+    ):
         raise ApiError("101001")
     keys = [options.secret_key] + ([options.access_code] if options.signature_key_fallback else [])
     given = signature.lower()

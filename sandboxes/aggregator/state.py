@@ -53,8 +53,10 @@ class Account:
 
     def status_event(self, profile: Profile, **extra: Any) -> dict[str, Any]:
         status = "REVOKED" if profile.esim_status == "REVOKE" else profile.esim_status
-        return self.emit("ESIM_STATUS", {**profile.ids(), "esimStatus": status,
-                                         "smdpStatus": profile.smdp_status, **extra})
+        return self.emit(
+            "ESIM_STATUS",
+            {**profile.ids(), "esimStatus": status, "smdpStatus": profile.smdp_status, **extra},
+        )
 
     # -- ordering -------------------------------------------------------------------------
     def package(self, code: Any) -> dict[str, Any]:
@@ -63,8 +65,12 @@ class Account:
             raise ApiError("310241", package=code)
         return package
 
-    def place_order(self, transaction_id: str, items: list[tuple[dict[str, Any], int, int, int | None]],
-                    amount: int | None) -> Order:
+    def place_order(
+        self,
+        transaction_id: str,
+        items: list[tuple[dict[str, Any], int, int, int | None]],
+        amount: int | None,
+    ) -> Order:
         """items: (package, count, periodNum, price given). Debits the balance at once."""
         existing = self.by_transaction.get(transaction_id)
         if existing is not None:
@@ -75,7 +81,10 @@ class Account:
         for package, count, period, price in items:
             if price is not None and price != package["price"]:
                 raise ApiError("200005")
-            if "*" in self.options.out_of_stock or package["packageCode"] in self.options.out_of_stock:
+            if (
+                "*" in self.options.out_of_stock
+                or package["packageCode"] in self.options.out_of_stock
+            ):
                 raise ApiError("200011")
             total += package["price"] * count * period
         if amount is not None and amount != total:
@@ -84,12 +93,27 @@ class Account:
             raise ApiError("200007")
         self.balance -= total
         created = self.now()
-        order = Order("B" + self._number(), transaction_id, created,
-                      created + self.options.allocation_delay_s, total, [])
+        order = Order(
+            "B" + self._number(),
+            transaction_id,
+            created,
+            created + self.options.allocation_delay_s,
+            total,
+            [],
+        )
         for package, count, period, _ in items:
             for _ in range(count):
-                order.profiles.append(Profile(self._number(), order.order_no, transaction_id,
-                                              package, period, package["price"] * period, created))
+                order.profiles.append(
+                    Profile(
+                        self._number(),
+                        order.order_no,
+                        transaction_id,
+                        package,
+                        period,
+                        package["price"] * period,
+                        created,
+                    )
+                )
         self.orders[order.order_no] = order
         self.by_transaction[transaction_id] = order
         self._schedule(order)
@@ -122,9 +146,18 @@ class Account:
             profile.total_duration = package["duration"] * profile.period
             profile.expires_at = self.now() + package["unusedValidTime"] * DAY
             self.profiles[profile.esim_tran_no] = profile
-        self.notifier.emit([self.emit("ORDER_STATUS", {
-            "orderNo": order.order_no, "orderStatus": "GOT_RESOURCE",
-            "transactionId": order.transaction_id})])
+        self.notifier.emit(
+            [
+                self.emit(
+                    "ORDER_STATUS",
+                    {
+                        "orderNo": order.order_no,
+                        "orderStatus": "GOT_RESOURCE",
+                        "transactionId": order.transaction_id,
+                    },
+                )
+            ]
+        )
 
     def tick(self) -> None:
         """Finish due allocations and expire profiles; run before every answer and by timers."""
@@ -143,12 +176,24 @@ class Account:
                 if used and profile.smdp_status != "DELETED":
                     profile.smdp_status = "DISABLED"
                 events.append(self.status_event(profile))
-            elif (profile.activated_at is not None and not profile.validity_warned
-                  and now >= profile.expires_at - DAY):
+            elif (
+                profile.activated_at is not None
+                and not profile.validity_warned
+                and now >= profile.expires_at - DAY
+            ):
                 profile.validity_warned = True
-                events.append(self.emit("VALIDITY_USAGE", {
-                    **profile.ids(), "remain": 1, "totalDuration": profile.total_duration,
-                    "durationUnit": "DAY", "expiredTime": stamp(profile.expires_at)}))
+                events.append(
+                    self.emit(
+                        "VALIDITY_USAGE",
+                        {
+                            **profile.ids(),
+                            "remain": 1,
+                            "totalDuration": profile.total_duration,
+                            "durationUnit": "DAY",
+                            "expiredTime": stamp(profile.expires_at),
+                        },
+                    )
+                )
         self.notifier.emit(events)
 
     # -- lookups --------------------------------------------------------------------------
@@ -198,20 +243,31 @@ class Account:
         profile.esim_status = "REVOKE"
         self.notifier.emit([self.status_event(profile)])
 
-    def topup(self, profile: Profile, package: dict[str, Any], transaction_id: str,
-              period: int, amount: int | None) -> dict[str, Any]:
+    def topup(
+        self,
+        profile: Profile,
+        package: dict[str, Any],
+        transaction_id: str,
+        period: int,
+        amount: int | None,
+    ) -> dict[str, Any]:
         if transaction_id in self.topups:
             if self.options.duplicate_mode == "310402":
                 raise ApiError("310402", transaction_id=transaction_id)
             return self.topups[transaction_id]
         base = profile.package
-        fits = (package["packageCode"].startswith("TOPUP_")
-                and package["locationCode"] == base["locationCode"]) or (
-                base["dataType"] != 1 and package is base)
+        fits = (
+            package["packageCode"].startswith("TOPUP_")
+            and package["locationCode"] == base["locationCode"]
+        ) or (base["dataType"] != 1 and package is base)
         if not fits:
             raise ApiError("200008", "the package is not a top-up for this eSIM")
-        if (base["supportTopUpType"] not in (2, 3) or profile.esim_status not in LIVE
-                or profile.esim_status == "SUSPENDED" or self.now() >= profile.expires_at):
+        if (
+            base["supportTopUpType"] not in (2, 3)
+            or profile.esim_status not in LIVE
+            or profile.esim_status == "SUSPENDED"
+            or self.now() >= profile.expires_at
+        ):
             raise ApiError("200002")
         price = package["price"] * period
         if amount is not None and amount != price:
@@ -230,9 +286,12 @@ class Account:
         profile.topups.append(entry)
         profile.price_paid += price  # a cancel refunds the top-ups too
         result = {
-            "transactionId": transaction_id, "iccid": profile.iccid,
-            "expiredTime": stamp(profile.expires_at), "totalVolume": profile.total_volume,
-            "totalDuration": profile.total_duration, "orderUsage": profile.used,
+            "transactionId": transaction_id,
+            "iccid": profile.iccid,
+            "expiredTime": stamp(profile.expires_at),
+            "totalVolume": profile.total_volume,
+            "totalDuration": profile.total_duration,
+            "orderUsage": profile.used,
             "topUpEsimTranNo": number,
         }
         self.topups[transaction_id] = result
@@ -246,10 +305,20 @@ class Account:
         events = []
         for sequence, smdp in enumerate(("DOWNLOAD", "INSTALLATION", "ENABLED"), start=1):
             profile.smdp_status = smdp
-            events.append(self.emit("SMDP_EVENT", {
-                **profile.ids(), "eid": profile.eid, "esimStatus": profile.esim_status,
-                "smdpStatus": smdp, "timestamp": stamp(self.now()), "seqNumber": sequence,
-                "notifyStatus": "SUCCESS"}))
+            events.append(
+                self.emit(
+                    "SMDP_EVENT",
+                    {
+                        **profile.ids(),
+                        "eid": profile.eid,
+                        "esimStatus": profile.esim_status,
+                        "smdpStatus": smdp,
+                        "timestamp": stamp(self.now()),
+                        "seqNumber": sequence,
+                        "notifyStatus": "SUCCESS",
+                    },
+                )
+            )
         profile.installed_at = profile.activated_at = self.now()
         profile.expires_at = self.now() + profile.total_duration * DAY
         profile.esim_status = "IN_USE"
@@ -268,15 +337,29 @@ class Account:
         for threshold in THRESHOLDS:
             if share >= threshold and threshold not in profile.thresholds_sent:
                 profile.thresholds_sent.add(threshold)
-                events.append(self.emit("DATA_USAGE", {
-                    **profile.ids(), "totalVolume": profile.total_volume,
-                    "orderUsage": profile.used, "remain": max(profile.total_volume - profile.used, 0),
-                    "remainThreshold": round(1 - threshold, 1),
-                    "lastUpdateTime": stamp(profile.usage_updated)}))
+                events.append(
+                    self.emit(
+                        "DATA_USAGE",
+                        {
+                            **profile.ids(),
+                            "totalVolume": profile.total_volume,
+                            "orderUsage": profile.used,
+                            "remain": max(profile.total_volume - profile.used, 0),
+                            "remainThreshold": round(1 - threshold, 1),
+                            "lastUpdateTime": stamp(profile.usage_updated),
+                        },
+                    )
+                )
         if profile.package["dataType"] == 1 and profile.used >= profile.total_volume:
             profile.esim_status = "USED_UP"
-            events.append(self.status_event(profile, totalVolume=profile.total_volume,
-                                             orderUsage=profile.used, remainVolume=0))
+            events.append(
+                self.status_event(
+                    profile,
+                    totalVolume=profile.total_volume,
+                    orderUsage=profile.used,
+                    remainVolume=0,
+                )
+            )
         self.notifier.emit(events)
 
     def set_device_state(self, profile: Profile, smdp_status: str) -> None:
@@ -284,7 +367,19 @@ class Account:
         if profile.installed_at is None or profile.smdp_status == "DELETED":
             raise ApiError("200002", "the eSIM is not installed on a device")
         profile.smdp_status = smdp_status
-        self.notifier.emit([self.emit("SMDP_EVENT", {
-            **profile.ids(), "eid": profile.eid, "esimStatus": profile.esim_status,
-            "smdpStatus": smdp_status, "timestamp": stamp(self.now()), "seqNumber": 4,
-            "notifyStatus": "SUCCESS"})])
+        self.notifier.emit(
+            [
+                self.emit(
+                    "SMDP_EVENT",
+                    {
+                        **profile.ids(),
+                        "eid": profile.eid,
+                        "esimStatus": profile.esim_status,
+                        "smdpStatus": smdp_status,
+                        "timestamp": stamp(self.now()),
+                        "seqNumber": 4,
+                        "notifyStatus": "SUCCESS",
+                    },
+                )
+            ]
+        )

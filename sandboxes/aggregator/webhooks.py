@@ -20,7 +20,8 @@ def notification(notify_type: str, content: dict[str, Any], now: float) -> dict[
     return {
         "notifyType": notify_type,
         "notifyId": secrets.token_hex(16),
-        "eventGenerateTime": moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z",
+        "eventGenerateTime": moment.strftime("%Y-%m-%dT%H:%M:%S.")
+        + f"{moment.microsecond // 1000:03d}Z",
         "content": content,
     }
 
@@ -52,7 +53,9 @@ class Notifier:
         """One delivery; returns "ok" or the reason it failed."""
         assert self._client is not None, "Notifier.start() was not awaited (app lifespan)"
         try:
-            response = await self._client.post(url, json=body, timeout=self.options.webhook_timeout_s)
+            response = await self._client.post(
+                url, json=body, timeout=self.options.webhook_timeout_s
+            )
         except httpx.HTTPError as error:
             outcome = f"error: {type(error).__name__}"
         else:

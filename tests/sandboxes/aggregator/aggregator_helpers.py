@@ -81,10 +81,18 @@ class Aggregator:
         self.next_id = 0
 
     # -- the open API ------------------------------------------------------------------------
-    def post(self, endpoint: str, body: Any = None, *, raw: bytes | None = None,
-             timestamp: str | None = None, secret: str = SECRET_KEY,
-             headers: dict[str, str] | None = None, drop: tuple[str, ...] = (),
-             timeout: float = 10.0) -> httpx.Response:
+    def post(
+        self,
+        endpoint: str,
+        body: Any = None,
+        *,
+        raw: bytes | None = None,
+        timestamp: str | None = None,
+        secret: str = SECRET_KEY,
+        headers: dict[str, str] | None = None,
+        drop: tuple[str, ...] = (),
+        timeout: float = 10.0,
+    ) -> httpx.Response:
         """A signed call; `drop` leaves headers out, `headers` overrides them."""
         content = raw if raw is not None else json.dumps({} if body is None else body).encode()
         ts = timestamp or str(int(time.time() * 1000))
@@ -99,8 +107,9 @@ class Aggregator:
         sent.update(headers or {})
         for name in drop:
             sent.pop(name)
-        return self.http.post(f"/api/v1/open/{endpoint}", content=content, headers=sent,
-                              timeout=timeout)
+        return self.http.post(
+            f"/api/v1/open/{endpoint}", content=content, headers=sent, timeout=timeout
+        )
 
     def call(self, endpoint: str, body: Any = None, **kwargs: Any) -> dict[str, Any]:
         answer = self.post(endpoint, body, **kwargs)
@@ -129,14 +138,25 @@ class Aggregator:
         self.next_id += 1
         return f"qz-{uuid.uuid4().hex[:8]}-{self.next_id}"
 
-    def order_body(self, package: dict[str, Any], count: int = 1, period: int | None = None,
-                   transaction_id: str | None = None) -> dict[str, Any]:
-        item: dict[str, Any] = {"packageCode": package["packageCode"], "count": count,
-                                "price": package["price"]}
+    def order_body(
+        self,
+        package: dict[str, Any],
+        count: int = 1,
+        period: int | None = None,
+        transaction_id: str | None = None,
+    ) -> dict[str, Any]:
+        item: dict[str, Any] = {
+            "packageCode": package["packageCode"],
+            "count": count,
+            "price": package["price"],
+        }
         if period is not None:
             item["periodNum"] = period
-        return {"transactionId": transaction_id or self.transaction(),
-                "amount": package["price"] * count * (period or 1), "packageInfoList": [item]}
+        return {
+            "transactionId": transaction_id or self.transaction(),
+            "amount": package["price"] * count * (period or 1),
+            "packageInfoList": [item],
+        }
 
     def order(self, slug: str = "TR_10_30", **kwargs: Any) -> str:
         return str(self.ok("esim/order", self.order_body(self.package(slug), **kwargs))["orderNo"])
@@ -178,8 +198,9 @@ class Aggregator:
         return dict(answer.json())
 
     def count(self, transaction_id: str) -> dict[str, Any]:
-        return dict(self.http.get("/_sandbox/orders/count",
-                                  params={"transactionId": transaction_id}).json())
+        return dict(
+            self.http.get("/_sandbox/orders/count", params={"transactionId": transaction_id}).json()
+        )
 
     def save_webhook(self) -> None:
         self.ok("webhook/save", {"webhook": f"{self.receiver.url}/hook"})

@@ -1,4 +1,4 @@
-"""The seeded catalogue: the size and shape of the real one, in the provider's units (spec §5, §8)."""
+"""The seeded catalogue: the real one's size and shape, in the provider's units (spec §5, §8)."""
 
 from __future__ import annotations
 
@@ -11,9 +11,27 @@ from sandboxes.aggregator.catalogue import build
 from sandboxes.aggregator.geography import NOT_SOLD
 
 PACKAGE_FIELDS = {
-    "packageCode", "slug", "name", "price", "currencyCode", "volume", "smsStatus", "dataType",
-    "unusedValidTime", "duration", "durationUnit", "location", "locationCode", "description",
-    "activeType", "favorite", "retailPrice", "speed", "ipExport", "supportTopUpType", "fupPolicy",
+    "packageCode",
+    "slug",
+    "name",
+    "price",
+    "currencyCode",
+    "volume",
+    "smsStatus",
+    "dataType",
+    "unusedValidTime",
+    "duration",
+    "durationUnit",
+    "location",
+    "locationCode",
+    "description",
+    "activeType",
+    "favorite",
+    "retailPrice",
+    "speed",
+    "ipExport",
+    "supportTopUpType",
+    "fupPolicy",
     "locationNetworkList",
 }
 
@@ -90,7 +108,9 @@ def test_major_countries_name_their_real_operators(aggregator: Aggregator) -> No
     assert names == ["Turkcell", "Vodafone", "Türk Telekom"]
     assert turkey["speed"] == "4G/5G"
     kazakhstan = aggregator.package("KZ_5_30")
-    assert "Kcell" in [o["operatorName"] for o in kazakhstan["locationNetworkList"][0]["operatorList"]]
+    assert "Kcell" in [
+        o["operatorName"] for o in kazakhstan["locationNetworkList"][0]["operatorList"]
+    ]
 
 
 def test_package_code_filter_takes_a_code_or_a_slug(aggregator: Aggregator) -> None:

@@ -19,7 +19,8 @@ ROOT = Path(__file__).resolve().parents[3]
 def test_forced_error_hits_only_its_endpoint(aggregator: Aggregator) -> None:
     aggregator.fault(endpoint="esim/order", kind="error", code="900001")
     assert aggregator.error("esim/order", aggregator.order_body(aggregator.package("TR_1_7"))) == (
-        "900001")
+        "900001"
+    )
     assert aggregator.balance() == 10_000_000_000  # nothing was bought
 
 
@@ -84,9 +85,12 @@ def test_dropped_connection_after_commit(aggregator: Aggregator) -> None:
     assert aggregator.count(body["transactionId"])["orders"] == 1
 
 
-@pytest.mark.parametrize(("style", "status", "code"), [("429", 429, None), ("envelope", 200, "900001")])
-def test_ninth_request_in_a_second_is_throttled(aggregator: Aggregator, style: str, status: int,
-                                                code: str | None) -> None:
+@pytest.mark.parametrize(
+    ("style", "status", "code"), [("429", 429, None), ("envelope", 200, "900001")]
+)
+def test_ninth_request_in_a_second_is_throttled(
+    aggregator: Aggregator, style: str, status: int, code: str | None
+) -> None:
     aggregator.set(rate_limit_style=style)
     answers = [aggregator.post("balance/query", {}) for _ in range(9)]
     assert all(a.json()["success"] is True for a in answers[:8])
@@ -101,8 +105,9 @@ def test_success_as_string_and_error_message_field(aggregator: Aggregator) -> No
     aggregator.set(success_as_string=True, message_field="errorMessage")
     good = aggregator.call("balance/query", {})
     assert good["success"] == "true" and "errorMessage" in good and "errorMsg" not in good
-    bad = aggregator.call("esim/query", {"orderNo": "B26010100000001", "pager": {"pageNum": 1,
-                                                                                 "pageSize": 5}})
+    bad = aggregator.call(
+        "esim/query", {"orderNo": "B26010100000001", "pager": {"pageNum": 1, "pageSize": 5}}
+    )
     assert bad["success"] == "false" and bad["errorMessage"].startswith("orderNo:[B26010100000001]")
 
 
@@ -111,7 +116,9 @@ def test_bad_switches_and_faults_are_refused_with_the_reason(aggregator: Aggrega
     assert answer.status_code == 400 and "pending_style" in answer.json()["error"]
     answer = aggregator.http.post("/_sandbox/config", json={"allocation_delay": 1})
     assert answer.status_code == 400 and "allocation_delay_s" in answer.json()["error"]
-    answer = aggregator.http.post("/_sandbox/faults", json={"endpoint": "esim/order", "kind": "boom"})
+    answer = aggregator.http.post(
+        "/_sandbox/faults", json={"endpoint": "esim/order", "kind": "boom"}
+    )
     assert answer.status_code == 400 and "kind" in answer.json()["error"]
 
 
@@ -127,10 +134,20 @@ def test_reset_restores_the_start_up_switches(aggregator: Aggregator) -> None:
 def test_command_line_starts_a_signed_sandbox() -> None:
     port = free_port()
     process = subprocess.Popen(
-        [sys.executable, "-m", "sandboxes.aggregator", "--port", str(port),
-         "--allocation-delay", "0"],
-        cwd=ROOT, env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"},
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        [
+            sys.executable,
+            "-m",
+            "sandboxes.aggregator",
+            "--port",
+            str(port),
+            "--allocation-delay",
+            "0",
+        ],
+        cwd=ROOT,
+        env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         url = f"http://127.0.0.1:{port}"
         deadline = time.monotonic() + 15
@@ -143,8 +160,9 @@ def test_command_line_starts_a_signed_sandbox() -> None:
                 time.sleep(0.1)
         assert state["options"]["signature_mode"] == "required"
         assert state["options"]["allocation_delay_s"] == 0
-        unsigned = httpx.post(f"{url}/api/v1/open/balance/query", json={},
-                              headers={"RT-AccessCode": "demoAccessCode"}).json()
+        unsigned = httpx.post(
+            f"{url}/api/v1/open/balance/query", json={}, headers={"RT-AccessCode": "demoAccessCode"}
+        ).json()
         assert unsigned["errorCode"] == "000101"
     finally:
         process.terminate()

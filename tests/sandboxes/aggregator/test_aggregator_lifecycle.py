@@ -49,8 +49,9 @@ def test_usage_is_reported_by_usage_query_and_esim_query(aggregator: Aggregator)
     profile = aggregator.ready_profile("TR_1_7")
     aggregator.esim(profile["esimTranNo"], "install")
     aggregator.esim(profile["esimTranNo"], "consume", bytes=300 * 1024 * 1024)
-    (usage,) = aggregator.ok("esim/usage/query",
-                             {"esimTranNoList": [profile["esimTranNo"]]})["esimUsageList"]
+    (usage,) = aggregator.ok("esim/usage/query", {"esimTranNoList": [profile["esimTranNo"]]})[
+        "esimUsageList"
+    ]
     assert (usage["dataUsage"], usage["totalData"]) == (300 * 1024 * 1024, GB)
     assert usage["lastUpdateTime"].endswith("+0000")
     (row,) = aggregator.query(esimTranNo=profile["esimTranNo"])["obj"]["esimList"]
@@ -69,16 +70,24 @@ def test_usage_query_takes_at_most_ten_esims(aggregator: Aggregator) -> None:
 
 
 def test_using_the_whole_volume_makes_it_used_up_and_a_topup_revives_it(
-        aggregator: Aggregator) -> None:
+    aggregator: Aggregator,
+) -> None:
     profile = aggregator.ready_profile("TR_1_7")
     aggregator.esim(profile["esimTranNo"], "install")
     row = aggregator.esim(profile["esimTranNo"], "consume", bytes=2 * GB)
     assert (row["esimStatus"], row["orderUsage"]) == ("USED_UP", GB)
-    (topup,) = [p for p in aggregator.packages(type="TOPUP", iccid=profile["iccid"])
-                if p["slug"] == "TOPUP_TR_1_7"]
+    (topup,) = [
+        p
+        for p in aggregator.packages(type="TOPUP", iccid=profile["iccid"])
+        if p["slug"] == "TOPUP_TR_1_7"
+    ]
     before = aggregator.balance()
-    body = {"esimTranNo": profile["esimTranNo"], "packageCode": topup["packageCode"],
-            "transactionId": aggregator.transaction(), "amount": topup["price"]}
+    body = {
+        "esimTranNo": profile["esimTranNo"],
+        "packageCode": topup["packageCode"],
+        "transactionId": aggregator.transaction(),
+        "amount": topup["price"],
+    }
     result = aggregator.ok("esim/topup", body)
     assert result["totalVolume"] == 2 * GB and result["orderUsage"] == GB
     assert aggregator.balance() == before - topup["price"]
@@ -91,8 +100,11 @@ def test_using_the_whole_volume_makes_it_used_up_and_a_topup_revives_it(
 def test_topup_for_another_destination_or_after_expiry_is_refused(aggregator: Aggregator) -> None:
     profile = aggregator.ready_profile("TR_1_7")
     georgia = aggregator.packages(type="TOPUP", locationCode="GE")[0]
-    body = {"esimTranNo": profile["esimTranNo"], "packageCode": georgia["packageCode"],
-            "transactionId": aggregator.transaction()}
+    body = {
+        "esimTranNo": profile["esimTranNo"],
+        "packageCode": georgia["packageCode"],
+        "transactionId": aggregator.transaction(),
+    }
     assert aggregator.error("esim/topup", body) == "200008"
     aggregator.control("clock/advance", {"days": 181})
     turkey = aggregator.packages(type="TOPUP", locationCode="TR")[0]
@@ -142,8 +154,10 @@ def test_sms_needs_an_installed_esim_on_a_plan_with_sms(aggregator: Aggregator) 
     aggregator.esim(turkey["esimTranNo"], "install")
     assert aggregator.ok("esim/sendSms", message) == {}
     assert aggregator.error("esim/sendSms", {**message, "message": "x" * 501}) == "000107"
-    assert aggregator.error("esim/sendSms", {"esimTranNo": turkey["esimTranNo"],
-                                             "message": "Welcome"}) == "200002"
+    assert (
+        aggregator.error("esim/sendSms", {"esimTranNo": turkey["esimTranNo"], "message": "Welcome"})
+        == "200002"
+    )
 
 
 def test_device_delete_leaves_the_profile_deleted(aggregator: Aggregator) -> None:

@@ -12,10 +12,34 @@ from aggregator_helpers import GB, Aggregator
 from PIL import Image
 
 PROFILE_FIELDS = {
-    "esimTranNo", "orderNo", "transactionId", "imsi", "iccid", "msisdn", "eid", "pin", "puk",
-    "apn", "ac", "qrCodeUrl", "shortUrl", "smdpStatus", "esimStatus", "activeType", "dataType",
-    "smsStatus", "activateTime", "installationTime", "expiredTime", "totalVolume",
-    "totalDuration", "durationUnit", "orderUsage", "ipExport", "supportTopUpType", "fupPolicy",
+    "esimTranNo",
+    "orderNo",
+    "transactionId",
+    "imsi",
+    "iccid",
+    "msisdn",
+    "eid",
+    "pin",
+    "puk",
+    "apn",
+    "ac",
+    "qrCodeUrl",
+    "shortUrl",
+    "smdpStatus",
+    "esimStatus",
+    "activeType",
+    "dataType",
+    "smsStatus",
+    "activateTime",
+    "installationTime",
+    "expiredTime",
+    "totalVolume",
+    "totalDuration",
+    "durationUnit",
+    "orderUsage",
+    "ipExport",
+    "supportTopUpType",
+    "fupPolicy",
     "packageList",
 }
 
@@ -81,7 +105,8 @@ def test_balance_is_debited_at_once(aggregator: Aggregator) -> None:
 
 
 def test_repeated_transaction_id_returns_the_same_order_and_charges_once(
-        aggregator: Aggregator) -> None:
+    aggregator: Aggregator,
+) -> None:
     body = aggregator.order_body(aggregator.package("TR_10_30"))
     before = aggregator.balance()
     first = aggregator.ok("esim/order", body)
@@ -99,16 +124,20 @@ def test_repeated_transaction_id_can_be_refused_with_310402(aggregator: Aggregat
     assert aggregator.count(body["transactionId"])["orders"] == 1
 
 
-@pytest.mark.parametrize(("change", "code"), [
-    ({"price": 1}, "200005"),
-    ({"amount": 1}, "200006"),
-    ({"packageCode": "NOPE01"}, "310241"),
-    ({"transactionId": "x" * 51}, "000107"),
-    ({"transactionId": None}, "000106"),
-    ({"count": 31}, "200008"),
-])
-def test_bad_order_is_refused_and_charges_nothing(aggregator: Aggregator, change: dict[str, object],
-                                                  code: str) -> None:
+@pytest.mark.parametrize(
+    ("change", "code"),
+    [
+        ({"price": 1}, "200005"),
+        ({"amount": 1}, "200006"),
+        ({"packageCode": "NOPE01"}, "310241"),
+        ({"transactionId": "x" * 51}, "000107"),
+        ({"transactionId": None}, "000106"),
+        ({"count": 31}, "200008"),
+    ],
+)
+def test_bad_order_is_refused_and_charges_nothing(
+    aggregator: Aggregator, change: dict[str, object], code: str
+) -> None:
     body = aggregator.order_body(aggregator.package("TR_10_30"))
     item = body["packageInfoList"][0]
     for key, value in change.items():
@@ -176,7 +205,9 @@ def test_query_by_iccid_esim_number_and_time_range(aggregator: Aggregator) -> No
 def test_query_pages_through_a_batch(aggregator: Aggregator) -> None:
     order_no = aggregator.order(count=7)
     aggregator.wait_ready(order_no)
-    page = aggregator.call("esim/query", {"orderNo": order_no, "pager": {"pageNum": 2, "pageSize": 5}})
+    page = aggregator.call(
+        "esim/query", {"orderNo": order_no, "pager": {"pageNum": 2, "pageSize": 5}}
+    )
     assert len(page["obj"]["esimList"]) == 2
     assert page["obj"]["pager"] == {"pageSize": 5, "pageNum": 2, "total": 7}
 

@@ -1,4 +1,4 @@
-"""Authentication as the spec's strict mode describes it (§3, §11): what a mis-signing client sees."""
+"""Authentication in the spec's strict mode (§3, §11): what a mis-signing client sees."""
 
 from __future__ import annotations
 
@@ -14,16 +14,19 @@ from sandboxes.aggregator.protocol import sign
 def test_first_official_vector_matches() -> None:
     body = b'{"imsi":"326543826"}'
     assert sign("1628670421", "4ce9d9cdac9e4e17b3a2c66c358c1ce2", "11111", body, "1111") == (
-        "7eb765e27df5373dea2dbc8c41a7d9557743e46c8054750f3d851b3fd01d0835")
+        "7eb765e27df5373dea2dbc8c41a7d9557743e46c8054750f3d851b3fd01d0835"
+    )
 
 
 def test_second_official_vector_and_its_empty_body_match() -> None:
     body = b'{"orderNo":"B25010100000001","iccid":"","pager":{"pageNum":1,"pageSize":20}}'
     args = ("1735689600000", "5f0c6a1e-2b3c-4d5e-8f90-123456789abc", ACCESS_CODE)
     assert sign(*args, body, SECRET_KEY) == (
-        "2726acfc7bb8d7a91bfd2b221fc198751de722a4d3996fd164b5c5da60a57df9")
+        "2726acfc7bb8d7a91bfd2b221fc198751de722a4d3996fd164b5c5da60a57df9"
+    )
     assert sign(*args, b"", SECRET_KEY) == (
-        "0867a6664bb93871c7327c3322edac2e597b1656b1a050eb8fddac9431456015")
+        "0867a6664bb93871c7327c3322edac2e597b1656b1a050eb8fddac9431456015"
+    )
 
 
 def test_correctly_signed_request_is_answered(aggregator: Aggregator) -> None:
@@ -33,8 +36,12 @@ def test_correctly_signed_request_is_answered(aggregator: Aggregator) -> None:
 def test_uppercase_hex_signature_and_dashed_request_id_are_accepted(aggregator: Aggregator) -> None:
     ts, request_id = str(int(time.time() * 1000)), "5f0c6a1e-2b3c-4d5e-8f90-123456789abc"
     upper = sign(ts, request_id, ACCESS_CODE, b"{}", SECRET_KEY).upper()
-    envelope = aggregator.call("balance/query", {}, timestamp=ts,
-                               headers={"RT-RequestID": request_id, "RT-Signature": upper})
+    envelope = aggregator.call(
+        "balance/query",
+        {},
+        timestamp=ts,
+        headers={"RT-RequestID": request_id, "RT-Signature": upper},
+    )
     assert envelope["success"] is True
 
 
@@ -47,8 +54,12 @@ def test_signature_of_other_bytes_than_sent_is_refused(aggregator: Aggregator) -
     ts, request_id = str(int(time.time() * 1000)), "4ce9d9cdac9e4e17b3a2c66c358c1ce2"
     signed = sign(ts, request_id, ACCESS_CODE, b'{"pager":{"pageNum":1,"pageSize":20}}', SECRET_KEY)
     sent = json.dumps({"pager": {"pageNum": 1, "pageSize": 20}}, indent=1).encode()
-    code = aggregator.error("esim/query", raw=sent, timestamp=ts,
-                            headers={"RT-RequestID": request_id, "RT-Signature": signed})
+    code = aggregator.error(
+        "esim/query",
+        raw=sent,
+        timestamp=ts,
+        headers={"RT-RequestID": request_id, "RT-Signature": signed},
+    )
     assert code == "101003"
 
 
@@ -73,13 +84,19 @@ def test_missing_signature_header_is_refused_naming_it(aggregator: Aggregator, h
 def test_missing_access_code_gets_the_live_text(aggregator: Aggregator) -> None:
     envelope = aggregator.call("balance/query", {}, drop=("RT-AccessCode",))
     assert (envelope["errorCode"], envelope["errorMsg"]) == (
-        "000101", "Req Header:[RT-AccessCode] is null")
+        "000101",
+        "Req Header:[RT-AccessCode] is null",
+    )
 
 
 def test_unknown_access_code_is_refused(aggregator: Aggregator) -> None:
-    assert aggregator.error("balance/query", {}, headers={"RT-AccessCode": "someoneElse"}) == "101003"
+    assert (
+        aggregator.error("balance/query", {}, headers={"RT-AccessCode": "someoneElse"}) == "101003"
+    )
     aggregator.set(unknown_key_code="401001")
-    assert aggregator.error("balance/query", {}, headers={"RT-AccessCode": "someoneElse"}) == "401001"
+    assert (
+        aggregator.error("balance/query", {}, headers={"RT-AccessCode": "someoneElse"}) == "401001"
+    )
 
 
 def test_non_numeric_timestamp_is_a_header_format_error(aggregator: Aggregator) -> None:
@@ -100,7 +117,8 @@ def test_empty_body_is_signed_over_the_empty_string(aggregator: Aggregator) -> N
 
 
 def test_if_present_mode_lets_unsigned_calls_through_but_checks_given_ones(
-        aggregator: Aggregator) -> None:
+    aggregator: Aggregator,
+) -> None:
     aggregator.set(signature_mode="if-present")
     unsigned = aggregator.call("balance/query", {}, drop=("RT-Signature",))
     assert unsigned["success"] is True

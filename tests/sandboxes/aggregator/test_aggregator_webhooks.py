@@ -19,8 +19,9 @@ def test_saving_a_webhook_sends_check_health(aggregator: Aggregator, receiver: R
     assert aggregator.ok("webhook/query") == {"webhook": url}
 
 
-def test_webhook_is_not_saved_when_check_health_fails(aggregator: Aggregator,
-                                                      receiver: Receiver) -> None:
+def test_webhook_is_not_saved_when_check_health_fails(
+    aggregator: Aggregator, receiver: Receiver
+) -> None:
     receiver.answers.append(500)
     envelope = aggregator.call("webhook/save", {"webhook": f"{receiver.url}/hook"})
     assert envelope["success"] is False and "CHECK_HEALTH" in envelope["errorMsg"]
@@ -36,19 +37,27 @@ def test_order_status_follows_allocation(aggregator: Aggregator, receiver: Recei
     order_no = aggregator.ok("esim/order", body)["orderNo"]
     (event,) = receiver.wait_for(1)
     assert event["notifyType"] == "ORDER_STATUS"
-    assert event["content"] == {"orderNo": order_no, "orderStatus": "GOT_RESOURCE",
-                                "transactionId": body["transactionId"]}
+    assert event["content"] == {
+        "orderNo": order_no,
+        "orderStatus": "GOT_RESOURCE",
+        "transactionId": body["transactionId"],
+    }
     assert aggregator.query(orderNo=order_no)["success"] is True
 
 
-def test_install_reports_smdp_events_then_in_use(aggregator: Aggregator, receiver: Receiver) -> None:
+def test_install_reports_smdp_events_then_in_use(
+    aggregator: Aggregator, receiver: Receiver
+) -> None:
     profile = aggregator.ready_profile()
     aggregator.save_webhook()
     aggregator.esim(profile["esimTranNo"], "install")
     events = receiver.wait_for(4)
     assert [(e["notifyType"], e["content"]["smdpStatus"]) for e in events] == [
-        ("SMDP_EVENT", "DOWNLOAD"), ("SMDP_EVENT", "INSTALLATION"), ("SMDP_EVENT", "ENABLED"),
-        ("ESIM_STATUS", "ENABLED")]
+        ("SMDP_EVENT", "DOWNLOAD"),
+        ("SMDP_EVENT", "INSTALLATION"),
+        ("SMDP_EVENT", "ENABLED"),
+        ("ESIM_STATUS", "ENABLED"),
+    ]
     assert events[-1]["content"]["esimStatus"] == "IN_USE"
     assert events[0]["content"]["esimTranNo"] == profile["esimTranNo"]
     assert [e["content"]["seqNumber"] for e in events[:3]] == [1, 2, 3]
@@ -74,7 +83,10 @@ def test_cancel_reports_cancel_released(aggregator: Aggregator, receiver: Receiv
     aggregator.ok("esim/cancel", {"esimTranNo": profile["esimTranNo"]})
     (event,) = receiver.wait_for(1)
     assert event["notifyType"] == "ESIM_STATUS"
-    assert (event["content"]["esimStatus"], event["content"]["smdpStatus"]) == ("CANCEL", "RELEASED")
+    assert (event["content"]["esimStatus"], event["content"]["smdpStatus"]) == (
+        "CANCEL",
+        "RELEASED",
+    )
     assert event["content"]["iccid"] == profile["iccid"]
 
 
@@ -108,7 +120,9 @@ def test_dropped_webhooks_never_arrive(aggregator: Aggregator, receiver: Receive
     assert log[-1]["outcome"] == "dropped" and log[-1]["body"]["notifyType"] == "ORDER_STATUS"
 
 
-def test_duplicated_webhooks_repeat_the_notify_id(aggregator: Aggregator, receiver: Receiver) -> None:
+def test_duplicated_webhooks_repeat_the_notify_id(
+    aggregator: Aggregator, receiver: Receiver
+) -> None:
     aggregator.save_webhook()
     aggregator.set(webhook_mode="duplicate")
     aggregator.order()
@@ -133,6 +147,8 @@ def test_delayed_webhooks_arrive_late(aggregator: Aggregator, receiver: Receiver
     aggregator.ok("esim/cancel", {"esimTranNo": profile["esimTranNo"]})
     time.sleep(0.3)
     assert receiver.events == []  # the state changed already; the webhook lags behind
-    assert aggregator.query(esimTranNo=profile["esimTranNo"])["obj"]["esimList"][0][
-        "esimStatus"] == "CANCEL"
+    assert (
+        aggregator.query(esimTranNo=profile["esimTranNo"])["obj"]["esimList"][0]["esimStatus"]
+        == "CANCEL"
+    )
     assert len(receiver.wait_for(1)) == 1
