@@ -6,7 +6,7 @@ import os
 import sys
 
 sys.path.append(os.curdir)
-from pelicanconf import *  # noqa: E402,F403
+from pelicanconf import *
 
 SITE_URL = os.environ.get("SITE_URL", "https://qazaq-esim.com")
 DELETE_OUTPUT_DIRECTORY = True

@@ -17,7 +17,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "plugins"))
-from catalogue.schema import COUNTRY_CODES  # noqa: E402
+from catalogue.schema import COUNTRY_CODES
 
 TARGET_DESTINATIONS = 250
 BUDGET_DESTINATION_GZIP = 30 * 1024
