@@ -73,7 +73,7 @@ class AfterSale:
         if status not in ("awaiting_payment", "payment_failed"):
             tx = self.charge(order_id, amount)
             order.payment = Payment(transaction_id=tx["id"], reference="512345678901",
-                                    card_mask="440563...5096", card_type="VISA")
+                                    card_mask=f"440563...{order_id[-4:]}", card_type="VISA")
             order.log("paid", f"epay transaction {tx['id']}")
         if status == "payment_failed":
             order.failure_reason = "declined"

@@ -21,6 +21,8 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 LINK_TTL_S = 15 * 60
 SESSION_TTL_S = 2 * 60 * 60
+LINK_SALT = "qazaq-esim account sign-in link"
+SESSION_SALT = "qazaq-esim account session"
 
 
 class BadKey(Exception):
@@ -29,8 +31,8 @@ class BadKey(Exception):
 
 class Keys:
     def __init__(self, secret: str, registry: Path) -> None:
-        self._links = URLSafeTimedSerializer(secret, salt="qazaq-esim account sign-in link")
-        self._sessions = URLSafeTimedSerializer(secret, salt="qazaq-esim account session")
+        self._links = URLSafeTimedSerializer(secret, salt=LINK_SALT)
+        self._sessions = URLSafeTimedSerializer(secret, salt=SESSION_SALT)
         self._path = registry
         self._lock_path = registry.with_suffix(".lock")
 

@@ -26,7 +26,6 @@ log = logging.getLogger("worker.account")
 
 LINK_INTERVAL_S = 60.0  # at most one sign-in e-mail per address per minute
 NO_STORE = {"Cache-Control": "no-store"}
-_last_link: dict[str, float] = {}
 
 
 def keys(services: Services) -> Keys:
@@ -60,16 +59,21 @@ async def sign_in_link(request: Request) -> Response:
     except EmailNotValidError:
         return JSONResponse({"errors": {"email": "enter a valid e-mail address"}}, 422)
     lang: Lang = next((code for code in LANGS if code == body.get("lang")), "en")
+    if not hasattr(request.app.state, "sign_in_links_sent"):
+        request.app.state.sign_in_links_sent = {}  # e-mail key -> when (this worker's memory)
+    sent: dict[str, float] = request.app.state.sign_in_links_sent
     # The same answer, as fast, whether or not the address has orders: the mail goes after it.
-    return JSONResponse({"ok": True}, 202, background=BackgroundTask(_send_link, services, email, lang))
+    return JSONResponse(
+        {"ok": True}, 202, background=BackgroundTask(_send_link, services, sent, email, lang)
+    )
 
 
-async def _send_link(services: Services, email: str, lang: Lang) -> None:
+async def _send_link(services: Services, sent: dict[str, float], email: str, lang: Lang) -> None:
     key = email_key(email)
     now = time.monotonic()
-    if now - _last_link.get(key, -LINK_INTERVAL_S) < LINK_INTERVAL_S or not orders_of(services, email):
+    if now - sent.get(key, -LINK_INTERVAL_S) < LINK_INTERVAL_S or not orders_of(services, email):
         return
-    _last_link[key] = now
+    sent[key] = now
     token = keys(services).link_token(email)
     link = f"{services.settings.site_url}/{lang}/account/#login={token}"
     msgid = f"<signin.{key[:12]}.{int(time.time())}@{mail_domain(services.settings)}>"

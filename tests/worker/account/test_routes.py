@@ -1,0 +1,170 @@
+"""My eSIMs: a buyer signs in by an e-mailed link and sees their own orders, nobody else's."""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+from after_sale import AfterSale
+from itsdangerous import TimestampSigner, URLSafeTimedSerializer
+from loopback import ServerThread
+from smtp_mailbox import Mailbox
+
+from worker.account.keys import LINK_SALT, SESSION_SALT, Keys
+from worker.app import create_app
+from worker.config import Settings
+
+pytestmark = pytest.mark.anyio
+BUYER, OTHER = "buyer@example.kz", "other@example.kz"
+
+
+class PastSigner(TimestampSigner):
+    """Signs as if it were 16 minutes... or 3 hours ago (links and sessions expire)."""
+
+    age_s = 16 * 60
+
+    def get_timestamp(self) -> int:
+        return int(time.time()) - self.age_s
+
+
+@pytest.fixture
+def worker(after_sale_settings: Settings) -> Iterator[httpx.Client]:
+    with ServerThread(create_app(after_sale_settings, handlers={})) as server, \
+            httpx.Client(base_url=server.url, timeout=15) as client:
+        yield client
+
+
+def sign_in(worker: httpx.Client, mailbox: Mailbox, email: str, mails_before: int = 0) -> str:
+    answer = worker.post("/api/account/sign-in-link", json={"email": email, "lang": "en"})
+    assert (answer.status_code, answer.json()) == (202, {"ok": True})
+    mail = mailbox.wait_for(mails_before + 1)[-1]
+    match = re.search(r"/en/account/#login=(\S+)", mail.get_content())
+    assert match, mail.get_content()
+    return match.group(1)
+
+
+def session(worker: httpx.Client, login: str) -> httpx.Response:
+    return worker.post("/api/account/session", json={"login": login})
+
+
+def orders(worker: httpx.Client, token: str) -> httpx.Response:
+    return worker.get("/api/account/orders", headers={"Authorization": f"Bearer {token}"})
+
+
+def order_ids(answer: httpx.Response) -> set[str]:
+    assert answer.status_code == 200, answer.text
+    body: dict[str, Any] = answer.json()
+    return {o["order_id"] for o in body["orders"]}
+
+
+async def test_a_buyer_signs_in_by_link_and_sees_every_order_of_their_address(
+        after_sale: AfterSale, worker: httpx.Client, after_sale_mailbox: Mailbox) -> None:
+    delivered = await after_sale.order("delivered", email=BUYER)
+    failed = await after_sale.order("provisioning_failed", email="Buyer@Example.KZ")
+    await after_sale.order("delivered", email=OTHER)
+    login = sign_in(worker, after_sale_mailbox, "BUYER@example.kz")
+    [mail] = after_sale_mailbox.messages
+    assert mail["To"] == BUYER
+    opened = session(worker, login)
+    assert opened.status_code == 200 and opened.json()["expires_at"]
+    answer = orders(worker, opened.json()["session"])
+    assert order_ids(answer) == {delivered.id, failed.id}
+    body = answer.json()
+    assert body["email_masked"] == "b***@example.kz"
+    shown = {o["order_id"]: o for o in body["orders"]}
+    assert delivered.profile is not None
+    assert shown[delivered.id]["esim"]["lpa"] == delivered.profile.lpa
+    assert shown[delivered.id]["token"] == delivered.token
+    assert shown[failed.id]["status"] == "provisioning_failed" and shown[failed.id]["esim"] is None
+
+
+async def test_one_buyer_cannot_see_another_buyers_orders(
+        after_sale: AfterSale, worker: httpx.Client, after_sale_mailbox: Mailbox) -> None:
+    mine = await after_sale.order("delivered", email=BUYER)
+    theirs = await after_sale.order("delivered", email=OTHER)
+    token = session(worker, sign_in(worker, after_sale_mailbox, OTHER)).json()["session"]
+    answer = orders(worker, token)
+    assert order_ids(answer) == {theirs.id}
+    assert mine.token not in answer.text and mine.id not in answer.text
+
+
+async def test_the_answer_is_the_same_for_an_address_without_orders(
+        after_sale: AfterSale, worker: httpx.Client, after_sale_mailbox: Mailbox) -> None:
+    await after_sale.order("delivered", email=BUYER)
+    unknown = worker.post("/api/account/sign-in-link", json={"email": "nobody@example.kz"})
+    known = worker.post("/api/account/sign-in-link", json={"email": BUYER})
+    assert (unknown.status_code, unknown.json()) == (known.status_code, known.json()) == (202, {"ok": True})
+    # One connection: the first answer's mail task ended before the second request was read.
+    assert [m["To"] for m in after_sale_mailbox.wait_for(1)] == [BUYER]
+
+
+async def test_a_malformed_address_is_refused(worker: httpx.Client) -> None:
+    answer = worker.post("/api/account/sign-in-link", json={"email": "not-an-address"})
+    assert answer.status_code == 422 and "email" in answer.json()["errors"]
+
+
+async def test_a_sign_in_link_works_once(
+        after_sale: AfterSale, worker: httpx.Client, after_sale_mailbox: Mailbox) -> None:
+    await after_sale.order("delivered", email=BUYER)
+    login = sign_in(worker, after_sale_mailbox, BUYER)
+    assert session(worker, login).status_code == 200
+    again = session(worker, login)
+    assert again.status_code == 401 and "already used" in again.json()["error"]
+
+
+async def test_an_expired_sign_in_link_is_refused(worker: httpx.Client, after_sale_settings: Settings) -> None:
+    old = URLSafeTimedSerializer(str(after_sale_settings.session_secret), salt=LINK_SALT,
+                                 signer=PastSigner)
+    answer = session(worker, old.dumps({"e": BUYER, "n": "n1"}))
+    assert answer.status_code == 401 and "expired" in answer.json()["error"]
+
+
+@pytest.mark.parametrize("forge", ["flip", "other_secret", "other_address"])
+async def test_a_tampered_sign_in_link_is_refused(
+        after_sale: AfterSale, worker: httpx.Client, after_sale_mailbox: Mailbox,
+        after_sale_settings: Settings, forge: str) -> None:
+    await after_sale.order("delivered", email=BUYER)
+    login = sign_in(worker, after_sale_mailbox, BUYER)
+    if forge == "flip":
+        payload, sig = login.rsplit(".", 1)
+        login = f"{payload}.{sig[:-2]}{'A' if sig[-2] != 'A' else 'B'}{sig[-1]}"
+    elif forge == "other_secret":
+        login = URLSafeTimedSerializer("x" * 40, salt=LINK_SALT).dumps({"e": BUYER, "n": "n2"})
+    else:
+        payload = login.split(".")[0]
+        login = login.replace(payload, URLSafeTimedSerializer("y", salt=LINK_SALT).dumps(
+            {"e": OTHER, "n": "n3"}).split(".")[0])
+    answer = session(worker, login)
+    assert answer.status_code == 401 and "not valid" in answer.json()["error"]
+
+
+async def test_signing_out_ends_the_session(
+        after_sale: AfterSale, worker: httpx.Client, after_sale_mailbox: Mailbox) -> None:
+    await after_sale.order("delivered", email=BUYER)
+    token = session(worker, sign_in(worker, after_sale_mailbox, BUYER)).json()["session"]
+    assert orders(worker, token).status_code == 200
+    out = worker.post("/api/account/sign-out", headers={"Authorization": f"Bearer {token}"})
+    assert out.status_code == 204
+    assert orders(worker, token).status_code == 401
+
+
+async def test_an_expired_session_shows_nothing(worker: httpx.Client, after_sale_settings: Settings) -> None:
+    keys = Keys(str(after_sale_settings.session_secret),
+                after_sale_settings.orders_db.with_name("accounts.json"))
+    fresh, _ = keys.open_session(BUYER)
+    PastSigner.age_s = 3 * 60 * 60
+    old = URLSafeTimedSerializer(str(after_sale_settings.session_secret), salt=SESSION_SALT,
+                                 signer=PastSigner).dumps(keys._sessions.loads(fresh))
+    PastSigner.age_s = 16 * 60
+    assert orders(worker, fresh).status_code == 200
+    answer = orders(worker, old)
+    assert answer.status_code == 401 and "sign in again" in answer.json()["error"]
+
+
+async def test_without_a_session_no_order_is_shown(worker: httpx.Client) -> None:
+    assert worker.get("/api/account/orders").status_code == 401
+    assert orders(worker, "made-up").status_code == 401

@@ -1,0 +1,115 @@
+"""The operator API: a separate surface behind a bearer token, absent unless configured."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator
+from dataclasses import replace
+from datetime import UTC, datetime
+
+import httpx
+import pytest
+from after_sale import AfterSale
+from loopback import ServerThread
+
+from worker.app import create_app
+from worker.config import Settings
+
+pytestmark = pytest.mark.anyio
+TOKEN = "operator-token-0123456789-abcdefghijklmnop"  # tests/worker/conftest.py
+
+
+@pytest.fixture
+def desk(after_sale_settings: Settings) -> Iterator[httpx.Client]:
+    """The operator's client: the worker with OPERATOR_TOKEN set, and the bearer header."""
+    with ServerThread(create_app(after_sale_settings, handlers={})) as server, \
+            httpx.Client(base_url=server.url, timeout=30,
+                         headers={"Authorization": f"Bearer {TOKEN}"}) as client:
+        yield client
+
+
+def today() -> str:
+    return datetime.now(UTC).date().isoformat()
+
+
+def test_the_operator_api_is_absent_unless_configured(after_sale_settings: Settings) -> None:
+    app = create_app(replace(after_sale_settings, operator_token=None), handlers={})
+    with ServerThread(app) as server:
+        answer = httpx.get(f"{server.url}/operator/orders?q=1",
+                           headers={"Authorization": f"Bearer {TOKEN}"})
+        assert answer.status_code == 404
+        assert answer.text == httpx.get(f"{server.url}/no/such/page").text
+
+
+@pytest.mark.parametrize("header", [None, "Bearer wrong-token", f"Basic {TOKEN}", f"Bearer {TOKEN}x"])
+def test_a_request_without_the_token_is_refused(desk: httpx.Client, header: str | None) -> None:
+    headers = {"Authorization": header} if header else {}
+    answer = httpx.get(f"{desk.base_url}/operator/queues/refundable", headers=headers)
+    assert answer.status_code == 401 and answer.json() == {"error": "unauthorized"}
+
+
+async def test_an_order_is_found_by_email_phone_invoice_id_and_iccid(
+        after_sale: AfterSale, desk: httpx.Client) -> None:
+    order = await after_sale.order("delivered", email="Buyer@Example.kz", phone="+77011234567")
+    await after_sale.order("delivered", email="other@example.kz", phone="+77017654321")
+    assert order.profile is not None
+    for query in ("buyer@example.KZ", "8 701 123 45 67", "+7 (701) 123-45-67", order.id,
+                  order.profile.iccid):
+        found = desk.get("/operator/orders", params={"q": query}).json()["orders"]
+        assert [o["order_id"] for o in found] == [order.id], query
+    assert desk.get("/operator/orders", params={"q": "nobody@example.kz"}).json() == {"orders": []}
+
+
+async def test_the_timeline_shows_what_happened_without_the_codes(
+        after_sale: AfterSale, desk: httpx.Client) -> None:
+    order = await after_sale.order("delivered")
+    assert order.profile is not None
+    shown = desk.get(f"/operator/orders/{order.id}").json()
+    assert [e["event"] for e in shown["timeline"]] == ["paid", "delivered"]
+    assert order.profile.lpa not in str(shown) and order.token not in str(shown)
+    assert desk.get("/operator/orders/999999999").status_code == 404
+
+
+async def test_resending_the_qr_queues_the_delivery_email(after_sale: AfterSale, desk: httpx.Client) -> None:
+    order = await after_sale.order("delivered")
+    answer = desk.post(f"/operator/orders/{order.id}/resend-qr", json={"operator": "aigerim"})
+    assert answer.status_code == 202
+    assert [j.kind for j in after_sale.store.jobs(order.id)] == ["send_email"]
+    failed = await after_sale.order("provisioning_failed")
+    assert desk.post(f"/operator/orders/{failed.id}/resend-qr").status_code == 409
+
+
+async def test_a_refund_through_the_api_names_the_rule_or_refunds(
+        after_sale: AfterSale, desk: httpx.Client) -> None:
+    delivered = await after_sale.order("delivered")
+    refused = desk.post(f"/operator/orders/{delivered.id}/refund", json={"reason": "asked"})
+    assert refused.status_code == 409 and refused.json()["refused"] == "failed_or_non_functional"
+    failed = await after_sale.order("provisioning_failed")
+    queue = desk.get("/operator/queues/refundable").json()["orders"]
+    assert [o["order_id"] for o in queue] == [failed.id]
+    done = desk.post(f"/operator/orders/{failed.id}/refund",
+                     json={"reason": "never provisioned", "operator": "aigerim"})
+    assert done.status_code == 200 and done.json()["status"] == "refunded"
+    assert done.json()["refund"]["operator"] == "aigerim"
+    assert desk.get("/operator/queues/refundable").json()["orders"] == []
+
+
+async def test_the_accountant_gets_orders_and_refunds_as_csv(after_sale: AfterSale, desk: httpx.Client) -> None:
+    kept = await after_sale.order("delivered")
+    refunded = await after_sale.order("provisioning_failed")
+    desk.post(f"/operator/orders/{refunded.id}/refund", json={"reason": "=HYPERLINK(1)"})
+    answer = desk.get("/operator/export/orders.csv", params={"from": today(), "to": today()})
+    assert answer.headers["content-type"].startswith("text/csv")
+    rows = {r["order_id"]: r for r in csv.DictReader(io.StringIO(answer.text))}
+    assert set(rows) == {kept.id, refunded.id}
+    assert rows[kept.id]["amount_kzt"] == "4990" and rows[kept.id]["refunded_kzt"] == ""
+    assert rows[refunded.id]["refunded_kzt"] == "4990"
+    assert "buyer@example.kz" not in answer.text and "+7701" not in answer.text
+    refunds = list(csv.DictReader(io.StringIO(desk.get(
+        "/operator/export/refunds.csv", params={"from": today(), "to": today()}).text)))
+    assert [(r["order_id"], r["amount_kzt"], r["reason"]) for r in refunds] == [
+        (refunded.id, "4990", "'=HYPERLINK(1)")]
+    assert desk.get("/operator/export/orders.csv", params={"from": "2020-01-01", "to": "2020-01-31"}
+                    ).text.count("\n") == 1
+    assert desk.get("/operator/export/orders.csv").status_code == 422
