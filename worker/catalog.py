@@ -33,6 +33,7 @@ class Package:
     data_mb: int | None  # None: unlimited (fair use)
     days: int
     price_kzt: int
+    provider_period: int | None = None  # day passes: the aggregator's periodNum (days)
 
     def title(self, lang: Lang) -> str:
         """What the buyer bought, in their language: "Turkey 10 GB, 30 days"."""
@@ -122,5 +123,6 @@ def _packages(data: dict[str, Any]) -> dict[str, Package]:
                 data_mb=p["data_mb"],
                 days=p["days"],
                 price_kzt=p["price_kzt"],
+                provider_period=p.get("provider_period"),
             )
     return packages

@@ -141,8 +141,8 @@ def build_catalog(
     excluded = set(places.get("exclude", []))
     destinations: dict[str, dict[str, Any]] = {}
     for package in packages:
-        if package.daily:
-            skipped["day passes (ordered with periodNum; not sold yet)"] += 1
+        if package.daily and (package.throttled_kbps is None or package.data_bytes is None):
+            skipped["daily plans cut off at a daily cap (the shop has no form for them)"] += 1
             continue
         if len(package.location_code) == 2 and package.location_code in COUNTRY_CODES:
             code, kind, names = package.location_code, "country", None
@@ -178,26 +178,46 @@ def build_catalog(
                 "packages": [],
             },
         )
-        ours = f"{code.upper()}-{_size(package.data_bytes)}-{package.days}D"
-        taken = {p["code"] for p in destination["packages"]}
-        if ours in taken:
-            ours = f"{ours}-{package.code}"
-        destination["packages"].append(
-            {
+        size = _size(package.data_bytes)
+        offers: list[tuple[str, int, int | None]]
+        if package.daily:
+            # A day pass: "unlimited" with a daily high-speed volume, sold for fixed periods.
+            offers = [
+                (f"{code.upper()}-UNL-{size}-{days}D", days, days)
+                for days in pricing.day_pass_periods
+            ]
+        else:
+            offers = [(f"{code.upper()}-{size}-{package.days}D", package.days, None)]
+        for ours, days, period in offers:
+            if any(p["code"] == ours for p in destination["packages"]):
+                ours = f"{ours}-{package.code}"
+            entry: dict[str, Any] = {
                 "code": ours,
                 "provider": source,
                 "provider_code": package.code,
-                "data_mb": package.data_bytes // MB,
-                "fair_use": None,
-                "days": package.days,
+                "data_mb": None if period else package.data_bytes // MB,
+                "fair_use": {
+                    "daily_high_speed_mb": package.data_bytes // MB,
+                    "throttled_kbps": package.throttled_kbps,
+                }
+                if period
+                else None,
+                "days": days,
                 "price_kzt": pricing.retail_kzt(
-                    package.wholesale_price, package.price_scale, package.currency, rate, code, ours
+                    package.wholesale_price * (period or 1),
+                    package.price_scale,
+                    package.currency,
+                    rate,
+                    code,
+                    ours,
                 ),
                 "speed": _speed(package.speed),
                 "hotspot": pricing.hotspot_for(code, ours),
                 "networks": networks,
             }
-        )
+            if period:
+                entry["provider_period"] = period
+            destination["packages"].append(entry)
     ordered = sorted(destinations.values(), key=lambda d: (d["type"] != "country", d["code"]))
     for destination in ordered:
         destination["packages"].sort(key=lambda p: (p["price_kzt"], p["code"]))
@@ -235,6 +255,7 @@ def compare(old: dict[str, Any] | None, new: dict[str, Any], summary: Summary) -
 def write_atomically(path: Path, catalog: dict[str, Any]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    os.fchmod(handle, 0o644)  # mkstemp makes it private; the site build and the worker read it
     try:
         with os.fdopen(handle, "w", encoding="utf-8") as out:
             json.dump(catalog, out, ensure_ascii=False, indent=1)

@@ -298,11 +298,13 @@ class EsimAccess:
                 log.warning("skipping malformed package %r: %r", row.get("packageCode"), error)
         return packages
 
-    async def order(self, transaction_id: str, package_code: str, *, since: str) -> ProviderOrder:
-        body = {
-            "transactionId": transaction_id,
-            "packageInfoList": [{"packageCode": package_code, "count": 1}],
-        }
+    async def order(
+        self, transaction_id: str, package_code: str, *, since: str, period_days: int | None = None
+    ) -> ProviderOrder:
+        item: dict[str, Any] = {"packageCode": package_code, "count": 1}
+        if period_days is not None:
+            item["periodNum"] = period_days  # day passes only (spec §5)
+        body = {"transactionId": transaction_id, "packageInfoList": [item]}
         try:
             obj = await self.call("esim/order", body)
         except RejectedError as error:

@@ -33,6 +33,7 @@ class Pricing:
     min_price_kzt: int
     max_lost_destinations_share: float
     hotspot: bool  # eSIM Access does not say; our plans allow tethering unless overridden
+    day_pass_periods: tuple[int, ...]  # days a day pass is sold for ("unlimited, 7 days")
     destination_overrides: dict[str, dict[str, Any]] = field(default_factory=dict)
     package_overrides: dict[str, dict[str, Any]] = field(default_factory=dict)
 
@@ -116,6 +117,13 @@ def load_pricing(path: Path = PRICING_PATH) -> Pricing:
                 raise PricingError(
                     f"{path}: {kind}[{code!r}].price_kzt must be whole tenge, got {price!r}"
                 )
+    periods = data.get("day_pass_periods", [])
+    if not isinstance(periods, list) or not all(
+        isinstance(d, int) and not isinstance(d, bool) and 1 <= d <= 365 for d in periods
+    ):
+        raise PricingError(
+            f"{path}: 'day_pass_periods' must list days from 1 to 365, got {periods!r}"
+        )
     return Pricing(
         usd_kzt=number("usd_kzt", 1, 100_000),
         national_bank_url=str(data.get("national_bank_url") or ""),
@@ -126,6 +134,7 @@ def load_pricing(path: Path = PRICING_PATH) -> Pricing:
         min_price_kzt=int(number("min_price_kzt", 1, 1_000_000)),
         max_lost_destinations_share=number("max_lost_destinations_share", 0, 1),
         hotspot=bool(data.get("hotspot", True)),
+        day_pass_periods=tuple(periods),
         destination_overrides=data.get("destination_overrides", {}),
         package_overrides=data.get("package_overrides", {}),
     )

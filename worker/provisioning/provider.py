@@ -127,11 +127,14 @@ class Provider(Protocol):
         """Every base plan on sale now."""
         ...
 
-    async def order(self, transaction_id: str, package_code: str, *, since: str) -> ProviderOrder:
+    async def order(
+        self, transaction_id: str, package_code: str, *, since: str, period_days: int | None = None
+    ) -> ProviderOrder:
         """Buy one eSIM. Idempotent: the same `transaction_id` never buys twice.
 
         `since` (ISO 8601 UTC, no later than the first attempt) bounds the search for an
         earlier order with this id when the provider reports it as a duplicate.
+        `period_days` orders a day pass for that many days.
         """
         ...
 

@@ -72,13 +72,18 @@ async def provision(order: Order, services: Services) -> None:
     try:
         if order.provider_order_no is None:
             crashpoint("before_aggregator_order")
-            package_code = _provider_code(order, services)
-            if package_code is None:
+            package = services.catalog.package(order.package_code)
+            if package is None:
                 await _fail(
                     order, services, f"package {order.package_code} is not in the catalogue"
                 )
                 return
-            placed = await provider.order(transaction_id, package_code, since=started)
+            placed = await provider.order(
+                transaction_id,
+                package.provider_code,
+                since=started,
+                period_days=package.provider_period,
+            )
             crashpoint("after_aggregator_order")
             order = await store.update(order.id, _ordered(placed.order_no))
             if order.provider_order_no is None:
@@ -144,11 +149,6 @@ def _deliver(profile: ProviderProfile) -> Callable[[Order], None]:
         order.log("delivered", f"esimTranNo {profile.provider_id}")
 
     return change
-
-
-def _provider_code(order: Order, services: Services) -> str | None:
-    package = services.catalog.package(order.package_code)
-    return package.provider_code if package is not None else None
 
 
 def _waited(started: str) -> float:

@@ -31,6 +31,7 @@ PROVISIONING_JOBS = {"provision": provision, "send_email": send_email}
 # eSIM Access takes a slug wherever it takes a packageCode (spec §5); the sandbox's seeded
 # catalogue has this one, whatever codes the seed drew.
 TURKEY_SLUG = "TR_10_30"
+TURKEY_DAY_PASS = "TR_1GB_Daily"  # 1 GB a day at full speed, then 384 kbps; periodNum days
 
 
 @pytest.fixture
@@ -40,9 +41,22 @@ def anyio_backend() -> str:
 
 @pytest.fixture
 def catalog_path(catalog_path: Path) -> Path:
-    """The shared small catalogue, with TR-10GB-30D pointing at a package the sandbox sells."""
+    """The shared small catalogue, its Turkish plans pointing at packages the sandbox sells."""
     catalog = json.loads(catalog_path.read_text(encoding="utf-8"))
-    catalog["destinations"][0]["packages"][0]["provider_code"] = TURKEY_SLUG
+    turkey = catalog["destinations"][0]["packages"]
+    turkey[0]["provider_code"] = TURKEY_SLUG
+    turkey.append(
+        {
+            **turkey[0],
+            "code": "TR-UNL-1GB-7D",
+            "provider_code": TURKEY_DAY_PASS,
+            "data_mb": None,
+            "fair_use": {"daily_high_speed_mb": 1024, "throttled_kbps": 384},
+            "days": 7,
+            "price_kzt": 3590,
+            "provider_period": 7,
+        }
+    )
     catalog_path.write_text(json.dumps(catalog, ensure_ascii=False), encoding="utf-8")
     return catalog_path
 

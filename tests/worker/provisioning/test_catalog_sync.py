@@ -47,6 +47,10 @@ async def test_sync_writes_every_country_and_region_in_the_sites_schema(
     assert turkey["popular"] is True
     assert {p["code"] for p in turkey["packages"]} >= {"TR-1GB-7D", "TR-10GB-30D"}
     assert next(p for p in turkey["packages"] if p["code"] == "TR-10GB-30D")["price_kzt"] == 4990
+    unlimited = [p for p in turkey["packages"] if p["data_mb"] is None]
+    assert unlimited and all(
+        p["provider_period"] == p["days"] and p["fair_use"]["throttled_kbps"] > 0 for p in unlimited
+    )
     assert all(p["price_kzt"] % 100 == 90 for d in catalog["destinations"] for p in d["packages"])
     assert summary.written and len(summary.added) == summary.packages > 1000
     assert summary.skipped  # day passes are not sold yet, and the summary says so

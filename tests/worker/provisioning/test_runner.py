@@ -213,3 +213,20 @@ def test_an_unknown_package_fails_at_once_without_buying_anything(
     assert "NO-SUCH-PACKAGE" in (failed.failure_reason or "")
     assert aggregator.count(order.id)["orders"] == 0
     assert len(mailbox.wait_for(2)) == 2
+
+
+def test_a_day_pass_is_ordered_for_the_days_the_buyer_paid_for(
+    wired: Settings,
+    aggregator: Aggregator,
+    mailbox: Mailbox,
+    start_worker: Callable[..., Worker],
+) -> None:
+    order = paid_order(package_code="TR-UNL-1GB-7D", package_title="Turkey unlimited, 7 days")
+    store_paid(wired.orders_db, order)
+    worker = start_worker()
+
+    delivered = worker.wait_until(order.id, lambda o: o.email_sent_at is not None)
+
+    [sold] = aggregator.profiles()
+    assert sold["transactionId"] == order.id and sold["totalDuration"] == 7
+    assert delivered.profile is not None and delivered.profile.total_bytes == 7 * 1024**3
