@@ -53,6 +53,7 @@ def build_index(destinations: list[dict[str, Any]], aliases: dict[str, list[str]
             "name": localize.destination_name(destination, lang),
             "flag": localize.flag(destination["code"]),
             "region": destination["type"] == "region",
+            "popular": destination["popular"],
             "from": localize.price(cheapest, lang),
             "keys": search_keys(destination, aliases),
             # A country search also offers the regions that cover it.

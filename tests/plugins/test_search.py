@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from catalogue import search
 
-TURKEY = {"code": "TR", "type": "country", "countries": ["TR"], "names": None,
+TURKEY = {"code": "TR", "type": "country", "countries": ["TR"], "names": None, "popular": True,
           "packages": [{"price_kzt": 1990}, {"price_kzt": 990}]}
-EUROPE = {"code": "europe", "type": "region", "countries": ["TR", "DE"],
+EUROPE = {"code": "europe", "type": "region", "countries": ["TR", "DE"], "popular": False,
           "names": {"kk": "Еуропа", "ru": "Европа", "en": "Europe"}, "packages": [{"price_kzt": 2990}]}
 
 

@@ -13,6 +13,14 @@ LANGS = ("kk", "ru", "en")
 TEST_WORKER_URL = "http://127.0.0.1:9"
 
 
+def tenge(amount: int, lang: str) -> str:
+    """What a buyer expects to read: "4 990 ₸" in Kazakh and Russian, "₸4,990" in English."""
+    grouped = f"{amount:,}"
+    if lang == "en":
+        return f"₸{grouped}"
+    return grouped.replace(",", "\u00a0") + "\u00a0₸"
+
+
 class Page(HTMLParser):
     """Every start tag with its attributes, and the visible text (no scripts or templates' JSON)."""
 

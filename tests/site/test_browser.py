@@ -8,7 +8,7 @@ import json
 from typing import Any
 
 import pytest
-from site_helpers import TEST_WORKER_URL
+from site_helpers import TEST_WORKER_URL, tenge
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -39,14 +39,22 @@ def test_search_offers_the_regions_that_cover_a_country_and_says_when_nothing_ma
     assert page.locator("#results a").count() == 0
 
 
-def test_language_switch_keeps_the_page_and_the_chosen_package(page: Any, site_url: str) -> None:
-    page.goto(f"{site_url}/en/checkout/?package=TR-10GB-30D")
+@pytest.fixture(scope="module")
+def package(catalogue: dict[str, Any]) -> dict[str, Any]:
+    """A Türkiye package of the shipped catalogue: what the buyer picks in these tests."""
+    turkey = next(d for d in catalogue["destinations"] if d["code"] == "TR")
+    return dict(turkey["packages"][0])
+
+
+def test_language_switch_keeps_the_page_and_the_chosen_package(page: Any, site_url: str,
+                                                               package: dict[str, Any]) -> None:
+    page.goto(f"{site_url}/en/checkout/?package={package['code']}")
     page.locator("#summary a").wait_for()
     page.click(".langs a[hreflang=ru]")
-    page.wait_for_url(f"{site_url}/ru/checkout/?package=TR-10GB-30D")
+    page.wait_for_url(f"{site_url}/ru/checkout/?package={package['code']}")
     page.locator("#summary a").wait_for()
     assert "Турция" in page.inner_text("#summary")
-    assert "6\u00a0990\u00a0₸" in page.inner_text("#summary")
+    assert tenge(package["price_kzt"], "ru") in page.inner_text("#summary")
 
 
 class Worker:
@@ -70,14 +78,15 @@ def fill_checkout(page: Any, email: str = "buyer@example.kz") -> None:
     page.check("#offer_accepted")
 
 
-def open_checkout(page: Any, site_url: str, lang: str = "en", package: str = "TR-10GB-30D") -> None:
-    page.goto(f"{site_url}/{lang}/checkout/?package={package}")
+def open_checkout(page: Any, site_url: str, package: dict[str, Any], lang: str = "en") -> None:
+    page.goto(f"{site_url}/{lang}/checkout/?package={package['code']}")
     page.locator("#checkout").wait_for()
 
 
-def test_checkout_posts_nothing_until_the_form_is_valid(page: Any, site_url: str) -> None:
+def test_checkout_posts_nothing_until_the_form_is_valid(page: Any, site_url: str,
+                                                         package: dict[str, Any]) -> None:
     worker = Worker(page, 422, {"errors": {}})
-    open_checkout(page, site_url)
+    open_checkout(page, site_url, package)
     page.click("#pay")
     assert page.evaluate("document.querySelector('#email').matches(':invalid')")
     fill_checkout(page, email="not-an-address")
@@ -93,48 +102,54 @@ def test_checkout_posts_nothing_until_the_form_is_valid(page: Any, site_url: str
     assert worker.requests == []
 
 
-def test_checkout_posts_the_order_and_shows_each_field_error_next_to_its_field(page: Any, site_url: str) -> None:
+def test_checkout_posts_the_order_and_shows_each_field_error_next_to_its_field(
+    page: Any, site_url: str, package: dict[str, Any]
+) -> None:
     worker = Worker(page, 422, {"errors": {"email": "Бұл мекенжайға хат жетпейді", "phone": "Нөмір қате"}})
-    open_checkout(page, site_url, lang="kk")
+    open_checkout(page, site_url, package, lang="kk")
     fill_checkout(page)
     page.click("#pay")
     page.locator("#email-error", has_text="Бұл мекенжайға хат жетпейді").wait_for()
     assert page.inner_text("#phone-error") == "Нөмір қате"
     assert page.get_attribute("#email", "aria-invalid") == "true"
     assert worker.requests == [{
-        "package": "TR-10GB-30D", "email": "buyer@example.kz", "phone": "+90 532 123 45 67", "lang": "kk",
-        "device_ok": True, "offer_accepted": True, "expected_price": 6990,
+        "package": package["code"], "email": "buyer@example.kz", "phone": "+90 532 123 45 67", "lang": "kk",
+        "device_ok": True, "offer_accepted": True, "expected_price": package["price_kzt"],
     }]
 
 
-def test_checkout_shows_the_new_price_when_it_changed(page: Any, site_url: str) -> None:
-    worker = Worker(page, 409, {"errors": {"package": "price changed"}, "price_kzt": 7490})
-    open_checkout(page, site_url, lang="ru")
+def test_checkout_shows_the_new_price_when_it_changed(page: Any, site_url: str, package: dict[str, Any]) -> None:
+    new_price = package["price_kzt"] + 1500
+    worker = Worker(page, 409, {"errors": {"package": "price changed"}, "price_kzt": new_price})
+    open_checkout(page, site_url, package, lang="ru")
     fill_checkout(page)
     page.click("#pay")
-    page.locator("#form-error", has_text="7\u00a0490\u00a0₸").wait_for()
-    assert "7\u00a0490\u00a0₸" in page.inner_text("#summary")
+    page.locator("#form-error", has_text=tenge(new_price, "ru")).wait_for()
+    assert tenge(new_price, "ru") in page.inner_text("#summary")
     page.click("#pay")
     page.wait_for_timeout(300)
-    assert [r["expected_price"] for r in worker.requests] == [6990, 7490]
+    assert [r["expected_price"] for r in worker.requests] == [package["price_kzt"], new_price]
 
 
-def test_checkout_opens_the_payment_form_from_the_worker_answer(page: Any, site_url: str) -> None:
+def test_checkout_opens_the_payment_form_from_the_worker_answer(page: Any, site_url: str,
+                                                                package: dict[str, Any]) -> None:
     Worker(page, 201, {"token": "t0k", "order_id": "100000001", "status": "awaiting_payment",
                        "payment": {"invoiceId": "100000001", "amount": 6990},
                        "payment_js": f"{TEST_WORKER_URL}/payform/payment-api.js"})
     page.route(f"{TEST_WORKER_URL}/payform/payment-api.js", lambda route: route.fulfill(
         content_type="application/javascript",
         body="window.halyk = {pay: function (p) { window.paidWith = p; }};"))
-    open_checkout(page, site_url)
+    open_checkout(page, site_url, package)
     fill_checkout(page)
     page.click("#pay")
     page.wait_for_function("window.paidWith")
     assert page.evaluate("window.paidWith") == {"invoiceId": "100000001", "amount": 6990}
 
 
-def test_checkout_says_payment_is_unavailable_when_the_worker_cannot_be_reached(page: Any, site_url: str) -> None:
-    open_checkout(page, site_url)  # nothing listens on the build's WORKER_URL
+def test_checkout_says_payment_is_unavailable_when_the_worker_cannot_be_reached(
+    page: Any, site_url: str, package: dict[str, Any]
+) -> None:
+    open_checkout(page, site_url, package)  # nothing listens on the build's WORKER_URL
     fill_checkout(page)
     page.click("#pay")
     page.locator("#unavailable").wait_for()

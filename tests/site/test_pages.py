@@ -10,18 +10,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from site_helpers import LANGS, TEST_WORKER_URL, read
+from site_helpers import LANGS, TEST_WORKER_URL, read, tenge
 
 SITE_URL = "https://qazaq-esim.test"
 SELLER_IIN = "910109301239"
-
-
-def tenge(amount: int, lang: str) -> str:
-    """What a buyer expects to read: "4 990 ₸" in Kazakh and Russian, "₸4,990" in English."""
-    grouped = f"{amount:,}"
-    if lang == "en":
-        return f"₸{grouped}"
-    return grouped.replace(",", "\u00a0") + "\u00a0₸"
 
 
 def test_every_destination_has_a_page_in_every_language_with_every_package_and_price(
@@ -45,11 +37,9 @@ def test_packages_are_listed_from_the_cheapest(site: Path, catalogue: dict[str, 
         assert [prices[code] for code in order] == sorted(prices.values())
 
 
-@pytest.mark.parametrize(("lang", "name", "price"), [
-    ("kk", "Түркия", "1\u00a0990\u00a0₸"), ("ru", "Турция", "1\u00a0990\u00a0₸"), ("en", "Türkiye", "₸1,990"),
-])
+@pytest.mark.parametrize(("lang", "name"), [("kk", "Түркия"), ("ru", "Турция"), ("en", "Türkiye")])
 def test_country_is_named_in_the_page_language(site: Path, catalogue: dict[str, Any], lang: str,
-                                               name: str, price: str) -> None:
+                                               name: str) -> None:
     turkey = next(d for d in catalogue["destinations"] if d["code"] == "TR")
     cheapest = min(p["price_kzt"] for p in turkey["packages"])
     page = read(site, f"/{lang}/esim/tr/")

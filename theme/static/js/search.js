@@ -13,16 +13,19 @@
       .replace(/[\u0300-\u0305\u0307-\u036f]/g, "").normalize("NFC").trim();
   }
 
+  // Whole name > start of a name > start of a word > anywhere; among equals, the name the
+  // query covers most ("türk": Türkiye before Turks and Caicos), then popular destinations.
   function score(entry, query) {
     var best = 0;
     for (var i = 0; i < entry.keys.length; i++) {
-      var key = entry.keys[i];
-      if (key === query) return 3;
-      if (key.indexOf(query) === 0) best = Math.max(best, 2);
-      else if (key.indexOf(" " + query) >= 0 || key.indexOf("-" + query) >= 0) best = Math.max(best, 1.5);
-      else if (query.length > 2 && key.indexOf(query) > 0) best = Math.max(best, 1);
+      var key = entry.keys[i], rank = 0;
+      if (key === query) rank = 4;
+      else if (key.indexOf(query) === 0) rank = 3;
+      else if (key.indexOf(" " + query) >= 0 || key.indexOf("-" + query) >= 0) rank = 2;
+      else if (query.length > 2 && key.indexOf(query) > 0) rank = 1;
+      if (rank) best = Math.max(best, rank + query.length / key.length);
     }
-    return best;
+    return best && best + (entry.popular ? 0.5 : 0);
   }
 
   function item(entry, extra) {
