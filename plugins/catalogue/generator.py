@@ -79,8 +79,9 @@ class CatalogueGenerator(Generator):  # type: ignore[misc]
         indexable: list[tuple[str, bool]] = []
 
         write.json(f"data/search.{lang}.json", search.build_index(destinations, self.aliases, lang))
-        write.json(f"data/packages.{lang}.json",
-                   _packages_for_checkout(destinations, lang, self.translations[lang]))
+        # One small file per package: the checkout page downloads only the one it sells.
+        for code, summary in _packages_for_checkout(destinations, lang, self.translations[lang]).items():
+            write.json(f"data/checkout/{lang}/{code}.json", summary)
 
         for name, path, listed in APP_PAGES:
             extra = {"devices": self.devices} if name == "devices.html" else {}
@@ -225,7 +226,7 @@ def _packages(destinations: list[dict[str, Any]]) -> dict[str, Any]:
 
 def _packages_for_checkout(destinations: list[dict[str, Any]], lang: str,
                            translations: Translations) -> dict[str, Any]:
-    """/data/packages.{lang}.json: what the checkout page shows, already in the language."""
+    """/data/checkout/{lang}/{code}.json: what the checkout page shows, already in the language."""
     return {
         package["code"]: {
             "name": localize.destination_name(destination, lang),

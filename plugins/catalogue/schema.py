@@ -128,8 +128,10 @@ def _check_package(package: Any, label: str, countries: set[str]) -> None:
         value = package.get(field)
         if not isinstance(value, str) or not value.strip() or value != value.strip():
             raise _fail(label, field, "must be a non-empty string without spaces around it", value)
-    if not re.fullmatch(r"[A-Za-z0-9._-]+", package["code"]):
-        raise _fail(label, "code", "may hold only letters, digits, '.', '_' and '-'", package["code"])
+    # The code names a file of the built site (/data/checkout/{lang}/{code}.json).
+    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]*", package["code"]):
+        raise _fail(label, "code", "may hold only letters, digits, '.', '_' and '-', "
+                    "and must start with a letter or digit", package["code"])
     data_mb, fair_use = package.get("data_mb"), package.get("fair_use")
     if data_mb is None:
         if not isinstance(fair_use, dict) or not all(

@@ -34,5 +34,5 @@ def test_data_files_the_pages_fetch_exist(site: Path) -> None:
         assert f'data-index="/data/search.{lang}.json"' in home
         assert (site / "data" / f"search.{lang}.json").is_file()
         checkout = (site / lang / "checkout" / "index.html").read_text(encoding="utf-8")
-        assert f'data-packages="/data/packages.{lang}.json"' in checkout
-        assert (site / "data" / f"packages.{lang}.json").is_file()
+        assert f'data-packages="/data/checkout/{lang}/"' in checkout
+        assert any((site / "data" / "checkout" / lang).glob("*.json"))

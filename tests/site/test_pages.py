@@ -138,6 +138,16 @@ def test_packages_json_gives_the_checkout_every_package_and_price(site: Path, ca
     assert {code: (v["price_kzt"], v["destination"], v["data_mb"], v["days"]) for code, v in packages.items()} == expected
 
 
+@pytest.mark.parametrize("lang", LANGS)
+def test_checkout_gets_each_package_in_the_page_language(site: Path, catalogue: dict[str, Any], lang: str) -> None:
+    for destination in catalogue["destinations"]:
+        for package in destination["packages"]:
+            summary = json.loads((site / "data" / "checkout" / lang / f"{package['code']}.json").read_text())
+            assert summary["price_kzt"] == package["price_kzt"]
+            assert summary["price"] == tenge(package["price_kzt"], lang)
+            assert summary["slug"] == destination["code"].lower()
+
+
 def test_search_index_finds_each_destination_by_its_kazakh_russian_and_english_names(site: Path) -> None:
     for lang in LANGS:
         index = {entry["slug"]: entry for entry in json.loads((site / "data" / f"search.{lang}.json").read_text())}

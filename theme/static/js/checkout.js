@@ -109,9 +109,14 @@
     });
   }
 
-  fetch(form.getAttribute("data-packages")).then(function (r) { return r.json(); }).then(function (packages) {
-    var p = packages[code];
-    if (!p) { summary.hidden = true; document.getElementById("no-package").hidden = false; return; }
+  function notOnSale() { summary.hidden = true; document.getElementById("no-package").hidden = false; }
+  if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(code)) { notOnSale(); return; }
+  fetch(form.getAttribute("data-packages") + code + ".json").then(function (r) {
+    if (r.status === 404) return null;
+    if (!r.ok) throw new Error(String(r.status));
+    return r.json();
+  }).then(function (p) {
+    if (!p) { notOnSale(); return; }
     showSummary(p);
     form.elements["package"].value = code;
     form.hidden = false;
