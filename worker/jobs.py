@@ -50,6 +50,7 @@ class GiveUp(Exception):
 
 def handlers() -> dict[str, Handler]:
     """The handler for each job kind (docs/architecture.md, "Durable jobs"). Add yours here."""
+    from worker.account.usage import refresh_usage
     from worker.fiscal.jobs import fiscal_return, fiscal_sale
     from worker.mail.delivery import send_email
     from worker.payments.confirm import confirm_payment
@@ -64,6 +65,7 @@ def handlers() -> dict[str, Handler]:
         "send_email": send_email,
         "refund": refund_job,
         "refund_email": refund_email,
+        "refresh_usage": refresh_usage,
     }
 
 

@@ -21,6 +21,7 @@ from worker.orders.view import mask_email, public_view
 from worker.services import Services
 
 from .keys import BadKey, Keys
+from .usage import ask_for_fresh_usage
 
 log = logging.getLogger("worker.account")
 
@@ -109,6 +110,7 @@ async def orders(request: Request) -> Response:
     except BadKey as error:
         return JSONResponse({"error": str(error)}, 401, headers=NO_STORE)
     found = orders_of(services, email)
+    await ask_for_fresh_usage(services.store, found)  # shown on the next visit
     return JSONResponse(
         {"email_masked": mask_email(email), "orders": [account_view(o, services) for o in found]},
         headers=NO_STORE,

@@ -168,3 +168,27 @@ async def test_an_expired_session_shows_nothing(worker: httpx.Client, after_sale
 async def test_without_a_session_no_order_is_shown(worker: httpx.Client) -> None:
     assert worker.get("/api/account/orders").status_code == 401
     assert orders(worker, "made-up").status_code == 401
+
+
+async def test_data_used_is_refreshed_from_the_aggregator_for_the_next_visit(
+        after_sale: AfterSale, worker: httpx.Client, after_sale_mailbox: Mailbox) -> None:
+    order = await after_sale.order("delivered", email=BUYER)
+    assert order.profile is not None
+    after_sale.phone(order.profile.esim_tran_no, "install")
+    after_sale.phone(order.profile.esim_tran_no, "consume", bytes=52_428_800)
+    token = session(worker, sign_in(worker, after_sale_mailbox, BUYER)).json()["session"]
+    first = orders(worker, token).json()["orders"][0]["esim"]
+    assert (first["used_bytes"], first["installed"]) == (0, False)
+    assert await after_sale.run_jobs("refresh_usage") == ["refresh_usage"]
+    second = orders(worker, token).json()["orders"][0]["esim"]
+    assert (second["used_bytes"], second["installed"]) == (52_428_800, True)
+    assert await after_sale.run_jobs("refresh_usage") == []  # fresh for an hour
+
+
+async def test_sign_in_links_are_not_mailed_more_than_once_a_minute(
+        after_sale: AfterSale, worker: httpx.Client, after_sale_mailbox: Mailbox) -> None:
+    await after_sale.order("delivered", email=BUYER)
+    sign_in(worker, after_sale_mailbox, BUYER)
+    again = worker.post("/api/account/sign-in-link", json={"email": BUYER})
+    assert (again.status_code, again.json()) == (202, {"ok": True})
+    assert len(after_sale_mailbox.messages) == 1
