@@ -44,8 +44,7 @@ async def _delivery(order: Order, services: Services) -> None:
         log.warning("mail: order %s has no e-mail address (purged); nothing sent", order.id)
         return
     if order.email_message_id is None:
-        sequence = 1 + sum(1 for e in order.timeline if e["event"] == "email_sent")
-        msgid = messages.message_id(order, "delivery", sequence, services.settings)
+        msgid = messages.delivery_message_id(order, services.settings)
 
         def choose(o: Order) -> None:
             if o.email_message_id is not None:

@@ -47,6 +47,12 @@ def message_id(order: Order, kind: str, sequence: int, settings: Settings) -> st
     return f"<{order.id}.{kind}.{sequence}@{mail_domain(settings)}>"
 
 
+def delivery_message_id(order: Order, settings: Settings) -> str:
+    """The Message-ID of this order's next delivery e-mail (a resend is a new message)."""
+    sequence = 1 + sum(1 for entry in order.timeline if entry["event"] == "email_sent")
+    return message_id(order, "delivery", sequence, settings)
+
+
 def order_page_url(order: Order, settings: Settings) -> str:
     return f"{settings.site_url}/{order.lang}/order/#{order.token}"
 

@@ -24,8 +24,10 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
+from worker.config import Settings
 from worker.crashpoints import crashpoint
 from worker.jobs import RetryLater
+from worker.mail.messages import delivery_message_id
 from worker.orders.model import Order, Profile, utc_now
 from worker.orders.store import Unchanged
 from worker.provisioning.provider import (
@@ -104,7 +106,7 @@ async def provision(order: Order, services: Services) -> None:
             order, services, f"orderNo {order.provider_order_no} belongs to another transaction"
         )
         return
-    await store.update(order.id, _deliver(profile), enqueue=("send_email",))
+    await store.update(order.id, _deliver(profile, services.settings), enqueue=("send_email",))
     crashpoint("after_profile_stored")
     log.info("provisioning: order %s delivered", order.id)
 
@@ -128,7 +130,7 @@ def _ordered(order_no: str) -> Callable[[Order], None]:
     return change
 
 
-def _deliver(profile: ProviderProfile) -> Callable[[Order], None]:
+def _deliver(profile: ProviderProfile, settings: Settings) -> Callable[[Order], None]:
     def change(order: Order) -> None:
         if order.profile is not None or order.status != "provisioning":
             raise Unchanged
@@ -147,6 +149,8 @@ def _deliver(profile: ProviderProfile) -> Callable[[Order], None]:
         order.status = "delivered"
         order.failure_reason = None
         order.log("delivered", f"esimTranNo {profile.provider_id}")
+        # Chosen in this same write, so send_email can go straight to SMTP (time-to-QR).
+        order.email_message_id = delivery_message_id(order, settings)
 
     return change
 

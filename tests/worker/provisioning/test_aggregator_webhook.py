@@ -7,7 +7,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from conftest import ACCESS_CODE, SECRET_KEY, Aggregator, Worker, paid_order, store_paid
+from provisioning_helpers import ACCESS_CODE, SECRET_KEY, Aggregator, Worker, paid_order, store_paid
 
 from worker.config import Settings
 from worker.provisioning.esimaccess import EsimAccess

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import ACCESS_CODE, SECRET_KEY, Aggregator
+from provisioning_helpers import ACCESS_CODE, SECRET_KEY, Aggregator
 
 from plugins.catalogue.schema import load_catalogue
 from worker.provisioning.catalog_sync import SyncRefused, load_destinations, sync

@@ -13,8 +13,8 @@ from typing import Any
 
 import httpx
 import pytest
-from conftest import Aggregator, paid_order, store_paid
 from loopback import free_port
+from provisioning_helpers import Aggregator, paid_order, store_paid
 from smtp_mailbox import Mailbox
 
 from worker.config import Settings

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
-from conftest import Aggregator, Worker, paid_order, store_paid
+from provisioning_helpers import Aggregator, Worker, paid_order, store_paid
 from smtp_mailbox import Mailbox
 
 from worker.config import Settings

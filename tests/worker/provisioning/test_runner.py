@@ -8,8 +8,8 @@ from email.message import EmailMessage
 
 import pytest
 import zxingcpp
-from conftest import Aggregator, Worker, paid_order, store_paid
 from PIL import Image
+from provisioning_helpers import Aggregator, Worker, paid_order, store_paid
 from smtp_mailbox import Mailbox
 
 from worker.config import Settings
