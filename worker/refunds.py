@@ -297,8 +297,8 @@ async def refund_job(order: Order, services: Services) -> None:
     """The `refund` job: finish a requested refund (after a crash, or after the command)."""
     try:
         await carry_out(services, order.id)
-    except RefundInProgress as waiting:
-        raise RetryLater(waiting.retry_in + 1, str(waiting)) from None
+    except RefundInProgress as waiting:  # most often the operator's own command, done in seconds
+        raise RetryLater(min(waiting.retry_in, 15.0) + 1, str(waiting)) from None
     except RefundFailed as error:
         raise GiveUp(str(error)) from None
 

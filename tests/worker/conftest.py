@@ -1,4 +1,5 @@
-"""Fixtures of the after-sale tests (issue 6): the aggregator sandbox and the `after_sale` harness."""
+"""Fixtures of the after-sale tests (issue 6): the aggregator and Webkassa sandboxes, and the
+`after_sale` harness."""
 
 from __future__ import annotations
 
@@ -26,6 +27,21 @@ def after_sale_aggregator_server() -> Iterator[str]:
 
     with ServerThread(create_app(Options(allocation_delay_s=0.0))) as server:
         yield server.url
+
+
+@pytest.fixture(scope="session")
+def webkassa_server() -> Iterator[str]:
+    from sandboxes.webkassa.app import create_app
+
+    with ServerThread(create_app()) as server:  # .env.example's credentials
+        yield server.url
+
+
+@pytest.fixture
+def webkassa_url(webkassa_server: str) -> str:
+    """The Webkassa sandbox, with fresh state (no receipts, shifts, tokens or switches)."""
+    httpx.post(f"{webkassa_server}/_sandbox/reset").raise_for_status()
+    return webkassa_server
 
 
 @pytest.fixture
