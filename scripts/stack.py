@@ -6,14 +6,17 @@ Each part is a separate process started with the same commands an operator would
 
 from __future__ import annotations
 
+import ctypes
 import os
 import secrets
+import signal
 import socket
 import subprocess
 import sys
 import time
 from dataclasses import dataclass, field, fields
 from pathlib import Path
+from typing import Self
 
 import httpx
 
@@ -23,6 +26,17 @@ EPAY_TEST_CLIENT_SECRET = "yF587AV9Ms94qN2QShFzVR3vFnWkhjbAK3sG"
 EPAY_TEST_TERMINAL = "67e34d63-102f-4bd1-898e-370781d0074d"
 AGGREGATOR_ACCESS_CODE = "demoAccessCode"
 AGGREGATOR_SECRET_KEY = "demoSecretKey"
+PR_SET_PDEATHSIG = 1  # linux/prctl.h
+
+
+_prctl = ctypes.CDLL(None).prctl if sys.platform.startswith("linux") else None
+
+
+def _die_with_parent() -> None:
+    """In the child before exec: on Linux, get SIGTERM when the process that started the
+    stack dies, however it dies, so no orphan keeps holding the demo's ports."""
+    if _prctl is not None:
+        _prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 def free_port() -> int:
@@ -78,6 +92,22 @@ class Stack:
     def mailbox_url(self) -> str:
         return self.url(self.ports.mailbox)
 
+    @property
+    def mail_dir(self) -> Path:
+        """Where the mailbox keeps every message it accepts, one .eml file each."""
+        return self.state_dir / "mail"
+
+    def build_site(self) -> None:
+        """Build the site into site_dir with this stack's addresses baked into every page."""
+        result = subprocess.run(
+            [sys.executable, "-m", "pelican", "content", "-o", str(self.site_dir),
+             "-s", "pelicanconf.py", "-q"],
+            cwd=ROOT, env={**os.environ, "WORKER_URL": self.worker_url, "SITE_URL": self.site_url},
+            capture_output=True, text=True, check=False,
+        )
+        if result.returncode != 0:
+            raise RuntimeError(f"the site build failed:\n{result.stdout}{result.stderr}")
+
     def worker_env(self) -> dict[str, str]:
         """The worker's settings for this stack (README, Settings, explains each)."""
         epay = self.url(self.ports.epay)
@@ -129,7 +159,7 @@ class Stack:
             "webkassa": ([py, "-m", "sandboxes.webkassa", "--port", str(p.webkassa)], {},
                          f"{self.url(p.webkassa)}/_sandbox/state"),
             "mailbox": ([py, "-m", "sandboxes.mailbox", "--smtp-port", str(p.smtp),
-                         "--web-port", str(p.mailbox), "--folder", str(self.state_dir / "mail")],
+                         "--web-port", str(p.mailbox), "--folder", str(self.mail_dir)],
                         {}, self.mailbox_url),
             "worker": ([py, "-m", "uvicorn", "worker.app:app", "--host", "127.0.0.1",
                         "--port", str(p.worker), "--log-level", "warning"],
@@ -138,16 +168,36 @@ class Stack:
                       "--port", str(p.site)], {}, f"{self.site_url}/"),
         }
 
+    def check_ports(self) -> None:
+        """Refuse to start over a port that something already listens on (an old demo)."""
+        for part in fields(self.ports):
+            port = getattr(self.ports, part.name)
+            with socket.socket() as sock:
+                # As uvicorn does: a port held only by closed connections (TIME_WAIT) is free.
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+                try:
+                    sock.bind(("127.0.0.1", port))
+                except OSError:
+                    raise RuntimeError(
+                        f"port {port} ({part.name}) is already in use: is another `make demo` "
+                        f"still running? Stop it (Ctrl-C in its terminal), or find the process "
+                        f"with `ss -ltnp 'sport = :{port}'`."
+                    ) from None
+
     def start(self, timeout: float = 60.0) -> None:
+        self.check_ports()
         self.state_dir.mkdir(parents=True, exist_ok=True)
         logs = self.state_dir / "logs"
         logs.mkdir(exist_ok=True)
         commands = self.commands()
         for name, (argv, env, _) in commands.items():
-            log = open(logs / f"{name}.log", "ab")
-            self.processes[name] = subprocess.Popen(
-                argv, cwd=ROOT, env={**os.environ, **env}, stdout=log, stderr=subprocess.STDOUT,
-            )
+            with open(logs / f"{name}.log", "ab") as log:  # the child keeps its own copy
+                self.processes[name] = subprocess.Popen(
+                    argv, cwd=ROOT, env={**os.environ, **env}, stdout=log,
+                    stderr=subprocess.STDOUT,
+                    # Safe with threads: it only makes one system call, resolved beforehand.
+                    preexec_fn=_die_with_parent,  # noqa: PLW1509
+                )
         for name, (_, _, health) in commands.items():
             self._wait(name, health, timeout)
 
@@ -166,6 +216,13 @@ class Stack:
             time.sleep(0.2)
         self.stop()
         raise RuntimeError(f"{name} did not answer at {url} within {timeout:.0f} s")
+
+    def __enter__(self) -> Self:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
 
     def stop(self) -> None:
         for process in self.processes.values():
