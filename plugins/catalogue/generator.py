@@ -28,6 +28,7 @@ from .sitemap import write_sitemap
 log = logging.getLogger(__name__)
 
 LANGS = localize.LANGS
+CHECKOUT_SHARDS = 32
 # Pages every language has, as (template, path under /{lang}/, indexable).
 APP_PAGES = (
     ("home.html", "", True),
@@ -79,9 +80,13 @@ class CatalogueGenerator(Generator):  # type: ignore[misc]
         indexable: list[tuple[str, bool]] = []
 
         write.json(f"data/search.{lang}.json", search.build_index(destinations, self.aliases, lang))
-        # One small file per package: the checkout page downloads only the one it sells.
+        # The checkout page downloads only the shard holding its package (a few KB), not the
+        # whole catalogue; a few dozen files keep the build fast (one per package would not).
+        shards: dict[int, dict[str, Any]] = {}
         for code, summary in _packages_for_checkout(destinations, lang, self.translations[lang]).items():
-            write.json(f"data/checkout/{lang}/{code}.json", summary)
+            shards.setdefault(checkout_shard(code), {})[code] = summary
+        for shard, summaries in shards.items():
+            write.json(f"data/checkout/{lang}/{shard}.json", summaries)
 
         for name, path, listed in APP_PAGES:
             extra = {"devices": self.devices} if name == "devices.html" else {}
@@ -122,6 +127,7 @@ class CatalogueGenerator(Generator):  # type: ignore[misc]
             SELLER_IIN=settings["SELLER_IIN"],
             THEME=f"/{settings['THEME_STATIC_DIR']}",
             PAGES=pages,
+            CHECKOUT_SHARDS=CHECKOUT_SHARDS,
             language_name=localize.language_name,
             price_template=localize.price_template(lang),
             data_text=lambda package: data_text(package, lang, translations),
@@ -226,7 +232,7 @@ def _packages(destinations: list[dict[str, Any]]) -> dict[str, Any]:
 
 def _packages_for_checkout(destinations: list[dict[str, Any]], lang: str,
                            translations: Translations) -> dict[str, Any]:
-    """/data/checkout/{lang}/{code}.json: what the checkout page shows, already in the language."""
+    """What the checkout page shows of each package, already in the language."""
     return {
         package["code"]: {
             "name": localize.destination_name(destination, lang),
@@ -240,6 +246,15 @@ def _packages_for_checkout(destinations: list[dict[str, Any]], lang: str,
         for destination in destinations
         for package in destination["packages"]
     }
+
+
+def checkout_shard(code: str) -> int:
+    """The file /data/checkout/{lang}/{shard}.json that holds a package; checkout.js
+    computes the same hash (31-multiplier string hash, 32 bits, modulo CHECKOUT_SHARDS)."""
+    value = 0
+    for char in code:
+        value = (value * 31 + ord(char)) & 0xFFFFFFFF
+    return value % CHECKOUT_SHARDS
 
 
 def data_text(package: dict[str, Any], lang: str, translations: Translations) -> str:

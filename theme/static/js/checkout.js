@@ -111,11 +111,17 @@
 
   function notOnSale() { summary.hidden = true; document.getElementById("no-package").hidden = false; }
   if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(code)) { notOnSale(); return; }
-  fetch(form.getAttribute("data-packages") + code + ".json").then(function (r) {
-    if (r.status === 404) return null;
+  // The same shard as checkout_shard() in plugins/catalogue/generator.py.
+  function shard(text) {
+    var value = 0;
+    for (var i = 0; i < text.length; i++) value = (value * 31 + text.charCodeAt(i)) >>> 0;
+    return value % Number(form.getAttribute("data-shards"));
+  }
+  fetch(form.getAttribute("data-packages") + shard(code) + ".json").then(function (r) {
     if (!r.ok) throw new Error(String(r.status));
     return r.json();
-  }).then(function (p) {
+  }).then(function (shardPackages) {
+    var p = shardPackages[code];
     if (!p) { notOnSale(); return; }
     showSummary(p);
     form.elements["package"].value = code;
