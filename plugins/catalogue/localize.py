@@ -32,6 +32,7 @@ def _price_pattern(lang: str) -> str:
     return pattern.replace(".00", "").replace("¤", "'₸'")
 
 
+@cache  # a catalogue repeats the same prices and volumes thousands of times
 def price(amount_kzt: int, lang: str) -> str:
     """4990 → "4 990 ₸" (kk, ru) or "₸4,990" (en)."""
     return format_currency(amount_kzt, "KZT", format=_price_pattern(lang), locale=lang,
@@ -62,6 +63,7 @@ def flag(code: str) -> str:
     return "\U0001F310"
 
 
+@cache
 def volume(data_mb: int, lang: str) -> str:
     """10240 → "10 GB" / "10 ГБ"; below a gigabyte in MB."""
     if data_mb >= 1024:
