@@ -145,6 +145,7 @@ class CatalogueGenerator(Generator):  # type: ignore[misc]
             offer_ld=lambda package: _offer(package, lang, translations, settings["SITE_URL"]),
             tojson_script=_json_for_script,
         )
+        env.tests["contains"] = lambda sequence, item: item in sequence
         return env
 
 

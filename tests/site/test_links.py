@@ -22,8 +22,8 @@ def test_every_internal_link_leads_to_a_page_or_file_that_exists(site: Path) -> 
         for _tag, attrs in Page(file.read_text(encoding="utf-8")).tags:
             for name in ("href", "src"):
                 url = attrs.get(name, "")
-                internal = url.startswith("/") and not url.startswith("//")
-                if internal and not target(site, url).is_file():
+                # "//x" would leave the site (a protocol-relative URL): no page may have one.
+                if url.startswith("//") or (url.startswith("/") and not target(site, url).is_file()):
                     broken.append(f"{file.relative_to(site)} → {url}")
     assert not broken, "\n".join(broken[:30])
 

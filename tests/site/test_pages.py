@@ -69,6 +69,15 @@ def test_region_page_lists_and_links_its_countries(site: Path, catalogue: dict[s
     assert france in page.text
 
 
+def test_country_page_suggests_the_regions_that_also_cover_it(site: Path, catalogue: dict[str, Any]) -> None:
+    regions = [d for d in catalogue["destinations"] if d["type"] == "region"]
+    for country in [d for d in catalogue["destinations"] if d["type"] == "country"][:60]:
+        links = read(site, f"/ru/esim/{country['code'].lower()}/").links()
+        for region in regions:
+            covers = country["code"] in region["countries"]
+            assert (f"/ru/esim/{region['code']}/" in links) == covers, (country["code"], region["code"])
+
+
 @pytest.mark.parametrize("path", ["", "esim/tr/", "esim/europe/", "devices/", "checkout/", "offer/", "faq/"])
 @pytest.mark.parametrize("lang", LANGS)
 def test_page_declares_its_language_alternates_and_canonical_url(site: Path, lang: str, path: str) -> None:
