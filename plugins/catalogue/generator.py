@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from babel.support import Translations
-from jinja2 import Environment, FileSystemLoader
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
 from pelican import signals
 from pelican.generators import Generator
@@ -113,6 +113,8 @@ class CatalogueGenerator(Generator):  # type: ignore[misc]
         """One environment per language: its catalogue, and helpers bound to that language."""
         env = Environment(
             loader=FileSystemLoader(str(Path(self.theme) / "templates")),
+            # A misspelt or missing variable stops the build instead of printing nothing.
+            undefined=StrictUndefined,
             **self.settings["JINJA_ENVIRONMENT"],
         )
         translations: Translations = self.translations[lang]
