@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import os
 import shutil
-import time
 import sys
+import time
 from pathlib import Path
 
 from invoke import Context, task
@@ -71,29 +71,60 @@ def test(c: Context, k: str = "", x: bool = False) -> None:
 @task
 def demo(c: Context) -> None:
     """Build the site and run the whole shop on localhost with the sandboxes; Ctrl-C stops it."""
+    import json
+    import signal
+
+    from invoke.exceptions import Exit
+
     from scripts.stack import Stack
 
     state = ROOT / "var" / "demo"
     stack = Stack(state_dir=state, site_dir=OUTPUT)
-    i18n_compile(c)
-    c.run(f"{PY} -m pelican content -o {OUTPUT} -s pelicanconf.py -q",
-          env={"WORKER_URL": stack.worker_url})
-    stack.start()
-    env = stack.worker_env()
+    # `kill` stops the demo as cleanly as Ctrl-C: the finally below stops every process.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    try:
+        stack.check_ports()  # in a second, not after the build
+        # The sandboxes remember nothing across runs, so the demo starts from an empty order
+        # store and mailbox: old orders would point at payments and eSIMs nobody knows.
+        shutil.rmtree(state, ignore_errors=True)
+        print("Building the site (about 10 s)…", flush=True)
+        stack.build_site()
+        print("Starting the sandboxes, the mailbox, the worker and the site…", flush=True)
+        stack.start()
+    except RuntimeError as error:  # the message says what failed and what to do
+        raise Exit(f"make demo: {error}", code=1) from None
+    catalogue = json.loads((ROOT / "content" / "data" / "catalog.json").read_text("utf-8"))
+    codes = [d["code"] for d in catalogue["destinations"]]
+    example = f"{stack.site_url}/en/esim/{('TR' if 'TR' in codes else codes[0]).lower()}/"
+    token = stack.worker_env()["OPERATOR_TOKEN"]
+    rel = state.relative_to(ROOT)
     print(f"""
-Qazaq eSIM is running. Open {stack.site_url}/en/ (or /ru/, /kk/) and buy an eSIM.
+Qazaq eSIM is running on this machine, with sandboxes instead of the bank, the eSIM
+supplier and the cash register: no real money, no real eSIM, no e-mail leaves it.
 
-  Pay with the Epay test card 4405 6397 0401 5096, expiry 01/27, CVC 321.
-  E-mails (the QR, receipts, sign-in links): {stack.mailbox_url}
-  Epay sandbox transactions:                 {stack.url(stack.ports.epay)}/_sandbox/
-  Worker:                                    {stack.worker_url}  (operator token {env['OPERATOR_TOKEN']})
-  Logs and the order store:                  {state}
+  The shop        {stack.site_url}/en/   (Russian: /ru/, Kazakh: /kk/)
+  Try a purchase  {example} → Buy → any e-mail and phone, tick both boxes → Pay
+  On the payform  card 4405 6397 0401 5096, expiry 01/27, CVC 321, any name in Latin letters
+                  (4000 0000 0000 4848, any future expiry and CVC: declined, insufficient funds)
+                  The order page then shows the payment, and the QR code a few seconds later.
+  The e-mails     {stack.mailbox_url}   every message the shop sends (QR code, fiscal receipt,
+                  My eSIMs sign-in links), whatever the address; files in {rel}/mail/
+
+  Epay sandbox    {stack.url(stack.ports.epay)}/_sandbox/   transactions and callbacks
+  eSIM supplier   {stack.url(stack.ports.aggregator)}/_sandbox/state
+  Webkassa        {stack.url(stack.ports.webkassa)}/_sandbox/state   fiscal receipts
+  Worker          {stack.worker_url}/healthz
+  Operator API    curl -H 'Authorization: Bearer {token}' \\
+                    '{stack.worker_url}/operator/orders?q=ORDER_NUMBER'   (token for this run only)
+  Logs, orders    {rel}/logs/, {rel}/orders.json (emptied at every start)
 
 Press Ctrl-C to stop.""", flush=True)
     try:
         while all(p.poll() is None for p in stack.processes.values()):
             time.sleep(1)
-        print("A process stopped; see the logs above.")
+        stopped = [name for name, p in stack.processes.items() if p.poll() is not None]
+        print(f"{', '.join(stopped)} stopped; see {rel}/logs/. Stopping the rest.", flush=True)
+        raise SystemExit(1)
     except KeyboardInterrupt:
         pass
     finally:
