@@ -145,6 +145,12 @@ def sync_catalog(c: Context, force: bool = False, output: str = "") -> None:
     c.run(f"{PY} -m worker.provisioning.catalog_sync{args}", pty=False)
 
 
+@task
+def aggregator_webhook(c: Context) -> None:
+    """Save {WORKER_URL}/aggregator/webhook/{secret} at the aggregator (once; the worker must run)."""
+    c.run(f"{PY} -m worker.provisioning.webhook", pty=False)
+
+
 # ---- Support operator (issue 6). These open the order store directly, beside the running
 # worker: the store takes a file lock per write, so both see each other's changes.
 

@@ -364,6 +364,9 @@ class EsimAccess:
             return None
         return profile_from_row(rows[0])
 
+    async def save_webhook(self, url: str) -> None:
+        await self.call("webhook/save", {"webhook": url})
+
     async def cancel(self, provider_id: str) -> None:
         await self.call("esim/cancel", {"esimTranNo": provider_id})
 

@@ -155,6 +155,10 @@ class Provider(Protocol):
         """Data used per profile, as fresh as the aggregator has it."""
         ...
 
+    async def save_webhook(self, url: str) -> None:
+        """Ask the aggregator to post its notifications to `url` (it checks the URL answers)."""
+        ...
+
     async def aclose(self) -> None: ...
 
 

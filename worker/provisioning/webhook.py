@@ -1,4 +1,5 @@
-"""POST /aggregator/webhook/{secret}: eSIM Access notifications, used only as hints.
+"""POST /aggregator/webhook/{secret}: eSIM Access notifications, used only as hints;
+and `invoke aggregator-webhook`, which saves that URL at the aggregator.
 
 The spec documents no signature (§7), so the URL carries a secret (compared in constant
 time; a wrong one gets the same 404 as any unknown path), notifications are de-duplicated
@@ -8,14 +9,19 @@ on notifyId, and nothing in them is trusted: ORDER_STATUS only makes the order's
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import json
 import logging
+import sys
 from collections import OrderedDict
 from typing import TYPE_CHECKING, Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
+
+from worker.config import SettingError, Settings, load_settings
+from worker.provisioning.provider import ProviderError, open_provider
 
 if TYPE_CHECKING:
     from worker.services import Services
@@ -75,3 +81,39 @@ async def _hint(notice: dict[str, Any], services: Services) -> None:
         "webhook: ORDER_STATUS %s for order %s: query now", content.get("orderStatus"), order.id
     )
     await services.store.enqueue(order.id, "provision")
+
+
+def webhook_url(settings: Settings) -> str:
+    return f"{settings.worker_url}/aggregator/webhook/{settings.aggregator_webhook_secret}"
+
+
+def main() -> int:
+    """`invoke aggregator-webhook`: save our webhook URL at the aggregator (once per account)."""
+    try:
+        settings = load_settings()
+    except SettingError as error:
+        print(f"aggregator-webhook: {error}", file=sys.stderr)
+        return 2
+
+    async def save() -> None:
+        provider = open_provider(settings)
+        try:
+            await provider.save_webhook(webhook_url(settings))
+        finally:
+            await provider.aclose()
+
+    try:
+        asyncio.run(save())
+    except ProviderError as error:
+        print(
+            f"aggregator-webhook: {error}; the worker must answer at WORKER_URL "
+            f"({settings.worker_url}) for the aggregator's test delivery",
+            file=sys.stderr,
+        )
+        return 1
+    print(f"saved {settings.worker_url}/aggregator/webhook/<AGGREGATOR_WEBHOOK_SECRET>")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

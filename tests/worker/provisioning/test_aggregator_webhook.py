@@ -32,7 +32,7 @@ def save_webhook(aggregator: Aggregator, url: str) -> None:
     async def save() -> None:
         client = EsimAccess(aggregator.url, ACCESS_CODE, SECRET_KEY)
         try:
-            await client.call("webhook/save", {"webhook": url})
+            await client.save_webhook(url)
         finally:
             await client.aclose()
 
