@@ -3,6 +3,7 @@ when its .mo is missing or older, then load it for Jinja's i18n extension."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from babel.messages.mofile import write_mo
@@ -26,7 +27,10 @@ def load_translations(directory: Path, lang: str) -> Translations:
         # An editor's .po change shows up on the next build (`make serve` too).
         with po.open("rb") as source:
             catalog = read_po(source, locale=lang)
-        with mo.open("wb") as target:
+        # Atomic: another build (tests, `make serve`) may be reading the old file meanwhile.
+        partial = mo.with_name(f".{mo.name}.{os.getpid()}")
+        with partial.open("wb") as target:
             write_mo(target, catalog)
+        partial.replace(mo)
     with mo.open("rb") as source:
         return Translations(source, domain="messages")
