@@ -38,8 +38,9 @@ log = logging.getLogger(__name__)
 API = "/api/v1/open/"
 PRICE_SCALE = 10_000  # prices are integers in 1/10000 of `currencyCode` (spec §8)
 # Worth asking again later (spec §4): server error, timestamp expired (our clock may be
-# fixed by then), out of stock, system busy. 200010 is "pending", handled apart.
-RETRYABLE_CODES = frozenset({"000001", "101001", "200011", "900001"})
+# fixed by then), balance too low (support tops it up), out of stock, system busy.
+# 200010 is "pending", handled apart.
+RETRYABLE_CODES = frozenset({"000001", "101001", "200007", "200011", "900001"})
 # Our credentials or address were refused: an operator can fix that, and the order should
 # still go through afterwards, so these are retried (until PROVISION_GIVE_UP_AFTER) too.
 AUTH_CODES = frozenset({"000101", "000102", "101002", "101003", "401001"})

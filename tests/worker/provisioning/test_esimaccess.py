@@ -68,8 +68,10 @@ def test_business_error_in_http_200_names_code_and_message(message_field: str) -
     assert not error.value.retryable
 
 
-@pytest.mark.parametrize("code", ["000001", "900001", "200011", "101001", "200010", "101003"])
-def test_busy_pending_and_auth_codes_are_retryable(code: str) -> None:
+@pytest.mark.parametrize(
+    "code", ["000001", "900001", "200007", "200011", "101001", "200010", "101003"]
+)
+def test_busy_pending_low_balance_and_auth_codes_are_retryable(code: str) -> None:
     with pytest.raises(TransientError) as error:
         parse_envelope(_response({"success": "false", "errorCode": code, "errorMsg": "x"}), "p")
     assert error.value.retryable and error.value.code == code
