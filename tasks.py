@@ -247,3 +247,11 @@ def erase_personal_data(c: Context, email: str) -> None:
     from worker.operator import commands
 
     _operator(commands.erase_personal_data(email))
+
+
+@task
+def close_shift(c: Context) -> None:
+    """Close the cash register's shift with a Z report (run daily, e.g. from cron)."""
+    from worker.operator import commands
+
+    _operator(commands.close_shift())

@@ -163,3 +163,15 @@ async def erase_personal_data(email: str) -> int:
         return 1 if kept else 0
 
     return await _with_services(work)
+
+
+async def close_shift() -> int:
+    async def work(services: Services) -> int:
+        if services.register is None:
+            print("FISCAL_PROVIDER=none: there is no cash register shift to close")
+            return 0
+        await services.register.close_shift()
+        print("the cash register's shift is closed (Z report)")
+        return 0
+
+    return await _with_services(work)

@@ -3,13 +3,17 @@ the buyer, retried through an outage without holding up delivery, pending ones l
 
 from __future__ import annotations
 
+import asyncio
+import os
+import subprocess
+import sys
 from collections.abc import AsyncIterator
 from dataclasses import replace
 from typing import Any
 
 import httpx
 import pytest
-from after_sale import AfterSale
+from after_sale import ROOT, AfterSale
 from smtp_mailbox import Mailbox
 from starlette.datastructures import Secret
 
@@ -125,3 +129,20 @@ async def test_receipts_off_registers_nothing(after_sale: AfterSale) -> None:
     order: Order = await after_sale.order("delivered")
     await fiscal_sale(order, after_sale.services)
     assert after_sale.store.get(order.id).fiscal == {}  # type: ignore[union-attr]
+
+
+async def test_the_daily_close_shift_task_closes_the_open_shift(kassa: AfterSale, webkassa_url: str) -> None:
+    order = await kassa.order("delivered")
+    await fiscal_sale(order, kassa.services)
+    settings = kassa.services.settings
+    env = {**os.environ, "ORDERS_DB": str(settings.orders_db), "FISCAL_PROVIDER": "webkassa",
+           "WEBKASSA_URL": webkassa_url, "WEBKASSA_API_KEY": str(settings.webkassa_api_key),
+           "WEBKASSA_LOGIN": settings.webkassa_login,
+           "WEBKASSA_PASSWORD": str(settings.webkassa_password),
+           "WEBKASSA_CASHBOX": settings.webkassa_cashbox, "CATALOG_PATH": str(settings.catalog_path)}
+    done = await asyncio.to_thread(
+        subprocess.run, [sys.executable, "-m", "invoke", "close-shift"], cwd=ROOT, env=env,
+        capture_output=True, text=True, timeout=60, check=False)
+    assert done.returncode == 0, done.stdout + done.stderr
+    [shift] = sandbox(webkassa_url, "state")["cashboxes"]["SWK00000001"]["shifts"]
+    assert shift["close_date"] is not None and shift["documents"] == 1
