@@ -221,6 +221,21 @@ def test_order_page_shows_the_delivered_esim_codes_receipt_and_resend(page: Any,
     order.locator("[data-f=resend-note]", has_text="Подождите").wait_for()
 
 
+def test_copy_buttons_put_the_codes_on_the_clipboard(browser: Any, site_url: str) -> None:
+    context = browser.new_context()
+    context.grant_permissions(["clipboard-read", "clipboard-write"], origin=site_url)
+    page = context.new_page()
+    answer(page, "/api/orders/tok", 200, DELIVERED)
+    page.goto(f"{site_url}/en/order/#tok")
+    page.locator("#order [data-copy=code]").click()
+    page.locator("#order [data-copy=code]", has_text="Copied").wait_for()
+    assert page.evaluate("navigator.clipboard.readText()") == "ABCD1234"
+    page.locator("#order [data-copy=smdp]").click()
+    page.locator("#order [data-copy=smdp]", has_text="Copied").wait_for()
+    assert page.evaluate("navigator.clipboard.readText()") == "rsp.example.com"
+    context.close()
+
+
 def test_order_page_offers_one_tap_install_on_an_iphone(browser: Any, site_url: str) -> None:
     context = browser.new_context(user_agent=IPHONE_UA)
     page = context.new_page()

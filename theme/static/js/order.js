@@ -67,12 +67,17 @@
         : gigabytes(esim.used_bytes || 0) + " · " + T.unlimited);
       view.querySelectorAll("[data-copy]").forEach(function (button) {
         button.addEventListener("click", function () {
-          var text = field(button.getAttribute("data-copy")).textContent;
-          navigator.clipboard.writeText(text).then(function () {
+          var code = field(button.getAttribute("data-copy"));
+          function done() {
             var label = button.textContent;
             button.textContent = T.copied;
             setTimeout(function () { button.textContent = label; }, 2000);
-          });
+          }
+          // Without the clipboard API (an old browser, a page not served over https), select
+          // the code so that the buyer can copy it by hand.
+          function select() { window.getSelection().selectAllChildren(code); }
+          if (navigator.clipboard) navigator.clipboard.writeText(code.textContent).then(done, select);
+          else select();
         });
       });
       field("resend").addEventListener("click", function () { resend(token, field("resend-note"), field("resend")); });
