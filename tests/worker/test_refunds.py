@@ -6,12 +6,16 @@ import asyncio
 import os
 import subprocess
 import sys
+from dataclasses import replace
 
 import pytest
 from after_sale import ROOT, AfterSale
 
+from worker.jobs import RetryLater
 from worker.orders.model import Order
-from worker.refunds import RefundInProgress, RefundRefused, carry_out, request_refund
+from worker.payments.epay import EpayError
+from worker.refunds import RefundInProgress, RefundRefused, carry_out, refund_job, request_refund
+from worker.services import Services
 
 pytestmark = pytest.mark.anyio
 
@@ -174,3 +178,24 @@ async def test_a_crash_after_the_epay_refund_never_refunds_twice(after_sale: Aft
     done = await carry_out(after_sale.services, order.id, lease_s=0)  # it is not: ask Epay
     assert done.status == "refunded"
     assert len(after_sale.transaction(order.id)["refunds"]) == 1
+
+
+async def test_an_epay_outage_mid_refund_leaves_it_recorded_and_the_job_finishes_it(
+        after_sale: AfterSale) -> None:
+    order = await after_sale.order("provisioning_failed")
+    cut_off = Services.open(replace(after_sale.services.settings, epay_api_url="http://127.0.0.1:9"))
+    try:
+        requested = await request_refund(cut_off, order.id, reason="never provisioned",
+                                         operator="aigerim")
+        with pytest.raises(EpayError):
+            await carry_out(cut_off, requested.id)
+    finally:
+        await cut_off.aclose()
+    pending = after_sale.store.get(order.id)
+    assert pending is not None and pending.refund is not None and pending.status == "provisioning_failed"
+    assert [j.kind for j in after_sale.store.jobs(order.id)] == ["refund"]
+    assert after_sale.transaction(order.id)["refunds"] == []
+    with pytest.raises(RetryLater):  # the attempt's lease: its outcome is not known yet
+        await refund_job(pending, after_sale.services)
+    done = await carry_out(after_sale.services, order.id, lease_s=0)  # the lease has passed
+    assert done.status == "refunded" and len(after_sale.transaction(order.id)["refunds"]) == 1

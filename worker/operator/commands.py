@@ -12,6 +12,8 @@ from datetime import date
 from pathlib import Path
 
 from worker.config import load_settings
+from worker.payments.epay import EpayError
+from worker.provisioning.provider import ProviderError
 from worker.refunds import (
     RefundFailed,
     RefundInProgress,
@@ -57,6 +59,9 @@ async def refund(order_id: str, reason: str, operator: str, non_functional: bool
         except RefundFailed as failed:
             print(f"failed: {failed}")
             return 1
+        except (EpayError, ProviderError) as error:
+            print(f"in progress: {error}; the worker retries the refund")
+            return 0
         assert order.refund is not None
         print(f"order {order.id}: {order.status}, {order.refund.amount} KZT "
               f"(profile: {order.refund.profile_cancelled_at}, Epay: {order.refund.epay_refunded_at})")

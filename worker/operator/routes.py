@@ -17,6 +17,8 @@ from starlette.routing import Route
 
 from worker.config import Settings
 from worker.orders.store import UnknownOrder
+from worker.payments.epay import EpayError
+from worker.provisioning.provider import ProviderError
 from worker.refunds import (
     RefundFailed,
     RefundInProgress,
@@ -103,6 +105,8 @@ async def refund(request: Request) -> Response:
         return JSONResponse({"status": "in_progress", "detail": str(waiting)}, 202)
     except RefundFailed as failed:
         return JSONResponse({"status": "failed", "error": str(failed)}, 502)
+    except (EpayError, ProviderError) as error:  # recorded: the `refund` job carries on
+        return JSONResponse({"status": "in_progress", "detail": f"retrying: {error}"}, 202)
     return JSONResponse({"order_id": order.id, "status": order.status,
                          "refund": asdict(order.refund) if order.refund else None})
 
