@@ -80,7 +80,9 @@ def demo(c: Context) -> None:
 
     state = ROOT / "var" / "demo"
     stack = Stack(state_dir=state, site_dir=OUTPUT)
-    # `kill` stops the demo as cleanly as Ctrl-C: the finally below stops every process.
+    # Ctrl-C, even when started in the background (which ignores SIGINT), and `kill` stop
+    # the demo the same way: the finally below stops every process.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     try:
         stack.check_ports()  # in a second, not after the build
