@@ -4,6 +4,7 @@ the Epay sandbox through its payform, a profile bought from the aggregator sandb
 
 from __future__ import annotations
 
+import asyncio
 import random
 import secrets
 import subprocess
@@ -108,9 +109,14 @@ class AfterSale:
         if self._package is None:
             self._package = (await provider.list_packages())[0].code
         placed = await provider.order(transaction_id, self._package, since=utc_now())
-        self.aggregator.post("/_sandbox/orders/allocate").raise_for_status()
-        found = await provider.query(placed.order_no)
-        assert found is not None
+        found = None
+        for _ in range(50):  # allocation is immediate here, but the sandbox may be busy
+            self.aggregator.post("/_sandbox/orders/allocate").raise_for_status()
+            found = await provider.query(placed.order_no)
+            if found is not None:
+                break
+            await asyncio.sleep(0.1)
+        assert found is not None, f"the aggregator sandbox never allocated {placed.order_no}"
         return Profile(esim_tran_no=found.provider_id, iccid=found.iccid, lpa=found.lpa,
                        smdp_address=found.smdp_address, activation_code=found.matching_id,
                        provider_order_no=found.order_no, expires_at=found.expires_at,
