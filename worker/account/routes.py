@@ -118,9 +118,12 @@ async def orders(request: Request) -> Response:
 
 
 def account_view(order: Order, services: Services) -> dict[str, Any]:
-    """The order page's view, plus its token (to open the order page) and its fiscal receipts."""
+    """The order page's view, plus its token (to open the order page) and its fiscal receipts;
+    the QR and codes only while the eSIM is the buyer's (delivered, not refunded)."""
     view = public_view(order, services.settings, services.catalog)
     view["token"] = order.token
+    if order.status != "delivered":  # a refunded order's profile is cancelled: no QR to show
+        view["esim"] = None
     view["receipts"] = [
         {"operation": operation, "fiscal_number": r["fiscal_number"],
          "registered_at": r["registered_at"], "url": r.get("ticket_url") or r.get("print_url")}

@@ -18,6 +18,7 @@ from smtp_mailbox import Mailbox
 from worker.account.keys import LINK_SALT, SESSION_SALT, Keys
 from worker.app import create_app
 from worker.config import Settings
+from worker.refunds import carry_out, request_refund
 
 pytestmark = pytest.mark.anyio
 BUYER, OTHER = "buyer@example.kz", "other@example.kz"
@@ -196,3 +197,15 @@ async def test_sign_in_links_are_not_mailed_more_than_once_a_minute(
     again = worker.post("/api/account/sign-in-link", json={"email": BUYER})
     assert (again.status_code, again.json()) == (202, {"ok": True})
     assert len(after_sale_mailbox.messages) == 1
+
+
+async def test_a_refunded_order_shows_its_refund_and_receipts_but_no_qr(
+        after_sale: AfterSale, worker: httpx.Client, after_sale_mailbox: Mailbox) -> None:
+    order = await after_sale.order("delivered", email=BUYER)
+    await request_refund(after_sale.services, order.id, reason="broken", operator="aigerim",
+                         non_functional=True)
+    await carry_out(after_sale.services, order.id)
+    token = session(worker, sign_in(worker, after_sale_mailbox, BUYER)).json()["session"]
+    [shown] = orders(worker, token).json()["orders"]
+    assert (shown["status"], shown["esim"], shown["refund"]["amount"]) == ("refunded", None, 4990)
+    assert shown["receipts"] == []  # receipts are off in these settings
