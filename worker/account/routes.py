@@ -27,6 +27,11 @@ log = logging.getLogger("worker.account")
 
 LINK_INTERVAL_S = 60.0  # at most one sign-in e-mail per address per minute
 NO_STORE = {"Cache-Control": "no-store"}
+EMAIL_INVALID: dict[Lang, str] = {
+    "en": "Enter the e-mail address you ordered with, like name@example.com.",
+    "ru": "Введите адрес e-mail, указанный при заказе, например name@example.com.",
+    "kk": "Тапсырыс берген e-mail мекенжайын енгізіңіз, мысалы name@example.com.",
+}
 
 
 def keys(services: Services) -> Keys:
@@ -55,11 +60,11 @@ async def _body(request: Request) -> dict[str, Any]:
 async def sign_in_link(request: Request) -> Response:
     services: Services = request.app.state.services
     body = await _body(request)
+    lang: Lang = next((code for code in LANGS if code == body.get("lang")), "en")
     try:
         email = normalise(validate_email(str(body.get("email", "")), check_deliverability=False).normalized)
     except EmailNotValidError:
-        return JSONResponse({"errors": {"email": "enter a valid e-mail address"}}, 422)
-    lang: Lang = next((code for code in LANGS if code == body.get("lang")), "en")
+        return JSONResponse({"errors": {"email": EMAIL_INVALID[lang]}}, 422)
     if not hasattr(request.app.state, "sign_in_links_sent"):
         request.app.state.sign_in_links_sent = {}  # e-mail key -> when (this worker's memory)
     sent: dict[str, float] = request.app.state.sign_in_links_sent

@@ -104,9 +104,10 @@ async def test_the_answer_is_the_same_for_an_address_without_orders(
     assert [m["To"] for m in after_sale_mailbox.wait_for(1)] == [BUYER]
 
 
-async def test_a_malformed_address_is_refused(worker: httpx.Client) -> None:
-    answer = worker.post("/api/account/sign-in-link", json={"email": "not-an-address"})
-    assert answer.status_code == 422 and "email" in answer.json()["errors"]
+async def test_a_malformed_address_is_refused_in_the_page_language(worker: httpx.Client) -> None:
+    answer = worker.post("/api/account/sign-in-link", json={"email": "not-an-address", "lang": "ru"})
+    assert answer.status_code == 422
+    assert answer.json()["errors"]["email"].startswith("Введите адрес e-mail")
 
 
 async def test_a_sign_in_link_works_once(
