@@ -230,3 +230,24 @@ def test_a_day_pass_is_ordered_for_the_days_the_buyer_paid_for(
     [sold] = aggregator.profiles()
     assert sold["transactionId"] == order.id and sold["totalDuration"] == 7
     assert delivered.profile is not None and delivered.profile.total_bytes == 7 * 1024**3
+
+
+@pytest.mark.slow
+def test_an_order_that_times_out_is_asked_again_with_the_same_id_not_failed(
+    wired: Settings,
+    aggregator: Aggregator,
+    mailbox: Mailbox,
+    start_worker: Callable[..., Worker],
+) -> None:
+    # The aggregator takes longer than our 10 s timeout, then places the order anyway.
+    aggregator.fault(endpoint="esim/order", kind="latency", seconds=11, times=1)
+    order = paid_order()
+    store_paid(wired.orders_db, order)
+    worker = start_worker()
+
+    delivered = worker.wait_until(order.id, lambda o: o.email_sent_at is not None, timeout=40)
+
+    assert any("timed out; outcome unknown" in e["detail"] for e in delivered.timeline)
+    assert aggregator.count(order.id)["orders"] == 1
+    assert aggregator.count(order.id)["profiles"] == 1
+    assert len(mailbox.wait_for(1)) == 1
