@@ -1,27 +1,30 @@
-"""The order store: live orders and jobs in a small TinyDB file, finished orders in an append-only archive.
+"""The order store: live orders and jobs in a small TinyDB file plus a journal; finished orders in an append-only archive.
 
 Files, next to ORDERS_DB (e.g. ``var/orders.json``):
 
-- ``orders.json``: a TinyDB database (tables ``orders``, ``jobs``, ``meta``) holding the
-  orders that are not finished and every pending job. It is rewritten whole on each write,
-  atomically (temp file, fsync, rename, fsync of the folder), so it must stay small.
+- ``orders.json``: a TinyDB database (tables ``orders``, ``jobs``, ``meta``): a checkpoint of
+  the orders that are not finished and of every pending job. Rewritten atomically (temp
+  file, fsync, rename, fsync of the folder) when the journal has grown past it.
+- ``orders.journal.jsonl``: one line per write since that checkpoint, holding only what
+  changed (orders, jobs), numbered by ``seq``; appended and fsynced. So a write costs the
+  size of the change, not of the live set, and never of the order history.
 - ``orders.archive.jsonl``: finished orders, one JSON object per line, appended and fsynced.
   An archived order can still change (a refund, a usage refresh): the new version is
-  appended or the order moves back to the live file; the highest ``_rev`` wins.
+  appended or the order moves back to the live set; the highest ``_rev`` wins.
 - ``orders.lock``: the exclusive ``flock`` every writer holds, across processes.
 
 Writes are group-committed: every ``create``/``update``/job change waiting at the same
-moment is applied in order on the freshest data and made durable with one write and one
-fsync, in a worker thread so the event loop keeps serving. An awaited write is durable.
+moment is applied in order on the freshest data and made durable with one append and one
+fsync, in a worker thread so the event loop keeps serving. An awaited write is durable; a
+crash mid-append leaves a torn last line, which was never acknowledged and is cut on open.
 
-Reads never take the lock: they compare the files' stat with what was loaded and reload
-(the live file) or read the new tail (the archive) when another process wrote.
+Reads never take the lock: they compare the files' stat with what was loaded and read the
+new journal and archive lines (or reload the checkpoint) when another process wrote.
 """
 
 from __future__ import annotations
 
 import asyncio
-import copy
 import fcntl
 import hashlib
 import json
@@ -29,7 +32,7 @@ import os
 import threading
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, is_dataclass
 from pathlib import Path
 from typing import Any
 
@@ -61,6 +64,9 @@ class Job:
     last_error: str | None
     requests: int  # bumped when the job is asked for again while pending (see finish_job)
 
+
+# The journal is folded into the TinyDB file once it outgrows both of these.
+CHECKPOINT_MIN_BYTES = 1024 * 1024
 
 Change = Callable[[Order], None]
 _Record = dict[str, Any]
@@ -128,6 +134,58 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
+def _plain(value: object) -> Any:
+    if is_dataclass(value) and not isinstance(value, type):
+        return value.__dict__
+    raise TypeError(f"{type(value).__name__} cannot be stored")
+
+
+def _record_of(order: Order) -> _Record:
+    """The order as stored: what ``Order.to_dict()`` gives, a few times faster (C json)."""
+    record: _Record = json.loads(json.dumps(order.__dict__, default=_plain))
+    return record
+
+
+def _order(record: _Record) -> Order:
+    """A fresh Order from a stored record, sharing nothing with it (so edits cannot leak)."""
+    return Order.from_dict(json.loads(json.dumps(record)))
+
+
+def _append(path: Path, data: bytes, crash_at: str) -> int:
+    """Append ``data`` and fsync it; return the file's new size."""
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+    try:
+        os.write(fd, data)
+        crashpoint(crash_at)
+        os.fsync(fd)
+        size = os.fstat(fd).st_size
+    finally:
+        os.close(fd)
+    if size == len(data):  # a new file: make its name durable too
+        _fsync_dir(path.parent)
+    return size
+
+
+def _cut_torn_line(path: Path) -> None:
+    """Cut a torn last line (a crash in the middle of an append, never acknowledged)."""
+    if not path.exists():
+        return
+    with open(path, "rb+") as f:
+        size = end = f.seek(0, os.SEEK_END)
+        while end > 0:
+            step = min(end, 64 * 1024)
+            f.seek(end - step)
+            newline = f.read(step).rfind(b"\n")
+            if newline >= 0:
+                end = end - step + newline + 1
+                break
+            end -= step
+        if end != size:
+            f.truncate(end)
+            f.flush()
+            os.fsync(f.fileno())
+
+
 def _signature(path: Path) -> tuple[int, int, int] | None:
     try:
         st = os.stat(path)
@@ -144,6 +202,9 @@ class _Txn:
         self.orders: dict[str, _Record] = {}  # id -> new record
         self.jobs: dict[int, _Record | None] = {}  # id -> new record, None = deleted
         self.next_job_id = store._next_job_id
+        self.new_tokens: set[str] = set()  # of orders created in this batch
+        self._by_order: dict[str, list[_Record]] | None = None  # the store's jobs per order
+        self.new_suffixes: set[str] = set()
 
     def order(self, order_id: str) -> _Record | None:
         if order_id in self.orders:
@@ -151,7 +212,11 @@ class _Txn:
         return self.store._record(order_id)
 
     def pending_jobs(self, order_id: str) -> list[_Record]:
-        found = {j["id"]: j for j in self.store._jobs.values() if j["order_id"] == order_id}
+        if self._by_order is None:  # built once per batch, not once per enqueue
+            self._by_order = {}
+            for j in self.store._jobs.values():
+                self._by_order.setdefault(j["order_id"], []).append(j)
+        found = {j["id"]: j for j in self._by_order.get(order_id, ())}
         for job_id, job in self.jobs.items():
             if job is None:
                 found.pop(job_id, None)
@@ -172,12 +237,16 @@ class OrderStore:
         self.path = path
         self.archive_path = path.with_name(f"{path.stem}.archive.jsonl")
         self.lock_path = path.with_name(f"{path.stem}.lock")
+        self.journal_path = path.with_name(f"{path.stem}.journal.jsonl")
         self._storage = AtomicJSONStorage(path)
         self._mem = threading.Lock()
         self._writer = threading.Lock()
         self._writing = False
         self._jobs_added = False
         self._live_sig: tuple[int, int, int] | None = None
+        self._seq = 0  # of the last journal entry applied
+        self._journal_end = 0
+        self._checkpoint_size = 0
         self._live: dict[str, _Record] = {}
         self._jobs: dict[int, _Record] = {}
         self._next_job_id = 1
@@ -186,7 +255,8 @@ class OrderStore:
         self._archive_ino: int | None = None  # compact_archive() replaces the file
         self._tokens: dict[str, str] = {}  # token -> id, live and archive
         self._suffixes: set[str] = set()  # last six digits of every id
-        self._emails: dict[str, set[str]] = {}  # email_key -> ids
+        # email_key -> "id,id": plain strings, which the garbage collector never has to scan
+        self._emails: dict[str, str] = {}
         self._pending: list[tuple[Callable[[_Txn], Any], asyncio.Future[Any]]] = []
         self._committer: asyncio.Task[None] | None = None
         self._lock_fd = -1
@@ -205,7 +275,7 @@ class OrderStore:
         with store._flock():
             if not store.path.exists():
                 store._storage.write({"orders": {}, "jobs": {}, "meta": {}})
-            store._repair_archive_tail()
+            store._repair_tails()
             with store._mem:
                 store._refresh_locked()
         return store
@@ -219,7 +289,7 @@ class OrderStore:
         """The order with this id (live first, then the archive), or None."""
         self._refresh()
         record = self._record(order_id)
-        return Order.from_dict(copy.deepcopy(record)) if record else None
+        return _order(record) if record else None
 
     def by_token(self, token: str) -> Order | None:
         self._refresh()
@@ -229,9 +299,11 @@ class OrderStore:
     def by_email(self, email: str) -> list[Order]:
         """Every order placed with this address, newest first."""
         self._refresh()
-        ids = sorted(self._emails.get(email_key(email), ()), reverse=True)
-        found = [self.get(i) for i in ids]
-        return sorted((o for o in found if o), key=lambda o: o.created_at, reverse=True)
+        key = email_key(email)
+        found = [self.get(i) for i in self._emails.get(key, "").split(",") if i]
+        # The index may still list an order whose address was since erased or corrected.
+        mine = [o for o in found if o is not None and o.email and email_key(o.email) == key]
+        return sorted(mine, key=lambda o: o.created_at, reverse=True)
 
     def search(self, predicate: Callable[[Order], bool]) -> list[Order]:
         """Every order (live and archived) for which predicate is true. Reads the archive."""
@@ -246,7 +318,7 @@ class OrderStore:
     def live_orders(self) -> list[Order]:
         """The orders that are not finished (a small set): the reconciler's worklist."""
         self._refresh()
-        return [Order.from_dict(copy.deepcopy(r)) for r in list(self._live.values())]
+        return [_order(r) for r in list(self._live.values())]
 
     def id_taken(self, order_id: str) -> bool:
         """Whether the id or its last six digits are used (Epay wants both unique)."""
@@ -282,17 +354,16 @@ class OrderStore:
         """Store a new order durably. DuplicateOrder if its id, token or id suffix exists."""
 
         def op(txn: _Txn) -> None:
-            if txn.order(order.id) is not None or order.id[-6:] in self._suffixes or any(
-                o["id"][-6:] == order.id[-6:] for o in txn.orders.values()
-            ):
+            suffix = order.id[-6:]
+            if txn.order(order.id) is not None or suffix in self._suffixes or suffix in txn.new_suffixes:
                 raise DuplicateOrder(f"order id {order.id} (or its last six digits) is taken")
-            if order.token in self._tokens or any(
-                o["token"] == order.token for o in txn.orders.values()
-            ):
+            if order.token in self._tokens or order.token in txn.new_tokens:
                 raise DuplicateOrder(f"order {order.id}: token is taken")
-            record = order.to_dict()
+            record = _record_of(order)
             record["_rev"] = 1
             txn.orders[order.id] = record
+            txn.new_suffixes.add(suffix)
+            txn.new_tokens.add(order.token)
 
         await self._submit(op)
 
@@ -312,13 +383,13 @@ class OrderStore:
             record = txn.order(order_id)
             if record is None:
                 raise UnknownOrder(order_id)
-            order = Order.from_dict(copy.deepcopy(record))
+            order = _order(record)
             try:
                 change(order)
             except Unchanged:
-                return Order.from_dict(copy.deepcopy(record))
+                return _order(record)
             order.updated_at = utc_now()
-            new = order.to_dict()
+            new = _record_of(order)
             new["_rev"] = record.get("_rev", 0) + 1
             txn.orders[order_id] = new
             for kind in kinds:
@@ -433,11 +504,13 @@ class OrderStore:
                 txn = _Txn(self)
                 outcomes: list[tuple[bool, Any]] = []
                 for op in ops:
-                    saved = (dict(txn.orders), dict(txn.jobs), txn.next_job_id)
+                    saved = (dict(txn.orders), dict(txn.jobs), txn.next_job_id,
+                             set(txn.new_tokens), set(txn.new_suffixes))
                     try:
                         outcomes.append((True, op(txn)))
                     except Exception as exc:  # noqa: BLE001 - re-raised to its caller, effects undone
-                        txn.orders, txn.jobs, txn.next_job_id = saved
+                        (txn.orders, txn.jobs, txn.next_job_id,
+                         txn.new_tokens, txn.new_suffixes) = saved
                         outcomes.append((False, exc))
                 if txn.orders or txn.jobs:
                     self._write(txn)
@@ -482,28 +555,29 @@ class OrderStore:
                 json.dumps(r, ensure_ascii=False, separators=(",", ":")).encode() + b"\n"
                 for r in to_archive
             ]
-            fd = os.open(self.archive_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
-            try:
-                offset = os.fstat(fd).st_size
-                os.write(fd, b"".join(lines))
-                crashpoint("store.archive_appended")
-                os.fsync(fd)
-            finally:
-                os.close(fd)
-            if offset == 0:
-                _fsync_dir(self.archive_path.parent)
+            chunk = b"".join(lines)
+            offset = _append(self.archive_path, chunk, "store.archive_appended") - len(chunk)
             for record, line in zip(to_archive, lines):
                 appended.append((record["id"], offset, len(line), record["_rev"]))
                 offset += len(line)
         next_job_id = txn.next_job_id
+        seq, journal_end = self._seq, self._journal_end
         if live_changed:
-            self._storage.write(
-                {
-                    "orders": {r["id"]: r for r in live.values()},
-                    "jobs": {str(j["id"]): j for j in jobs.values()},
-                    "meta": {"1": {"next_job_id": next_job_id}},
-                }
-            )
+            # Only what changed goes to disk: the orders (None = left the live set), the jobs.
+            delta_orders: dict[str, _Record | None] = {
+                i: live.get(i) for i in touched | set(txn.orders)
+                if live.get(i) is not self._live.get(i)
+            }
+            seq += 1
+            line = json.dumps(
+                {"seq": seq, "orders": delta_orders,
+                 "jobs": {str(k): v for k, v in txn.jobs.items()}, "next_job_id": next_job_id},
+                ensure_ascii=False, separators=(",", ":"),
+            ).encode() + b"\n"
+            journal_end = _append(self.journal_path, line, "store.journal_appended")
+            if journal_end > max(CHECKPOINT_MIN_BYTES, 2 * self._checkpoint_size):
+                self._checkpoint(live, jobs, next_job_id, seq)
+                journal_end = 0
         crashpoint("store.written")
         with self._mem:
             for order_id, offset, length, rev in appended:
@@ -515,7 +589,38 @@ class OrderStore:
             self._next_job_id = next_job_id
             for record in txn.orders.values():
                 self._index(record)
+            self._seq, self._journal_end = seq, journal_end
             self._live_sig = _signature(self.path)
+
+    def _checkpoint(
+        self, live: dict[str, _Record], jobs: dict[int, _Record], next_job_id: int, seq: int
+    ) -> None:
+        """Write the whole live set to the TinyDB file, then empty the journal it includes."""
+        self._storage.write(
+            {
+                "orders": {r["id"]: r for r in live.values()},
+                "jobs": {str(j["id"]): j for j in jobs.values()},
+                "meta": {"1": {"next_job_id": next_job_id, "seq": seq}},
+            }
+        )
+        self._checkpoint_size = self.path.stat().st_size
+        crashpoint("store.checkpointed")
+        # A crash here leaves journal lines the checkpoint already holds: their seq says so.
+        with open(self.journal_path, "rb+") as f:
+            f.truncate(0)
+            os.fsync(f.fileno())
+
+    def checkpoint(self) -> None:
+        """Fold the journal into the TinyDB file now (the worker does it on its own as it goes)."""
+        with self._flock():
+            with self._mem:
+                self._refresh_locked()
+                live, jobs = dict(self._live), dict(self._jobs)
+                next_job_id, seq = self._next_job_id, self._seq
+            self._checkpoint(live, jobs, next_job_id, seq)
+            with self._mem:
+                self._journal_end = 0
+                self._live_sig = _signature(self.path)
 
     # ---- loading -------------------------------------------------------------------
 
@@ -528,21 +633,76 @@ class OrderStore:
         # The live file first, then the archive: a writer appends to the archive before it
         # drops the order from the live file, so this order never misses an order.
         sig = _signature(self.path)
-        if sig != self._live_sig:
-            data = self._storage.read() or {}
-            self._live = {str(r["id"]): r for r in data.get("orders", {}).values()}
-            self._jobs = {int(j["id"]): j for j in data.get("jobs", {}).values()}
-            meta = data.get("meta", {}).get("1", {})
-            self._next_job_id = int(meta.get("next_job_id", 1))
-            for record in self._live.values():
-                self._index(record)
-            self._live_sig = sig
+        if sig != self._live_sig or not self._read_journal():
+            self._load_checkpoint(sig)
+            if not self._read_journal():
+                # Checkpointed again between our two reads: this one is consistent.
+                self._load_checkpoint(_signature(self.path))
+                self._read_journal()
         self._read_archive_tail()
         # After a crash between the archive append and the live rewrite, an order is in both
         # with the archive holding the newer version: the archived one is the truth.
         for order_id in [i for i in self._live if i in self._archived]:
             if self._archived[order_id][2] >= self._live[order_id].get("_rev", 0):
                 del self._live[order_id]
+
+    def _load_checkpoint(self, sig: tuple[int, int, int] | None) -> None:
+        data = self._storage.read() or {}
+        self._live = {str(r["id"]): r for r in data.get("orders", {}).values()}
+        self._jobs = {int(j["id"]): j for j in data.get("jobs", {}).values()}
+        meta = data.get("meta", {}).get("1", {})
+        self._next_job_id = int(meta.get("next_job_id", 1))
+        self._seq = int(meta.get("seq", 0))
+        self._journal_end = 0
+        self._checkpoint_size = sig[2] if sig else 0
+        for record in self._live.values():
+            self._index(record)
+        self._live_sig = sig
+
+    def _read_journal(self) -> bool:
+        """Apply the journal lines written since we last looked. False: it does not follow
+        what we hold (a checkpoint emptied it meanwhile); reload from the checkpoint."""
+        try:
+            size = os.path.getsize(self.journal_path)
+        except FileNotFoundError:
+            return self._journal_end == 0
+        if size < self._journal_end:
+            return False
+        if size == self._journal_end:
+            return True
+        offset = self._journal_end
+        with open(self.journal_path, "rb") as f:
+            f.seek(offset)
+            for line in f:
+                if not line.endswith(b"\n"):
+                    break  # being written: not acknowledged yet
+                try:
+                    entry = json.loads(line)
+                    seq = int(entry["seq"])
+                except (ValueError, KeyError, TypeError):
+                    return False  # read from a stale offset into a rewritten journal
+                if seq > self._seq + 1:
+                    return False
+                if seq == self._seq + 1:
+                    self._apply(entry)
+                    self._seq = seq
+                offset += len(line)
+        self._journal_end = offset
+        return True
+
+    def _apply(self, entry: dict[str, Any]) -> None:
+        for order_id, record in entry["orders"].items():
+            if record is None:
+                self._live.pop(order_id, None)
+            else:
+                self._live[order_id] = record
+                self._index(record)
+        for job_id, job in entry["jobs"].items():
+            if job is None:
+                self._jobs.pop(int(job_id), None)
+            else:
+                self._jobs[int(job_id)] = job
+        self._next_job_id = max(self._next_job_id, int(entry["next_job_id"]))
 
     def _read_archive_tail(self) -> None:
         try:
@@ -554,33 +714,24 @@ class OrderStore:
             self._archived, self._archive_end, self._archive_ino = {}, 0, st.st_ino
         if size <= self._archive_end:
             return
-        with open(self.archive_path, "rb") as f:
-            f.seek(self._archive_end)
-            chunk = f.read(size - self._archive_end)
         offset = self._archive_end
-        for line in chunk.splitlines(keepends=True):
-            if not line.endswith(b"\n"):
-                break  # a write in progress (or torn by a crash): not acknowledged yet
-            record = json.loads(line)
-            known = self._archived.get(record["id"])
-            if known is None or known[2] <= record["_rev"]:
-                self._archived[record["id"]] = (offset, len(line), record["_rev"])
-            self._index(record)
-            offset += len(line)
+        with open(self.archive_path, "rb") as f:
+            f.seek(offset)
+            for line in f:  # line by line: the archive may be hundreds of MB
+                if not line.endswith(b"\n"):
+                    break  # a write in progress (or torn by a crash): not acknowledged yet
+                record = json.loads(line)
+                known = self._archived.get(record["id"])
+                if known is None or known[2] <= record["_rev"]:
+                    self._archived[record["id"]] = (offset, len(line), record["_rev"])
+                self._index(record)
+                offset += len(line)
         self._archive_end = offset
 
-    def _repair_archive_tail(self) -> None:
+    def _repair_tails(self) -> None:
         """Cut a torn last line left by a crash mid-append (never acknowledged)."""
-        try:
-            with open(self.archive_path, "rb+") as f:
-                data = f.read()
-                end = data.rfind(b"\n") + 1
-                if end != len(data):
-                    f.truncate(end)
-                    f.flush()
-                    os.fsync(f.fileno())
-        except FileNotFoundError:
-            pass
+        for path in (self.archive_path, self.journal_path):
+            _cut_torn_line(path)
 
     def compact_archive(self) -> int:
         """Rewrite the archive with only the current version of each archived order, so that
@@ -604,6 +755,10 @@ class OrderStore:
             os.replace(tmp, self.archive_path)
             _fsync_dir(self.archive_path.parent)
             self._read_archive_tail()
+            # Older versions of recently finished orders may still sit in the journal.
+            self._checkpoint(dict(self._live), dict(self._jobs), self._next_job_id, self._seq)
+            self._journal_end = 0
+            self._live_sig = _signature(self.path)
         return len(lines)
 
     def _index(self, record: _Record) -> None:
@@ -611,7 +766,12 @@ class OrderStore:
         self._tokens[record["token"]] = order_id
         self._suffixes.add(order_id[-6:])
         if record.get("email"):
-            self._emails.setdefault(email_key(record["email"]), set()).add(order_id)
+            key = email_key(record["email"])
+            ids = self._emails.get(key)
+            if ids is None:
+                self._emails[key] = order_id
+            elif order_id not in ids.split(","):
+                self._emails[key] = f"{ids},{order_id}"
 
     def _record(self, order_id: str) -> _Record | None:
         live = self._live.get(order_id)

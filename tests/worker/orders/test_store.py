@@ -72,11 +72,14 @@ def test_a_clashing_order_is_refused_and_the_first_one_kept(path: Path, clash: d
     assert store.get("1000000001").token == make_order(1).token  # type: ignore[union-attr]
 
 
-def test_the_live_file_is_a_tinydb_database(path: Path) -> None:
+def test_the_live_file_is_a_tinydb_database_once_checkpointed(path: Path) -> None:
     store = OrderStore.open(path)
     run(store.create(make_order(1)))
     run(store.update("1000000001", lambda o: None, enqueue=("confirm_payment",)))
 
+    store.checkpoint()
+
+    assert path.with_name("orders.journal.jsonl").stat().st_size == 0
     db = TinyDB(path, storage=AtomicJSONStorage)
     assert [d["id"] for d in db.table("orders").all()] == ["1000000001"]
     assert [d["kind"] for d in db.table("jobs").all()] == ["confirm_payment"]
@@ -182,7 +185,8 @@ def test_retry_counts_the_attempt_and_delays_the_job(path: Path) -> None:
 
 
 def live_ids(path: Path) -> list[str]:
-    return list(json.loads(path.read_text())["orders"])
+    """The orders in the live set, as another process opening the store finds them."""
+    return [o.id for o in OrderStore.open(path).live_orders()]
 
 
 def test_finished_orders_leave_the_live_file_and_stay_readable(path: Path) -> None:
@@ -264,7 +268,9 @@ def test_a_torn_last_archive_line_is_cut_on_open(path: Path) -> None:
     assert OrderStore.open(path).get("1000000003").status == "payment_failed"  # type: ignore[union-attr]
 
 
-@pytest.mark.parametrize("crash_at", ["store.archive_appended", "store.before_replace", "store.written"])
+@pytest.mark.parametrize(
+    "crash_at", ["store.archive_appended", "store.journal_appended", "store.written"]
+)
 def test_a_crash_while_archiving_leaves_one_consistent_order(path: Path, crash_at: str) -> None:
     store = OrderStore.open(path)
     run(store.create(make_order(1)))
@@ -297,3 +303,47 @@ def test_a_crash_while_archiving_leaves_one_consistent_order(path: Path, crash_a
     assert order.status in ("awaiting_payment", "delivered")
     if order.status == "awaiting_payment":
         assert [j.kind for j in again.jobs()] == ["send_email"]
+
+
+def test_the_journal_is_folded_into_the_live_file_as_it_grows(
+    path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("worker.orders.store.CHECKPOINT_MIN_BYTES", 4096)
+    store = OrderStore.open(path)
+    reader = OrderStore.open(path)  # another process's view, refreshed as it reads
+    seen = []
+    for n in range(60):
+        run(store.create(make_order(n)))
+        seen.append(reader.get(make_order(n).id) is not None)
+
+    assert all(seen)
+    assert path.with_name("orders.journal.jsonl").stat().st_size < 8192
+    assert len(TinyDB(path, storage=AtomicJSONStorage).table("orders")) > 40
+    assert OrderStore.open(path).count() == 60
+
+
+def test_a_crash_after_a_checkpoint_applies_no_journal_entry_twice(path: Path) -> None:
+    store = OrderStore.open(path)
+    run(store.create(make_order(1)))
+    run(store.update("1000000001", lambda o: o.log("note")))
+    script = textwrap.dedent(f"""
+        import asyncio
+        from worker.orders import store as module
+        from worker.orders.store import OrderStore
+        module.CHECKPOINT_MIN_BYTES = 1
+        store = OrderStore.open({str(path)!r})
+        asyncio.run(store.update("1000000001", lambda o: o.log("note")))
+    """)
+    done = subprocess.run(
+        [sys.executable, "-c", script], cwd=ROOT,
+        env={"QAZAQ_CRASH_AT": "store.checkpointed", "PATH": ""}, check=False,
+    )
+    assert done.returncode == 137
+    assert path.with_name("orders.journal.jsonl").stat().st_size > 0  # not emptied
+
+    again = OrderStore.open(path)
+
+    events = [e["event"] for e in again.get("1000000001").timeline]  # type: ignore[union-attr]
+    assert events.count("note") == 2
+    run(again.update("1000000001", lambda o: o.log("note")))
+    assert [e["event"] for e in OrderStore.open(path).get("1000000001").timeline].count("note") == 3  # type: ignore[union-attr]

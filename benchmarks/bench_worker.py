@@ -1,0 +1,357 @@
+"""Worker figures: order store write/lookup at 1k/10k/100k orders; checkout and postLink latency.
+
+Run with `make bench` (or `.venv/bin/python benchmarks/bench_worker.py [--only store,http]`).
+The HTTP figures come from real processes on loopback: the worker under uvicorn and the
+Epay sandbox, each in its own process, driven by this one. Each section is a function in
+SECTIONS; add yours there (provisioning adds time-to-QR).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import resource
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from worker.orders.model import Order  # noqa: E402
+from worker.orders.store import OrderStore  # noqa: E402
+
+TERMINAL = "67e34d63-102f-4bd1-898e-370781d0074d"
+# The processes' stderr, to read after a failed run.
+LOG = Path(tempfile.gettempdir()) / "bench-worker.log"
+EPAY_LOG = Path(tempfile.gettempdir()) / "bench-epay.log"
+VISA = ("4405639704015096", "01/27", "321")
+
+
+# ---- figures ---------------------------------------------------------------------------
+
+def ms(seconds: list[float]) -> str:
+    """p50 / p99 / max of a list of durations, in milliseconds."""
+    ordered = sorted(seconds)
+    p99 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))]
+    return (f"p50 {statistics.median(ordered) * 1000:7.2f} ms   p99 {p99 * 1000:7.2f} ms   "
+            f"max {ordered[-1] * 1000:7.2f} ms   (n={len(ordered)})")
+
+
+def rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+# ---- the store -------------------------------------------------------------------------
+
+def order(n: int, **changes: Any) -> Order:
+    values: dict[str, Any] = {
+        "id": str(1_000_000_000 + n), "token": f"{n:08d}-" + "t" * 35, "status": "delivered",
+        "lang": "ru", "email": f"buyer{n}@example.kz", "phone": "+77012345678",
+        "package_code": "TR-10GB-30D", "destination": "TR",
+        "package_title": "Турция 10 ГБ, 30 дней", "amount": 4990, "secret_hash": "s" * 32,
+        "email_sent_at": "2026-11-25T10:00:00+00:00",
+    }
+    values.update(changes)
+    o = Order(**values)
+    for event in ("created", "callback", "paid", "provisioning", "delivered", "email_sent"):
+        o.log(event, "benchmark")
+    return o
+
+
+async def fill(store: OrderStore, start: int, stop: int) -> None:
+    """Orders as a shop accumulates them: finished (archived), a few still live."""
+    for first in range(start, stop, 1000):
+        batch = [order(n) for n in range(first, min(stop, first + 1000))]
+        await asyncio.gather(*(store.create(o) for o in batch))
+
+
+async def finish(store: OrderStore, order_id: str) -> None:
+    def deliver(o: Order) -> None:
+        o.status = "delivered"
+        o.email_sent_at = "2026-11-25T10:00:00+00:00"
+
+    await store.update(order_id, deliver)
+    for job in store.jobs(order_id):
+        await store.finish_job(job.id)
+
+
+async def store_figures(sizes: tuple[int, ...] = (1_000, 10_000, 100_000)) -> None:
+    print("\n== Order store (TinyDB live file + append-only archive), one write at a time ==")
+    folder = Path(tempfile.mkdtemp(prefix="bench-store-"))
+    try:
+        path = folder / "orders.json"
+        store = OrderStore.open(path)
+        # A realistic live set: 50 orders awaiting payment or being provisioned.
+        await asyncio.gather(*(store.create(order(900_000 + i, status="awaiting_payment",
+                                                  email_sent_at=None)) for i in range(50)))
+        filled = 0
+        next_new = 500_000
+        for size in sizes:
+            await fill(store, filled, size)
+            filled = size
+            writes: list[float] = []
+            for _ in range(200):
+                new = order(next_new, status="awaiting_payment", email_sent_at=None)
+                next_new += 1
+                begun = time.perf_counter()
+                await store.create(new)
+                writes.append(time.perf_counter() - begun)
+
+                def note(o: Order) -> None:
+                    o.log("callback", "post_link ok")
+
+                begun = time.perf_counter()
+                await store.update(new.id, note, enqueue=("confirm_payment",))
+                writes.append(time.perf_counter() - begun)
+                await finish(store, new.id)  # keep the live set steady, as a real shop does
+            ids = [str(1_000_000_000 + random.randrange(size)) for _ in range(2000)]
+            lookups: list[float] = []
+            for order_id in ids:
+                begun = time.perf_counter()
+                found = store.get(order_id)
+                lookups.append(time.perf_counter() - begun)
+                assert found is not None
+            tokens = [f"{random.randrange(size):08d}-" + "t" * 35 for _ in range(2000)]
+            by_token: list[float] = []
+            for token in tokens:
+                begun = time.perf_counter()
+                found = store.by_token(token)
+                by_token.append(time.perf_counter() - begun)
+                assert found is not None
+            begun = time.perf_counter()
+            reopened = OrderStore.open(path)
+            opened = time.perf_counter() - begun
+            reopened.close()
+            live = path.stat().st_size / 1024
+            archive = path.with_name("orders.archive.jsonl").stat().st_size / 1024 / 1024
+            print(f"{size:>7} orders  write (create/update + fsync)  {ms(writes)}")
+            print(f"{'':>7}         lookup by id                    {ms(lookups)}")
+            print(f"{'':>7}         lookup by token                 {ms(by_token)}")
+            print(f"{'':>7}         open {opened * 1000:.0f} ms, live file {live:.0f} KB, "
+                  f"archive {archive:.1f} MB, process RSS {rss_mb():.0f} MB")
+        store.close()
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+# ---- the HTTP path ---------------------------------------------------------------------
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_for(url: str, process: subprocess.Popen[bytes], timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"{process.args} exited with {process.returncode}")
+        try:
+            if httpx.get(url, timeout=1).status_code < 500:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.1)
+    raise RuntimeError(f"{url} did not answer within {timeout} s")
+
+
+def money_path_app() -> Any:
+    """The worker running only the payment's jobs (`uvicorn --factory`): the postLink figures
+    then measure the money path, not retries of a provisioning that has no aggregator here."""
+    from worker.app import create_app
+    from worker.payments.confirm import confirm_payment
+
+    return create_app(handlers={"confirm_payment": confirm_payment})
+
+
+def full_app() -> Any:
+    from worker.app import create_app
+
+    return create_app()
+
+
+@contextmanager
+def stack(folder: Path, app: str = "bench_worker:money_path_app") -> Iterator[dict[str, str]]:
+    """The Epay sandbox and the worker (``app``, a factory), each a process on a free port."""
+    epay_port, worker_port = free_port(), free_port()
+    epay = f"http://127.0.0.1:{epay_port}"
+    worker = f"http://127.0.0.1:{worker_port}"
+    (folder / "empty.env").write_text("")
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith(("EPAY_", "WORKER_"))},
+        "SITE_URL": "http://127.0.0.1:8000", "WORKER_URL": worker,
+        "EPAY_OAUTH_URL": f"{epay}/oauth2/token", "EPAY_API_URL": epay,
+        "EPAY_PAYMENT_JS_URL": f"{epay}/payform/payment-api.js",
+        "EPAY_CLIENT_ID": "test", "EPAY_CLIENT_SECRET": "yF587AV9Ms94qN2QShFzVR3vFnWkhjbAK3sG",
+        "EPAY_TERMINAL_ID": TERMINAL, "ORDERS_DB": str(folder / "orders.json"),
+        "RECONCILE_INTERVAL": "3600",
+        "ESIMACCESS_URL": "http://127.0.0.1:9", "ESIMACCESS_ACCESS_CODE": "bench",
+        "ESIMACCESS_SECRET_KEY": "bench", "AGGREGATOR_WEBHOOK_SECRET": "bench-" + "x" * 32,
+        "SMTP_HOST": "127.0.0.1", "SMTP_PORT": "9", "SMTP_SECURITY": "none",
+        "MAIL_FROM": "bench@qazaq-esim.com", "SESSION_SECRET": "bench-" + "s" * 40,
+        "FISCAL_PROVIDER": "none",
+    }
+    processes = [
+        subprocess.Popen([sys.executable, "-m", "sandboxes.epay", "--port", str(epay_port),
+                          "--callback", "lost"], cwd=ROOT, env=env,
+                         stdout=subprocess.DEVNULL, stderr=open(EPAY_LOG, "wb")),
+        subprocess.Popen([sys.executable, "-m", "uvicorn", app, "--port",
+                          str(worker_port), "--log-level", "warning", "--no-access-log",
+                          "--app-dir", str(ROOT / "benchmarks"), "--factory"],
+                         cwd=folder, env={**env, "PYTHONPATH": str(ROOT)},
+                         stdout=subprocess.DEVNULL, stderr=open(LOG, "wb")),
+    ]
+    try:
+        wait_for(f"{epay}/_sandbox/options", processes[0])
+        wait_for(f"{worker}/healthz", processes[1])
+        yield {"epay": epay, "worker": worker}
+    finally:
+        for process in processes:
+            process.terminate()
+        for process in processes:
+            process.wait(10)
+
+
+def flatten(obj: dict[str, Any]) -> str:
+    """payment-api.js's serialisation of the paymentObject."""
+    parts = []
+    for key, value in obj.items():
+        if isinstance(value, dict):
+            value = flatten(value)
+        elif isinstance(value, bool):
+            value = "true" if value else "false"
+        parts.append(f"{key}={quote(str(value), safe='~()*!.' + chr(39))}")
+    return "&".join(parts)
+
+
+async def blast(url: str, path: str, bodies: list[bytes]) -> list[float]:
+    """POST every body at once, one keep-alive connection each, and time each answer.
+
+    Raw HTTP/1.1 over asyncio streams: the client's own cost stays out of the figures
+    (an httpx client spends about a millisecond of CPU per request).
+    """
+    host, port = url.removeprefix("http://").split(":")
+    connections = [await asyncio.open_connection(host, int(port)) for _ in bodies]
+    requests = [
+        (f"POST {path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\n"
+         f"Content-Length: {len(body)}\r\n\r\n").encode() + body
+        for body in bodies
+    ]
+
+    async def one(connection: tuple[asyncio.StreamReader, asyncio.StreamWriter], request: bytes) -> float:
+        reader, writer = connection
+        begun = time.perf_counter()
+        writer.write(request)
+        head = await reader.readuntil(b"\r\n\r\n")
+        length = int(next((line.split(b":")[1] for line in head.split(b"\r\n")
+                           if line.lower().startswith(b"content-length:")), b"0"))
+        await reader.readexactly(length)
+        elapsed = time.perf_counter() - begun
+        assert head.startswith(b"HTTP/1.1 200"), head[:40]
+        writer.close()
+        return elapsed
+
+    return list(await asyncio.gather(*(one(c, r) for c, r in zip(connections, requests))))
+
+
+async def timed(call: Awaitable[httpx.Response], into: list[float], status: int) -> httpx.Response:
+    begun = time.perf_counter()
+    answer = await call
+    into.append(time.perf_counter() - begun)
+    assert answer.status_code == status, (answer.status_code, answer.text[:200])
+    return answer
+
+
+async def http_figures(rounds: int = 5, concurrency: int = 100) -> None:
+    from lzstring import LZString
+
+    print(f"\n== HTTP on loopback: worker (uvicorn) + Epay sandbox, {concurrency} concurrent ==")
+    folder = Path(tempfile.mkdtemp(prefix="bench-http-"))
+    catalog = json.loads((ROOT / "content" / "data" / "catalog.json").read_text())
+    package = catalog["destinations"][0]["packages"][0]["code"]
+    form = {"package": package, "email": "buyer@example.kz", "phone": "+77012345678",
+            "lang": "ru", "device_ok": True, "offer_accepted": True}
+    try:
+        with stack(folder) as urls:
+            limits = httpx.Limits(max_connections=concurrency + 10)
+            async with httpx.AsyncClient(base_url=urls["worker"], limits=limits, timeout=60) as worker, \
+                    httpx.AsyncClient(base_url=urls["epay"], limits=limits, timeout=60) as epay:
+                for _ in range(5):  # warm up
+                    await worker.post("/api/checkout", json=form)
+                checkouts: list[float] = []
+                post_links: list[float] = []
+                duplicates: list[float] = []
+                for _ in range(rounds):
+                    answers = await asyncio.gather(*(
+                        timed(worker.post("/api/checkout", json=form), checkouts, 201)
+                        for _ in range(concurrency)))
+                    payments = [a.json()["payment"] for a in answers]
+                    lz = LZString()
+                    for payment in payments:  # the sandbox's callbacks are off ("lost")
+                        await epay.post("/payform/", data={
+                            "params": lz.compressToEncodedURIComponent(flatten(payment)),
+                            "pan": VISA[0], "expiry": VISA[1], "cvc": VISA[2], "name": "BENCH BUYER"})
+                    invoices = {p["invoiceId"] for p in payments}
+                    bodies = [t["callback"] for t in (await epay.get("/_sandbox/transactions")).json()
+                              if t["invoice_id"] in invoices]
+                    raw = [json.dumps(body).encode() for body in bodies]
+                    post_links += await blast(urls["worker"], "/epay/post-link", raw)
+                    duplicates += await blast(urls["worker"], "/epay/post-link", raw[:1] * concurrency)
+                    await asyncio.sleep(2)  # let the confirmations run before the next round
+                print(f"checkout (incl. Epay token)            {ms(checkouts)}")
+                print(f"postLink, {concurrency} distinct orders at once    {ms(post_links)}")
+                print(f"postLink, {concurrency} identical at once          {ms(duplicates)}")
+                paid = await settled(worker, folder, rounds * concurrency)
+                print(f"orders paid after the postLinks: {paid}")
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+async def settled(worker: httpx.AsyncClient, folder: Path, expected: int) -> str:
+    """Wait (up to 30 s) for the confirm_payment jobs; report how many orders got paid."""
+    deadline = time.monotonic() + 30
+    count = 0
+    while time.monotonic() < deadline:
+        store = OrderStore.open(folder / "orders.json")
+        count = len(store.search(lambda o: o.status == "paid"))
+        store.close()
+        if count >= expected:
+            break
+        await asyncio.sleep(0.5)
+    return f"{count} of {expected}"
+
+
+SECTIONS: dict[str, Callable[[], Awaitable[None]]] = {
+    "store": store_figures,
+    "http": http_figures,
+}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--only", default=",".join(SECTIONS),
+                        help=f"comma-separated sections: {', '.join(SECTIONS)}")
+    args = parser.parse_args()
+    print(f"Python {sys.version.split()[0]}, {os.cpu_count()} CPUs")
+    for name in args.only.split(","):
+        asyncio.run(SECTIONS[name.strip()]())
+
+
+if __name__ == "__main__":
+    main()
