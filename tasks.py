@@ -139,6 +139,12 @@ def bench_site(c: Context) -> None:
     c.run(f"{PY} benchmarks/bench_site.py")
 
 
+@task(help={"only": "comma-separated sections of benchmarks/bench_worker.py (default: all)"})
+def bench(c: Context, only: str = "") -> None:
+    """Print the worker's figures: store write/lookup at 1k-100k orders, checkout and postLink."""
+    c.run(f"{PY} benchmarks/bench_worker.py" + (f" --only {only}" if only else ""))
+
+
 @task(help={"force": "write even if more destinations vanish than pricing.json allows",
             "output": "where to write (default: CATALOG_PATH)"})
 def sync_catalog(c: Context, force: bool = False, output: str = "") -> None:
