@@ -20,9 +20,12 @@ PRIVATE = {"Cache-Control": "private, no-store", "X-Content-Type-Options": "nosn
 
 
 def _delivered(request: Request) -> Order | None:
+    """The order of the token, if its eSIM is delivered (a refunded one was cancelled)."""
     services: Services = request.app.state.services
     order = services.store.by_token(request.path_params["token"])
-    return order if order is not None and order.profile is not None else None
+    if order is None or order.profile is None or order.status != "delivered":
+        return None
+    return order
 
 
 async def qr_svg(request: Request) -> Response:

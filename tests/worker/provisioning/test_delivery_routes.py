@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from provisioning_helpers import Aggregator, Worker, paid_order, store_paid
 from smtp_mailbox import Mailbox
 
 from worker.config import Settings
 from worker.delivery import RESENDS_PER_HOUR, resends_in_last_hour
+from worker.orders.model import Order
+from worker.orders.store import OrderStore
 
 
 def test_send_again_mails_the_qr_once_more_then_429_when_asked_too_often(
@@ -66,3 +70,29 @@ def test_at_most_three_resends_count_in_any_hour() -> None:
         order.timeline.append({"at": at, "event": "email_resend_requested", "detail": ""})
     assert resends_in_last_hour(order, now) == 3 == RESENDS_PER_HOUR
     assert resends_in_last_hour(order, now + timedelta(minutes=15)) == 2
+
+
+def test_the_qr_of_a_refunded_order_is_gone(
+    wired: Settings, aggregator: Aggregator, mailbox: Mailbox, start_worker: Callable[..., Worker]
+) -> None:
+    order = paid_order()
+    store_paid(wired.orders_db, order)
+    worker = start_worker()
+    worker.wait_until(order.id, lambda o: o.email_sent_at is not None)
+    assert worker.http.get(f"/api/orders/{order.token}/qr.png").status_code == 200
+
+    def refunded(o: Order) -> None:
+        o.status = "refunded"
+
+    asyncio.run(_update(wired.orders_db, order.id, refunded))  # as `invoke refund` does
+
+    for kind in ("svg", "png"):
+        assert worker.http.get(f"/api/orders/{order.token}/qr.{kind}").status_code == 404
+
+
+async def _update(path: Path, order_id: str, change: Callable[[Order], None]) -> None:
+    store = OrderStore.open(path)
+    try:
+        await store.update(order_id, change)
+    finally:
+        store.close()
