@@ -606,9 +606,12 @@ class OrderStore:
         self._checkpoint_size = self.path.stat().st_size
         crashpoint("store.checkpointed")
         # A crash here leaves journal lines the checkpoint already holds: their seq says so.
-        with open(self.journal_path, "rb+") as f:
-            f.truncate(0)
-            os.fsync(f.fileno())
+        try:
+            with open(self.journal_path, "rb+") as f:
+                f.truncate(0)
+                os.fsync(f.fileno())
+        except FileNotFoundError:  # nothing journaled yet (e.g. only archive writes so far)
+            pass
 
     def checkpoint(self) -> None:
         """Fold the journal into the TinyDB file now (the worker does it on its own as it goes)."""
