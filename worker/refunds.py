@@ -33,7 +33,8 @@ if TYPE_CHECKING:
 log = logging.getLogger("worker.refunds")
 
 MIN_REFUND_KZT = 10  # Epay's minimum refund (spec epay.md §6, §7)
-EPAY_LEASE_S = 120.0  # an Epay call takes at most ~15 s: older attempts are presumed dead
+EPAY_LEASE_S = 120.0
+BACKSTOP_S = 60.0  # when the `refund` job looks, should the operator's own call not finish  # an Epay call takes at most ~15 s: older attempts are presumed dead
 # smdpStatus once the profile reached a phone; esimStatus once it carried data.
 INSTALLED_SMDP = {"DOWNLOAD", "INSTALLATION", "ENABLED", "DISABLED", "DELETED"}
 USED_ESIM = {"IN_USE", "USED_UP", "USED_EXPIRED"}
@@ -170,7 +171,8 @@ async def request_refund(
         checked = f"; aggregator: {unused.used_bytes} bytes, {unused.status}" if unused else ""
         o.log("refund_requested", f"{wanted} KZT by {operator[:100]}{checked}")
 
-    order = await services.store.update(order_id, change, enqueue=("refund",))
+    # The caller carries the refund out at once; the job is the backstop after a crash.
+    order = await services.store.update(order_id, change, enqueue=("refund",), delay_s=BACKSTOP_S)
     log.info("refunds: order %s refund requested", order_id)
     return order
 

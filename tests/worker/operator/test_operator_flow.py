@@ -4,6 +4,7 @@ and mails the buyer after an operator's refund through the API."""
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import Iterator
 from dataclasses import replace
@@ -45,7 +46,8 @@ async def until(check: Any, timeout: float = 15.0) -> Any:
 
 async def test_an_operator_refund_ends_with_the_buyer_mailed_and_a_return_receipt(
         after_sale: AfterSale, running: str, webkassa_url: str,
-        after_sale_mailbox: Mailbox) -> None:
+        after_sale_mailbox: Mailbox, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO)
     order = await after_sale.order("provisioning_failed", lang="en")
     await after_sale.store.enqueue(order.id, "fiscal_sale")  # as the `paid` transition does
     webkassa = httpx.AsyncClient(base_url=webkassa_url)
@@ -78,3 +80,8 @@ async def test_an_operator_refund_ends_with_the_buyer_mailed_and_a_return_receip
         f"Order {order.id}: your fiscal receipt", f"Order {order.id}: your refund of 4,990\u00a0₸",
         f"Order {order.id}: your refund receipt"])
     assert after_sale.transaction(order.id)["status"] == "REFUND"
+    ours = "\n".join(r.getMessage() for r in caplog.records  # not the test mailbox's own log
+                     if r.name.split(".")[0] in ("worker", "httpx", "uvicorn"))
+    assert "refunds: order" in ours  # the log says what happened, to whom it does not
+    for personal in ("buyer@example.kz", "+77011234567", order.payment.card_mask):  # type: ignore[union-attr]
+        assert personal not in ours
