@@ -1,5 +1,5 @@
 """The site built once per test session into a temporary folder, served over loopback,
-and a headless Chromium for the page-behaviour tests."""
+and a fresh tab of the run's Chromium (`browser` in tests/conftest.py) per test."""
 
 from __future__ import annotations
 
@@ -18,10 +18,6 @@ import pytest
 from site_helpers import TEST_WORKER_URL
 
 ROOT = Path(__file__).resolve().parents[2]
-CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--no-first-run", "--disable-sync", "--disable-quic",
-]
 
 
 def build_site(output: Path, *extra: str, worker_url: str = TEST_WORKER_URL) -> subprocess.CompletedProcess[str]:
@@ -60,17 +56,6 @@ def site_url(site: Path) -> Iterator[str]:
     yield f"http://127.0.0.1:{server.server_address[1]}"
     server.shutdown()
     server.server_close()
-
-
-@pytest.fixture(scope="session")
-def browser() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path="/usr/bin/chromium", headless=True,
-                                              args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture
