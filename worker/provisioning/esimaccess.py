@@ -352,18 +352,22 @@ class EsimAccess:
                 return None
             page += 1
 
-    async def query(self, order_no: str) -> ProviderProfile | None:
+    async def _order_rows(self, order_no: str) -> list[dict[str, Any]]:
+        """The order's eSIMs; empty while they are still being allocated."""
         try:
             obj = await self.call(
                 "esim/query",
                 {"orderNo": order_no, "iccid": "", "pager": {"pageNum": 1, "pageSize": 20}},
             )
         except Pending:
-            return None
+            return []
         rows = obj.get("esimList") if isinstance(obj, dict) else None
-        if not rows:  # some clients saw an empty list instead of 200010 (spec §9)
-            return None
-        return profile_from_row(rows[0])
+        # Some clients saw an empty list instead of 200010 while allocating (spec §9).
+        return rows if isinstance(rows, list) else []
+
+    async def query(self, order_no: str) -> ProviderProfile | None:
+        rows = await self._order_rows(order_no)
+        return profile_from_row(rows[0]) if rows else None
 
     async def save_webhook(self, url: str) -> None:
         await self.call("webhook/save", {"webhook": url})
@@ -374,14 +378,7 @@ class EsimAccess:
     async def status(self, order_no: str) -> str | None:
         """`esimStatus/smdpStatus` of the order's profile, also once cancelled or expired
         (refunds and reconciliation read it, issue 6); None while it is still allocating."""
-        try:
-            obj = await self.call(
-                "esim/query",
-                {"orderNo": order_no, "iccid": "", "pager": {"pageNum": 1, "pageSize": 20}},
-            )
-        except Pending:
-            return None
-        rows = obj.get("esimList") if isinstance(obj, dict) else None
+        rows = await self._order_rows(order_no)
         if not rows:
             return None
         return f"{rows[0].get('esimStatus') or ''}/{rows[0].get('smdpStatus') or ''}"
