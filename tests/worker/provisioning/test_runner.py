@@ -251,3 +251,31 @@ def test_an_order_that_times_out_is_asked_again_with_the_same_id_not_failed(
     assert aggregator.count(order.id)["orders"] == 1
     assert aggregator.count(order.id)["profiles"] == 1
     assert len(mailbox.wait_for(1)) == 1
+
+
+@pytest.mark.parametrize(
+    "switches",
+    [
+        {"pending_style": "empty", "allocation_delay_s": 1.5},
+        {"success_as_string": True, "message_field": "errorMessage", "allocation_delay_s": 1.5},
+        {"rate_limit_style": "envelope", "rate_limit_per_s": 1},
+    ],
+    ids=["pending-as-empty-list", "success-as-string", "rate-limited"],
+)
+def test_every_dialect_of_the_aggregator_ends_in_one_delivery(
+    switches: dict[str, object],
+    wired: Settings,
+    aggregator: Aggregator,
+    mailbox: Mailbox,
+    start_worker: Callable[..., Worker],
+) -> None:
+    aggregator.config(**switches)
+    order = paid_order()
+    store_paid(wired.orders_db, order)
+    worker = start_worker()
+
+    delivered = worker.wait_until(order.id, lambda o: o.email_sent_at is not None, timeout=30)
+
+    assert delivered.profile is not None
+    assert aggregator.count(order.id)["profiles"] == 1
+    assert len(mailbox.wait_for(1)) == 1
