@@ -10,10 +10,6 @@ import pytest
 
 from scripts.stack import Ports, Stack
 
-CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--no-first-run", "--disable-sync", "--disable-quic",
-]
 _shops: list[Stack] = []
 
 
@@ -29,17 +25,6 @@ def shop(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         _shops.append(stack)
         yield stack
     _shops.remove(stack)
-
-
-@pytest.fixture(scope="session")
-def browser() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path="/usr/bin/chromium", headless=True,
-                                              args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture
