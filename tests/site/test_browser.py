@@ -307,3 +307,23 @@ def test_cookie_notice_sets_no_cookie_and_stays_dismissed(page: Any, site_url: s
     page.wait_for_load_state("load")
     assert page.locator("#cookie").is_hidden()
     assert page.context.cookies() == []
+
+
+@pytest.mark.parametrize(("locale", "lands_on"), [("ru-RU", "/ru/"), ("kk-KZ", "/kk/"), ("de-DE", "/")])
+def test_root_sends_the_visitor_to_their_browser_language(browser: Any, site_url: str, locale: str,
+                                                          lands_on: str) -> None:
+    context = browser.new_context(locale=locale)
+    page = context.new_page()
+    page.goto(f"{site_url}/")
+    page.wait_for_url(f"{site_url}{lands_on}")
+    page.wait_for_load_state("load")
+    assert page.url == f"{site_url}{lands_on}"
+    context.close()
+
+
+def test_root_remembers_the_language_chosen_with_the_switcher(page: Any, site_url: str) -> None:
+    page.goto(f"{site_url}/en/devices/")
+    page.click(".langs a[hreflang=kk]")
+    page.wait_for_url(f"{site_url}/kk/devices/")
+    page.goto(f"{site_url}/")
+    page.wait_for_url(f"{site_url}/kk/")
