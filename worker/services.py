@@ -57,4 +57,5 @@ class Services:
         if self.provider is not None:
             await self.provider.aclose()
         await self.http.aclose()
+        await self.store.wait_idle()
         self.store.close()

@@ -167,3 +167,28 @@ def test_backoff_grows_exponentially_with_jitter_and_a_ceiling() -> None:
     assert 4 <= backoff(3) <= 8
     assert 150 <= backoff(20) <= 300
     assert len({backoff(5) for _ in range(20)}) > 1
+
+
+async def test_a_long_running_job_does_not_make_the_runner_spin(tmp_path: Path) -> None:
+    store = OrderStore.open(tmp_path / "orders.json")
+    await store.create(order())
+    await store.enqueue(order().id, "slow")
+    listed = 0
+    real_jobs = store.jobs
+
+    def counting_jobs(order_id: str | None = None) -> list[Any]:
+        nonlocal listed
+        listed += 1
+        return real_jobs(order_id)
+
+    store.jobs = counting_jobs  # type: ignore[method-assign]
+
+    async def slow(o: Order, services: Any) -> None:
+        await asyncio.sleep(0.5)
+
+    runner = await started(store, {"slow": slow})
+    await asyncio.sleep(0.4)  # the job is due and running the whole time
+    looked = listed
+    await runner.stop()
+
+    assert looked < 10  # woken by events and the 1 s poll, not a busy loop

@@ -155,9 +155,16 @@ def _append(path: Path, data: bytes, crash_at: str) -> int:
     """Append ``data`` and fsync it; return the file's new size."""
     fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
     try:
-        os.write(fd, data)
-        crashpoint(crash_at)
-        os.fsync(fd)
+        before = os.fstat(fd).st_size
+        try:
+            os.write(fd, data)
+            crashpoint(crash_at)
+            os.fsync(fd)
+        except OSError:
+            # Disk full or the like: take the partial line back, or the next append would
+            # be glued to it. The caller gets the error; nothing was acknowledged.
+            os.ftruncate(fd, before)
+            raise
         size = os.fstat(fd).st_size
     finally:
         os.close(fd)
@@ -280,6 +287,11 @@ class OrderStore:
                 store._refresh_locked()
         return store
 
+    async def wait_idle(self) -> None:
+        """Wait for the writes already submitted (before closing at shutdown)."""
+        while self._committer is not None and not self._committer.done():
+            await asyncio.wait({self._committer})
+
     def close(self) -> None:
         if self._lock_fd >= 0:
             os.close(self._lock_fd)
@@ -339,10 +351,6 @@ class OrderStore:
             for j in sorted(self._jobs.values(), key=lambda j: j["id"])
             if order_id is None or j["order_id"] == order_id
         ]
-
-    def next_due_at(self) -> float | None:
-        self._refresh()
-        return min((j["due_at"] for j in list(self._jobs.values())), default=None)
 
     def count(self) -> int:
         self._refresh()

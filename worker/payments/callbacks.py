@@ -48,7 +48,8 @@ async def _callback(request: Request, route: str) -> Response:
     order = services.store.get(invoice_id) if invoice_id.isdigit() else None
     problem = verify(data, order, services) if order else "unknown invoice"
     if problem or order is None:
-        log.warning("security: epay %s rejected: %s (invoice %s)", route, problem, invoice_id[:20])
+        shown = invoice_id[:15] if invoice_id.isdigit() else "not a number"  # no log injection
+        log.warning("security: epay %s rejected: %s (invoice %s)", route, problem, shown)
         return Response(status_code=200)
     info = {
         "route": route,
