@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -12,11 +13,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def build(output: Path, catalogue: Path, worker_url: str = "") -> subprocess.CompletedProcess[str]:
+def build(output: Path, catalogue: Path, worker_url: str = "", *extra: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "WORKER_URL": worker_url}
     return subprocess.run(
         [sys.executable, "-m", "pelican", "content", "-o", str(output), "-s", "pelicanconf.py",
-         "-e", f"CATALOGUE_PATH={json.dumps(str(catalogue))}"],
+         "-e", f"CATALOGUE_PATH={json.dumps(str(catalogue))}", *extra],
         cwd=ROOT, env=env, capture_output=True, text=True, check=False, timeout=120,
     )
 
@@ -50,3 +51,18 @@ def test_a_small_catalogue_builds_only_its_destinations_and_an_empty_worker_url(
     assert sorted(p.name for p in (tmp_path / "out" / "ru" / "esim").iterdir()) == ["ge", "tr"]
     checkout = (tmp_path / "out" / "kk" / "checkout" / "index.html").read_text(encoding="utf-8")
     assert '<meta name="worker-url" content="">' in checkout
+
+
+def test_a_fresh_checkout_without_compiled_catalogues_builds_in_every_language(tmp_path: Path) -> None:
+    theme = tmp_path / "theme"
+    shutil.copytree(ROOT / "theme", theme, ignore=shutil.ignore_patterns("*.mo"))
+    catalogue = json.loads((ROOT / "content" / "data" / "catalog.json").read_text(encoding="utf-8"))
+    catalogue["destinations"] = [d for d in catalogue["destinations"] if d["code"] == "TR"]
+    path = tmp_path / "catalog.json"
+    path.write_text(json.dumps(catalogue), encoding="utf-8")
+
+    result = build(tmp_path / "out", path, "", "-e", f"THEME={json.dumps(str(theme))}")
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "Сатып алу" in (tmp_path / "out" / "kk" / "esim" / "tr" / "index.html").read_text(encoding="utf-8")
+    assert "Купить" in (tmp_path / "out" / "ru" / "esim" / "tr" / "index.html").read_text(encoding="utf-8")
