@@ -199,3 +199,16 @@ async def test_an_epay_outage_mid_refund_leaves_it_recorded_and_the_job_finishes
         await refund_job(pending, after_sale.services)
     done = await carry_out(after_sale.services, order.id, lease_s=0)  # the lease has passed
     assert done.status == "refunded" and len(after_sale.transaction(order.id)["refunds"]) == 1
+
+
+@pytest.mark.slow
+async def test_two_operators_refunding_at_once_from_two_processes_refund_once(
+        after_sale: AfterSale) -> None:
+    order = await after_sale.order("provisioning_failed")
+    codes = await asyncio.gather(*(
+        asyncio.to_thread(invoke_refund, after_sale, order.id, None, "--amount", "1000")
+        for _ in range(2)))
+    assert sorted(codes) in ([0, 0], [0, 1]), codes  # the loser says it is done or in progress
+    done = after_sale.store.get(order.id)
+    assert done is not None and done.status == "refunded"
+    assert len(after_sale.transaction(order.id)["refunds"]) == 1
