@@ -19,6 +19,8 @@
     var n = new Intl.NumberFormat(T.lang, { maximumFractionDigits: 2 }).format(bytes / 1073741824);
     return T.gb.replace("{n}", n);
   }
+  // Links and images from the answer must be web addresses (never javascript: or data:).
+  function web(url) { return /^https?:\/\//.test(url || "") ? url : ""; }
   function isApple() {
     return /iPhone|iPad|iPod/.test(navigator.userAgent) ||
       (/Macintosh/.test(navigator.userAgent) && navigator.maxTouchPoints > 1);
@@ -44,7 +46,7 @@
       payment_failed: order.status === "payment_failed",
       need_support: order.status === "provisioning_failed",
       esim: !!esim,
-      ios: !!(esim && esim.ios_install_url && isApple()),
+      ios: !!(esim && web(esim.ios_install_url) && isApple()),
       resend: !!(esim && order.can_resend_email),
       payment: !!order.payment
     };
@@ -57,8 +59,8 @@
       field("retry").href = "/" + T.lang + "/esim/" + order.package.destination.toLowerCase() + "/";
     }
     if (esim) {
-      field("qr").src = esim.qr_svg_url;
-      field("ios").href = esim.ios_install_url || "#";
+      field("qr").src = web(esim.qr_svg_url);
+      field("ios").href = web(esim.ios_install_url) || "#";
       set("smdp", esim.smdp_address);
       set("code", esim.activation_code);
       set("expires", date(esim.expires_at));
