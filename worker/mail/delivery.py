@@ -43,17 +43,17 @@ async def _delivery(order: Order, services: Services) -> None:
     if not order.email:
         log.warning("mail: order %s has no e-mail address (purged); nothing sent", order.id)
         return
-    if order.email_message_id is None:
-        msgid = messages.delivery_message_id(order, services.settings)
+    msgid = order.email_message_id
+    if msgid is None:  # a resend: the delivery itself wrote its Message-ID with the profile
+        chosen = messages.delivery_message_id(order, services.settings)
 
         def choose(o: Order) -> None:
             if o.email_message_id is not None:
                 raise Unchanged
-            o.email_message_id = msgid
+            o.email_message_id = chosen
 
         order = await services.store.update(order.id, choose)
-    assert order.email_message_id is not None  # written just above
-    msgid = order.email_message_id
+        msgid = order.email_message_id or chosen
     crashpoint("before_email_sent")
     await _send(order, services, messages.delivery(order, services.settings, msgid))
     crashpoint("after_smtp_accepted")
