@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-import html
 import json
 from collections.abc import Awaitable, Callable
-from dataclasses import asdict, fields
-from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -17,30 +14,23 @@ from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
 from .checks import CheckRequest, Invalid, lower_keys, request_hash, validate
+from .control import control
+from .pages import consumer_page, group_page, print_page, receipt_lines
 from .state import (
-    DUPLICATE_MODES,
-    FAILURE_MODES,
     LOCAL,
     OFFLINE_LIMIT,
     SHIFT_LIMIT,
     Cashbox,
-    Faults,
     Receipt,
     Shift,
     State,
     default_state,
+    local,
+    num,
 )
 
 OFD = {"Name": "Sandbox OFD", "Host": "consumer", "Code": 4}
 Handler = Callable[[Request, State, dict[str, Any], Cashbox | None], Awaitable[Response]]
-
-
-def num(value: Decimal) -> int | float:
-    return int(value) if value == value.to_integral_value() else float(value)
-
-
-def local(dt: datetime) -> str:
-    return dt.astimezone(LOCAL).strftime("%d.%m.%Y %H:%M:%S")
 
 
 def errors(code: int, text: str, data: Any = None, status: int = 200) -> JSONResponse:
@@ -60,35 +50,6 @@ def html_error(status: int) -> HTMLResponse:
 
 def base_url(request: Request) -> str:
     return str(request.base_url).rstrip("/")
-
-
-# --- Receipt rendering ---------------------------------------------------------------------
-
-
-def receipt_lines(cashbox: Cashbox, receipt_total: Decimal, check: CheckRequest, number: str,
-                  when: datetime, offline: bool) -> list[str]:
-    kind = {2: "ПРОДАЖА", 3: "ВОЗВРАТ ПРОДАЖИ", 0: "ПОКУПКА", 1: "ВОЗВРАТ ПОКУПКИ"}
-    lines = ["ИП Islambakiyev Sh.A.", f"БИН/ИИН {cashbox.identity_number}",
-             "ФИСКАЛЬНЫЙ ЧЕК", kind[check.operation_type]]
-    for p in check.positions:
-        lines.append(f"{p.get('positionname')}  {p.get('count')} x {p.get('price')}")
-    lines.append(f"ИТОГО: {receipt_total:.2f}")
-    names = {0: "Наличные", 1: "Банковская карта", 4: "Мобильный платёж", 2: "Кредит", 3: "Тара"}
-    lines += [f"{names[kind_]}: {amount:.2f}" for kind_, amount in check.payments]
-    lines += [f"ФП: {number}", f"РНМ: {cashbox.registration_number}",
-              f"ЗНМ: {cashbox.unique_number}", f"Дата: {local(when)}"]
-    if offline:
-        lines.append("АВТОНОМНЫЙ РЕЖИМ")
-    return lines
-
-
-def receipt_page(receipts: list[Receipt]) -> HTMLResponse:
-    if not receipts:
-        return HTMLResponse("<html><body><p>Receipt not found</p></body></html>", 404)
-    body = "".join(
-        "<pre class='receipt'>" + html.escape("\n".join(r.lines)) + "</pre>" for r in receipts
-    )
-    return HTMLResponse(f"<!doctype html><html><head><title>Чек</title></head><body>{body}</body></html>")
 
 
 # --- API endpoints -------------------------------------------------------------------------
@@ -390,115 +351,6 @@ async def api(request: Request) -> Response:
         return await handler(request, state, body, cashbox)
     finally:
         cashbox.busy = False
-
-
-# --- Public receipt pages (the OFD check link, the printable ticket, the group link) ------
-
-
-async def consumer_page(request: Request) -> Response:
-    state: State = request.app.state.webkassa
-    number = request.query_params.get("i")
-    return receipt_page([r for r in state.receipts if r.check_number == number])
-
-
-async def print_page(request: Request) -> Response:
-    state: State = request.app.state.webkassa
-    q = request.query_params
-    return receipt_page([
-        r for r in state.receipts
-        if r.cashbox == q.get("chb") and str(r.shift_number) == q.get("sh") and r.key == q.get("extnum")
-    ])
-
-
-async def group_page(request: Request) -> Response:
-    state: State = request.app.state.webkassa
-    link_id = request.path_params["link_id"]
-    return receipt_page([r for r in state.receipts if r.link_id == link_id])
-
-
-# --- Sandbox controls (fake only) -----------------------------------------------------------
-
-
-def describe(state: State) -> dict[str, Any]:
-    return {
-        "now": state.now().isoformat(),
-        "faults": asdict(state.faults),
-        "cashboxes": {
-            number: {
-                "shifts": [
-                    {"number": s.number, "open_date": s.open_date.isoformat(),
-                     "close_date": s.close_date.isoformat() if s.close_date else None,
-                     "documents": s.document_count, "sell": num(s.sell),
-                     "return_sell": num(s.return_sell)}
-                    for s in box.shifts
-                ],
-                "offline_since": box.offline_since.isoformat() if box.offline_since else None,
-            }
-            for number, box in state.cashboxes.items()
-        },
-        "receipts": [
-            {"cashbox": r.cashbox, "key": r.key, "operation_type": r.operation_type,
-             "check_number": r.check_number, "shift_number": r.shift_number,
-             "total": num(r.total), "offline": r.offline, "link_id": r.link_id}
-            for r in state.receipts
-        ],
-        "offline_backlog": list(state.offline_backlog),
-        "tokens": len(state.tokens),
-    }
-
-
-async def control(request: Request) -> Response:
-    state: State = request.app.state.webkassa
-    action = request.path_params["action"]
-    body = await request.json() if request.method == "POST" and await request.body() else {}
-    if action == "state":
-        return JSONResponse(describe(state))
-    if action == "outbox":
-        return JSONResponse(state.outbox)
-    if action == "reset":
-        request.app.state.webkassa = request.app.state.make_state()
-        return JSONResponse(describe(request.app.state.webkassa))
-    if action == "faults":
-        names = {f.name for f in fields(Faults)} - {"next_failures"}
-        unknown = set(body) - names
-        if unknown:
-            return JSONResponse({"error": f"unknown switches {sorted(unknown)}; known: {sorted(names)}"}, 400)
-        if body.get("duplicate_mode", DUPLICATE_MODES[0]) not in DUPLICATE_MODES:
-            return JSONResponse({"error": f"duplicate_mode must be one of {DUPLICATE_MODES}"}, 400)
-        if body.get("ofd_offline") and not state.faults.ofd_offline:
-            for box in state.cashboxes.values():
-                box.offline_since = state.now()
-        if body.get("ofd_offline") is False:
-            state.offline_backlog.clear()  # the backlog reaches the OFD
-            for box in state.cashboxes.values():
-                box.offline_since = None
-        for name, value in body.items():
-            setattr(state.faults, name, value)
-        return JSONResponse(asdict(state.faults))
-    if action == "fail-next":
-        if body.get("mode") not in FAILURE_MODES:
-            return JSONResponse({"error": f"mode must be one of {FAILURE_MODES}"}, 400)
-        state.faults.next_failures.append(dict(body))
-        return JSONResponse(asdict(state.faults))
-    if action == "clock":
-        state.clock_offset += timedelta(seconds=float(body.get("advance_s", 0)))
-        return JSONResponse({"now": state.now().isoformat()})
-    if action == "expire-tokens":
-        for token in state.tokens.values():
-            token.expires_at = state.now()
-        return JSONResponse({"expired": len(state.tokens)})
-    if action == "age-shift":  # the open shift started `hours` ago (code 11 after 24 h)
-        hours = float(body.get("hours", 25))
-        for box in state.cashboxes.values():
-            if (shift := box.open_shift()) is not None:
-                shift.open_date = state.now() - timedelta(hours=hours)
-        return JSONResponse(describe(state))
-    if action == "age-offline":  # the OFD has been unreachable for `hours` (code 18 after 72 h)
-        hours = float(body.get("hours", 73))
-        for box in state.cashboxes.values():
-            box.offline_since = state.now() - timedelta(hours=hours)
-        return JSONResponse(describe(state))
-    return JSONResponse({"error": f"unknown control {action!r}"}, 404)
 
 
 def create_app(

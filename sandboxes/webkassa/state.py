@@ -12,6 +12,16 @@ LOCAL = timezone(timedelta(hours=5))  # Kazakhstan, one zone since 2024
 SHIFT_LIMIT = timedelta(hours=24)
 OFFLINE_LIMIT = timedelta(hours=72)
 
+def num(value: Decimal) -> int | float:
+    """Money as a JSON number: 4990, or 499.5."""
+    return int(value) if value == value.to_integral_value() else float(value)
+
+
+def local(dt: datetime) -> str:
+    """Webkassa's `dd.MM.yyyy HH:mm:ss`, in Kazakhstan's time."""
+    return dt.astimezone(LOCAL).strftime("%d.%m.%Y %H:%M:%S")
+
+
 DUPLICATE_MODES = ("14+data", "14", "replay")
 FAILURE_MODES = (
     "http_502",             # HTML 502, nothing recorded
