@@ -45,8 +45,7 @@ class CatalogueGenerator(Generator):  # type: ignore[misc]
     def generate_context(self) -> None:
         self.catalogue = load_catalogue(Path(self.settings["CATALOGUE_PATH"]))
         self.devices = load_devices(Path(self.settings["DEVICES_PATH"]))
-        aliases_path = Path(self.settings["SEARCH_ALIASES_PATH"])
-        self.aliases = json.loads(aliases_path.read_text(encoding="utf-8")) if aliases_path.exists() else {}
+        self.aliases = search.load_aliases(Path(self.settings["SEARCH_ALIASES_PATH"]))
         self.translations = {
             lang: load_translations(Path(self.theme) / "translations", lang) for lang in LANGS
         }

@@ -3,7 +3,9 @@ their Latin transliterations and the common aliases in content/data/aliases.json
 
 from __future__ import annotations
 
+import json
 import unicodedata
+from pathlib import Path
 from typing import Any
 
 from . import localize
@@ -16,6 +18,30 @@ _TRANSLIT = {
     "щ": "shch", "ъ": "", "ы": "y", "ь": "", "э": "e", "ю": "yu", "я": "ya", "ә": "a",
     "ғ": "g", "қ": "q", "ң": "n", "ө": "o", "ұ": "u", "ү": "u", "һ": "h", "і": "i",
 }
+
+
+class AliasesError(ValueError):
+    """aliases.json is malformed; the message names the entry."""
+
+
+def load_aliases(path: Path) -> dict[str, list[str]]:
+    """content/data/aliases.json: {"TR": ["Turkey", ...]}; keys starting with "_" are notes."""
+    if not path.exists():
+        return {}
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as error:
+        raise AliasesError(f"{path}: not valid JSON ({error})") from None
+    if not isinstance(data, dict):
+        raise AliasesError(f"{path}: must be an object of destination code → list of names")
+    aliases = {}
+    for code, names in data.items():
+        if code.startswith("_"):
+            continue
+        if not isinstance(names, list) or not all(isinstance(n, str) and n.strip() for n in names):
+            raise AliasesError(f"{path}: {code!r} must be a list of names, got {names!r}")
+        aliases[code] = names
+    return aliases
 
 
 def normalize(text: str) -> str:

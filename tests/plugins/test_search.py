@@ -3,6 +3,10 @@ by a transliteration and by a common alias."""
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
+import pytest
 from catalogue import search
 
 TURKEY = {"code": "TR", "type": "country", "countries": ["TR"], "names": None, "popular": True,
@@ -28,3 +32,12 @@ def test_index_shows_the_page_language_and_the_cheapest_price() -> None:
     assert [entry["name"] for entry in index] == ["Турция", "Европа"]  # countries before regions
     assert index[0]["from"] == "990\u00a0₸"
     assert index[1]["countries"] == ["TR", "DE"] and index[1]["region"] is True
+
+
+def test_aliases_file_skips_notes_and_names_a_bad_entry(tmp_path: Path) -> None:
+    path = tmp_path / "aliases.json"
+    path.write_text(json.dumps({"_about": "notes", "TR": ["Turkey"]}), encoding="utf-8")
+    assert search.load_aliases(path) == {"TR": ["Turkey"]}
+    path.write_text(json.dumps({"TR": "Turkey"}), encoding="utf-8")
+    with pytest.raises(search.AliasesError, match="'TR' must be a list of names"):
+        search.load_aliases(path)
