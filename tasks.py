@@ -141,8 +141,10 @@ def bench_site(c: Context) -> None:
 
 @task(help={"only": "comma-separated sections of benchmarks/bench_worker.py (default: all)"})
 def bench(c: Context, only: str = "") -> None:
-    """Print the worker's figures: store write/lookup at 1k-100k orders, checkout and postLink."""
+    """Print the worker's figures: store at 1k-100k orders, checkout, postLink, time-to-QR, sync."""
     c.run(f"{PY} benchmarks/bench_worker.py" + (f" --only {only}" if only else ""))
+    if not only:
+        c.run(f"{PY} benchmarks/bench_time_to_qr.py")
 
 
 @task(help={"force": "write even if more destinations vanish than pricing.json allows",
