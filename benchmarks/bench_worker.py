@@ -137,12 +137,12 @@ async def store_figures(sizes: tuple[int, ...] = (1_000, 10_000, 100_000)) -> No
             reopened = OrderStore.open(path)
             opened = time.perf_counter() - begun
             reopened.close()
-            live = path.stat().st_size / 1024
+            live = (path.stat().st_size + path.with_name("orders.journal.jsonl").stat().st_size) / 1024
             archive = path.with_name("orders.archive.jsonl").stat().st_size / 1024 / 1024
             print(f"{size:>7} orders  write (create/update + fsync)  {ms(writes)}")
             print(f"{'':>7}         lookup by id                    {ms(lookups)}")
             print(f"{'':>7}         lookup by token                 {ms(by_token)}")
-            print(f"{'':>7}         open {opened * 1000:.0f} ms, live file {live:.0f} KB, "
+            print(f"{'':>7}         open {opened * 1000:.0f} ms, live file + journal {live:.0f} KB, "
                   f"archive {archive:.1f} MB, process RSS {rss_mb():.0f} MB")
         store.close()
     finally:
@@ -294,6 +294,12 @@ async def http_figures(rounds: int = 5, concurrency: int = 100) -> None:
                     httpx.AsyncClient(base_url=urls["epay"], limits=limits, timeout=60) as epay:
                 for _ in range(5):  # warm up
                     await worker.post("/api/checkout", json=form)
+                modest: list[float] = []
+                for _ in range(20):
+                    await asyncio.gather(*(
+                        timed(worker.post("/api/checkout", json=form), modest, 201)
+                        for _ in range(10)))
+                print(f"checkout, 10 at once (incl. Epay token)  {ms(modest)}")
                 checkouts: list[float] = []
                 post_links: list[float] = []
                 duplicates: list[float] = []
@@ -314,7 +320,7 @@ async def http_figures(rounds: int = 5, concurrency: int = 100) -> None:
                     post_links += await blast(urls["worker"], "/epay/post-link", raw)
                     duplicates += await blast(urls["worker"], "/epay/post-link", raw[:1] * concurrency)
                     await asyncio.sleep(2)  # let the confirmations run before the next round
-                print(f"checkout (incl. Epay token)            {ms(checkouts)}")
+                print(f"checkout, {concurrency} at once                  {ms(checkouts)}")
                 print(f"postLink, {concurrency} distinct orders at once    {ms(post_links)}")
                 print(f"postLink, {concurrency} identical at once          {ms(duplicates)}")
                 paid = await settled(worker, folder, rounds * concurrency)

@@ -19,7 +19,7 @@ from worker.catalog import CatalogueError
 from worker.config import SettingError, Settings, load_settings
 from worker.delivery import qr_png, qr_svg, resend_email
 from worker.jobs import Handler, JobRunner
-from worker.middleware import BodyLimit, SecurityHeaders
+from worker.middleware import BodyLimit, CountRequests, RequestGauge, SecurityHeaders
 from worker.operator import routes as operator
 from worker.orders.view import order_view
 from worker.payments import callbacks, checkout, reconciler, returns
@@ -42,10 +42,11 @@ def create_app(
     """
     settings = settings or load_settings()
     services = Services.open(settings)
+    gauge = RequestGauge()
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        runner = JobRunner(services, handlers)
+        runner = JobRunner(services, handlers, busy=gauge.busy)
         runner.start()
         reconciling = asyncio.get_running_loop().create_task(reconciler.run(services))
         app.state.runner = runner
@@ -76,6 +77,7 @@ def create_app(
         *operator.routes(settings),  # none unless OPERATOR_TOKEN is set
     ]
     middleware = [
+        Middleware(CountRequests, gauge=gauge),
         Middleware(SecurityHeaders),
         Middleware(
             CORSMiddleware,

@@ -33,6 +33,9 @@ Handler = Callable[[Order, "Services"], Awaitable[None]]
 BACKOFF_BASE_S = 1.0
 BACKOFF_MAX_S = 300.0
 POLL_INTERVAL_S = 1.0
+# New jobs wait while requests are being answered (Epay wants its postLink answer fast),
+# but never longer than this.
+MAX_GIVE_WAY_S = 0.1
 UNKNOWN_KIND_RETRY_S = 60.0
 
 
@@ -83,8 +86,10 @@ class JobRunner:
         services: Services,
         registry: dict[str, Handler] | None = None,
         concurrency: int = 16,
+        busy: Callable[[], bool] = lambda: False,
     ) -> None:
         self.services = services
+        self.busy = busy
         self.store: OrderStore = services.store
         self.registry = handlers() if registry is None else registry
         self._slots = asyncio.Semaphore(concurrency)
@@ -125,6 +130,7 @@ class JobRunner:
     async def _loop(self) -> None:
         while True:
             self._wake.clear()
+            await self._give_way()
             try:
                 await self.run_due()
             except Exception:  # a store read failed; try again at the next tick
@@ -138,6 +144,13 @@ class JobRunner:
                 await asyncio.wait_for(self._wake.wait(), timeout)
             except TimeoutError:
                 pass
+
+    async def _give_way(self) -> None:
+        """Let the requests in flight be answered first, for at most MAX_GIVE_WAY_S."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + MAX_GIVE_WAY_S
+        while self.busy() and loop.time() < deadline:
+            await asyncio.sleep(0.001)
 
     async def _run(self, job: Job) -> None:
         try:
