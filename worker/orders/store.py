@@ -553,9 +553,10 @@ class OrderStore:
                 live.pop(order_id, None)
             else:
                 live[order_id] = record
-        live_changed = live.keys() != self._live.keys() or any(
-            live[i] is not self._live.get(i) for i in live
-        ) or bool(txn.jobs)
+        # Only what changed goes to the journal: the orders (None = left the live set), the jobs.
+        delta_orders: dict[str, _Record | None] = {
+            i: live.get(i) for i in touched if live.get(i) is not self._live.get(i)
+        }
 
         appended: list[tuple[str, int, int, int]] = []
         if to_archive:
@@ -565,17 +566,14 @@ class OrderStore:
             ]
             chunk = b"".join(lines)
             offset = _append(self.archive_path, chunk, "store.archive_appended") - len(chunk)
+            if offset == 0:  # we created it: no need to read it again as "a new file"
+                self._archive_ino = os.stat(self.archive_path).st_ino
             for record, line in zip(to_archive, lines):
                 appended.append((record["id"], offset, len(line), record["_rev"]))
                 offset += len(line)
         next_job_id = txn.next_job_id
         seq, journal_end = self._seq, self._journal_end
-        if live_changed:
-            # Only what changed goes to disk: the orders (None = left the live set), the jobs.
-            delta_orders: dict[str, _Record | None] = {
-                i: live.get(i) for i in touched | set(txn.orders)
-                if live.get(i) is not self._live.get(i)
-            }
+        if delta_orders or txn.jobs:
             seq += 1
             line = json.dumps(
                 {"seq": seq, "orders": delta_orders,
