@@ -73,11 +73,12 @@ CHROMIUM_ARGS = [
 ]
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    """Debian's Chromium, headless, one for the whole run. Playwright's sync API allows one
-    instance per thread, so every browser test must use this fixture rather than its own
-    `sync_playwright()` (a second one fails with "Sync API inside the asyncio loop")."""
+    """Debian's Chromium, headless, per test module. Playwright's sync API keeps an asyncio
+    loop running in the main thread while it lives: a second `sync_playwright()` fails
+    ("Sync API inside the asyncio loop") and so does every later `asyncio.run()`. Hence one
+    fixture for every browser test, closed when its module ends."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
