@@ -56,12 +56,13 @@ def handlers() -> dict[str, Handler]:
     from worker.account.usage import refresh_usage
     from worker.fiscal.jobs import fiscal_return, fiscal_sale
     from worker.mail.delivery import send_email
-    from worker.payments.confirm import confirm_payment
+    from worker.payments.confirm import confirm_payment, recheck_payment
     from worker.provisioning.runner import provision
     from worker.refunds import refund_email, refund_job
 
     return {
         "confirm_payment": confirm_payment,
+        "recheck_payment": recheck_payment,
         "fiscal_sale": fiscal_sale,
         "fiscal_return": fiscal_return,
         "provision": provision,

@@ -25,6 +25,9 @@ log = logging.getLogger("worker.payments")
 Outcome = Literal["paid", "failed", "pending"]
 
 FAILED = {"REJECT", "FAILED", "3D", "CANCEL", "CANCEL_OLD", "REFUND"}
+# After a decline the buyer may try again on the payform with the same invoice; ask Epay
+# once more this much later, in case a second try was charged and its callback lost.
+RECHECK_AFTER_S = 1800.0
 # resultCode: 102 unknown invoice (not paid yet, or never), 107 in progress.
 PENDING_CODES = {102, 107}
 SETTLEABLE = ("awaiting_payment", "payment_failed")
@@ -75,8 +78,8 @@ async def confirm_payment(order: Order, services: Services) -> None:
         outcome = await settle(services, order)
     except PaymentMismatch as exc:
         raise GiveUp(str(exc)) from None
-    if outcome != "pending":
-        return
+    if outcome != "pending" or order.status == "payment_failed":
+        return  # settled, or nothing new since the decline (recheck_payment looks later)
     callback = order.epay_callback or {}
     if callback.get("code") not in (None, "ok") and order.status == "awaiting_payment":
         # Epay told us, with the order's secret, that the payment failed, and its status API
@@ -85,6 +88,12 @@ async def confirm_payment(order: Order, services: Services) -> None:
         await mark_failed(services, order, reason)
         return
     raise RetryLater(_poll_delay(order), "Epay has no final status yet")
+
+
+async def recheck_payment(order: Order, services: Services) -> None:
+    """The `recheck_payment` job: a declined order, asked about once more (RECHECK_AFTER_S)."""
+    if order.status == "payment_failed":
+        await settle(services, order)
 
 
 async def mark_paid(services: Services, order: Order, status: Status) -> None:
@@ -121,7 +130,9 @@ async def mark_failed(services: Services, order: Order, reason: str) -> None:
         o.failure_reason = reason[:200]
         o.log("payment_failed", reason[:200])
 
-    await services.store.update(order.id, change)
+    await services.store.update(
+        order.id, change, enqueue=("recheck_payment",), delay_s=RECHECK_AFTER_S
+    )
     log.info("payments: order %s payment failed: %s", order.id, reason[:200])
 
 

@@ -12,10 +12,10 @@ from loopback import ServerThread
 
 from worker.app import create_app
 from worker.config import Settings
-from worker.payments.confirm import confirm_payment
+from worker.payments.confirm import confirm_payment, recheck_payment
 
-# Only the payment's own job runs here: the `provision` it hands over stays queued, visible.
-PAYMENT_JOBS = {"confirm_payment": confirm_payment}
+# Only the payment's own jobs run here: the `provision` it hands over stays queued, visible.
+PAYMENT_JOBS = {"confirm_payment": confirm_payment, "recheck_payment": recheck_payment}
 
 
 @pytest.fixture

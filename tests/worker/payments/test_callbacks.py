@@ -65,7 +65,7 @@ def test_a_callback_saying_ok_for_a_declined_payment_does_not_mark_it_paid(shop:
     order = shop.wait_until(declined["order_id"], lambda o: o.status != "awaiting_payment")
     assert order.status == "payment_failed"
     assert order.payment is None
-    shop.jobs_settle_to(order.id, [])
+    shop.jobs_settle_to(order.id, ["recheck_payment"])
 
 
 def test_a_callback_for_an_order_epay_never_charged_leaves_it_awaiting_payment(shop: Shop) -> None:

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Callable
 from typing import Any
 
 import pytest
 from epay_buyer import DECLINED_484, Shop
+
+from worker.orders.store import OrderStore
 
 TERMINAL = "67e34d63-102f-4bd1-898e-370781d0074d"
 
@@ -125,7 +128,7 @@ def test_a_declined_card_marks_the_order_failed_with_the_reason(shop: Shop) -> N
     assert page.headers["location"] == answer["payment"]["failureBackLink"]
     order = shop.wait_until(answer["order_id"], lambda o: o.status == "payment_failed")
     assert order.failure_reason == "484: Insufficient funds"
-    shop.jobs_settle_to(order.id, [])
+    shop.jobs_settle_to(order.id, ["recheck_payment"])
     back = shop.worker.get(page.headers["location"])
     assert back.status_code == 303
     assert back.headers["location"].endswith(f"/en/order/#{answer['token']}")
@@ -150,3 +153,21 @@ def test_epays_documented_variants_still_end_paid(shop: Shop, options: dict[str,
     shop.pay(answer["payment"])
 
     assert shop.wait_until(answer["order_id"], lambda o: o.status == "paid", timeout=20)
+
+
+def test_a_second_try_after_a_decline_is_found_even_if_its_callback_is_lost(shop: Shop) -> None:
+    answer = shop.checkout()
+    shop.pay(answer["payment"], card=DECLINED_484)
+    failed = shop.wait_until(answer["order_id"], lambda o: o.status == "payment_failed")
+    shop.jobs_settle_to(failed.id, ["recheck_payment"])
+    [recheck] = shop.services.store.jobs(failed.id)
+    assert recheck.due_at > time.time() + 25 * 60  # asked again half an hour later
+
+    shop.sandbox(callback="lost")
+    shop.pay(answer["payment"])  # the buyer went back and paid with another card
+    # Half an hour on: make the recheck due now, as another process sharing the store could.
+    asyncio.run(OrderStore.open(shop.services.settings.orders_db).enqueue(failed.id, "recheck_payment"))
+
+    paid = shop.wait_until(failed.id, lambda o: o.status == "paid")
+    assert paid.failure_reason is None and paid.payment is not None
+    shop.jobs_settle_to(paid.id, ["provision"])
