@@ -1,5 +1,5 @@
 """The whole shop on free loopback ports (scripts/stack.py), its site built to call that
-worker, and Debian's Chromium to shop with."""
+worker, and a tab of the run's Chromium (tests/conftest.py) to shop with."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from scripts.stack import Ports, Stack
 _shops: list[Stack] = []
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def shop(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     """Sandboxes, mailbox, worker and site as separate processes, as `make demo` runs them,
     with a one-second allocation delay at the aggregator like a real supplier's."""
