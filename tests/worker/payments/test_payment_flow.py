@@ -144,8 +144,11 @@ def test_a_declined_card_marks_the_order_failed_with_the_reason(shop: Shop) -> N
         {"expires_in_as_string": True},
         {"error_http_status": 400},
         {"new_seconds": 1.0},
+        {"callback": "early"},
+        {"post_link_source": "payment_object"},
     ],
-    ids=["expires_in as a string", "non-100 results with HTTP 400", "in progress (107) first"],
+    ids=["expires_in as a string", "non-100 results with HTTP 400", "in progress (107) first",
+         "callback before the redirect", "postLink taken from the paymentObject"],
 )
 def test_epays_documented_variants_still_end_paid(shop: Shop, options: dict[str, Any]) -> None:
     shop.sandbox(**options)
