@@ -52,8 +52,13 @@ def normalize(text: str) -> str:
     return unicodedata.normalize("NFC", folded)
 
 
-def transliterate(text: str) -> str:
-    return "".join(_TRANSLIT.get(ch, ch) for ch in normalize(text))
+# The other spellings people type: "Turciya", "Kitai", "Ukraina", "Hong Kong".
+_TRANSLIT_ALT = {**_TRANSLIT, "ц": "c", "х": "h", "ж": "j", "й": "i",
+                 "щ": "sch", "ы": "i"}
+
+
+def transliterate(text: str, table: dict[str, str] = _TRANSLIT) -> str:
+    return "".join(table.get(ch, ch) for ch in normalize(text))
 
 
 def search_keys(destination: dict[str, Any], aliases: dict[str, list[str]]) -> list[str]:
@@ -62,7 +67,7 @@ def search_keys(destination: dict[str, Any], aliases: dict[str, list[str]]) -> l
     names += aliases.get(destination["code"], [])
     keys: list[str] = []
     for name in names:
-        for key in (normalize(name), transliterate(name)):
+        for key in (normalize(name), transliterate(name), transliterate(name, _TRANSLIT_ALT)):
             if key not in keys:
                 keys.append(key)
     return keys
