@@ -25,7 +25,6 @@ new journal and archive lines (or reload the checkpoint) when another process wr
 from __future__ import annotations
 
 import asyncio
-import fcntl
 import hashlib
 import json
 import os
@@ -36,9 +35,15 @@ from dataclasses import dataclass, is_dataclass
 from pathlib import Path
 from typing import Any
 
-from tinydb.storages import Storage
-
 from worker.crashpoints import crashpoint
+from worker.orders.durable import (
+    AtomicJSONStorage,
+    WriterLock,
+    append,
+    cut_torn_line,
+    fsync_dir,
+    signature,
+)
 from worker.orders.model import Order, utc_now
 
 
@@ -94,46 +99,6 @@ def is_finished(order: Order, pending_jobs: int) -> bool:
     return False
 
 
-class AtomicJSONStorage(Storage):
-    """TinyDB storage that replaces the file atomically and durably on every write.
-
-    Also usable on its own: ``TinyDB(path, storage=AtomicJSONStorage)`` opens the live file.
-    """
-
-    def __init__(self, path: str | os.PathLike[str]) -> None:
-        self.path = Path(path)
-
-    def read(self) -> dict[str, dict[str, Any]] | None:
-        try:
-            with open(self.path, "rb") as f:
-                raw = f.read()
-        except FileNotFoundError:
-            return None
-        return json.loads(raw) if raw.strip() else None
-
-    def write(self, data: dict[str, dict[str, Any]]) -> None:
-        raw = json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()
-        tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
-        with open(tmp, "wb") as f:
-            f.write(raw)
-            f.flush()
-            os.fsync(f.fileno())
-        crashpoint("store.before_replace")
-        os.replace(tmp, self.path)
-        _fsync_dir(self.path.parent)
-
-    def close(self) -> None:
-        pass
-
-
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 def _plain(value: object) -> Any:
     if is_dataclass(value) and not isinstance(value, type):
         return value.__dict__
@@ -149,56 +114,6 @@ def _record_of(order: Order) -> _Record:
 def _order(record: _Record) -> Order:
     """A fresh Order from a stored record, sharing nothing with it (so edits cannot leak)."""
     return Order.from_dict(json.loads(json.dumps(record)))
-
-
-def _append(path: Path, data: bytes, crash_at: str) -> int:
-    """Append ``data`` and fsync it; return the file's new size."""
-    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
-    try:
-        before = os.fstat(fd).st_size
-        try:
-            os.write(fd, data)
-            crashpoint(crash_at)
-            os.fsync(fd)
-        except OSError:
-            # Disk full or the like: take the partial line back, or the next append would
-            # be glued to it. The caller gets the error; nothing was acknowledged.
-            os.ftruncate(fd, before)
-            raise
-        size = os.fstat(fd).st_size
-    finally:
-        os.close(fd)
-    if size == len(data):  # a new file: make its name durable too
-        _fsync_dir(path.parent)
-    return size
-
-
-def _cut_torn_line(path: Path) -> None:
-    """Cut a torn last line (a crash in the middle of an append, never acknowledged)."""
-    if not path.exists():
-        return
-    with open(path, "rb+") as f:
-        size = end = f.seek(0, os.SEEK_END)
-        while end > 0:
-            step = min(end, 64 * 1024)
-            f.seek(end - step)
-            newline = f.read(step).rfind(b"\n")
-            if newline >= 0:
-                end = end - step + newline + 1
-                break
-            end -= step
-        if end != size:
-            f.truncate(end)
-            f.flush()
-            os.fsync(f.fileno())
-
-
-def _signature(path: Path) -> tuple[int, int, int] | None:
-    try:
-        st = os.stat(path)
-    except FileNotFoundError:
-        return None
-    return (st.st_ino, st.st_mtime_ns, st.st_size)
 
 
 class _Txn:
@@ -565,7 +480,7 @@ class OrderStore:
                 for r in to_archive
             ]
             chunk = b"".join(lines)
-            offset = _append(self.archive_path, chunk, "store.archive_appended") - len(chunk)
+            offset = append(self.archive_path, chunk, "store.archive_appended") - len(chunk)
             if offset == 0:  # we created it: no need to read it again as "a new file"
                 self._archive_ino = os.stat(self.archive_path).st_ino
             for record, line in zip(to_archive, lines):
@@ -580,7 +495,7 @@ class OrderStore:
                  "jobs": {str(k): v for k, v in txn.jobs.items()}, "next_job_id": next_job_id},
                 ensure_ascii=False, separators=(",", ":"),
             ).encode() + b"\n"
-            journal_end = _append(self.journal_path, line, "store.journal_appended")
+            journal_end = append(self.journal_path, line, "store.journal_appended")
             if journal_end > max(CHECKPOINT_MIN_BYTES, 2 * self._checkpoint_size):
                 self._checkpoint(live, jobs, next_job_id, seq)
                 journal_end = 0
@@ -596,7 +511,7 @@ class OrderStore:
             for record in txn.orders.values():
                 self._index(record)
             self._seq, self._journal_end = seq, journal_end
-            self._live_sig = _signature(self.path)
+            self._live_sig = signature(self.path)
 
     def _checkpoint(
         self, live: dict[str, _Record], jobs: dict[int, _Record], next_job_id: int, seq: int
@@ -629,7 +544,7 @@ class OrderStore:
             self._checkpoint(live, jobs, next_job_id, seq)
             with self._mem:
                 self._journal_end = 0
-                self._live_sig = _signature(self.path)
+                self._live_sig = signature(self.path)
 
     # ---- loading -------------------------------------------------------------------
 
@@ -641,12 +556,12 @@ class OrderStore:
     def _refresh_locked(self) -> None:
         # The live file first, then the archive: a writer appends to the archive before it
         # drops the order from the live file, so this order never misses an order.
-        sig = _signature(self.path)
+        sig = signature(self.path)
         if sig != self._live_sig or not self._read_journal():
             self._load_checkpoint(sig)
             if not self._read_journal():
                 # Checkpointed again between our two reads: this one is consistent.
-                self._load_checkpoint(_signature(self.path))
+                self._load_checkpoint(signature(self.path))
                 self._read_journal()
         self._read_archive_tail()
         # After a crash between the archive append and the live rewrite, an order is in both
@@ -740,7 +655,7 @@ class OrderStore:
     def _repair_tails(self) -> None:
         """Cut a torn last line left by a crash mid-append (never acknowledged)."""
         for path in (self.archive_path, self.journal_path):
-            _cut_torn_line(path)
+            cut_torn_line(path)
 
     def compact_archive(self) -> int:
         """Rewrite the archive with only the current version of each archived order, so that
@@ -762,12 +677,12 @@ class OrderStore:
                 f.flush()
                 os.fsync(f.fileno())
             os.replace(tmp, self.archive_path)
-            _fsync_dir(self.archive_path.parent)
+            fsync_dir(self.archive_path.parent)
             self._read_archive_tail()
             # Older versions of recently finished orders may still sit in the journal.
             self._checkpoint(dict(self._live), dict(self._jobs), self._next_job_id, self._seq)
             self._journal_end = 0
-            self._live_sig = _signature(self.path)
+            self._live_sig = signature(self.path)
         return len(lines)
 
     def _index(self, record: _Record) -> None:
@@ -795,31 +710,8 @@ class OrderStore:
             record: _Record = json.loads(f.read(length))
         return record
 
-    def _flock(self) -> _WriterLock:
-        return _WriterLock(self._lock_fd, self._writer)
-
-
-class _WriterLock:
-    """The writer's lock: a thread lock within this process, then flock across processes
-    (a flock does not exclude another thread using the same file descriptor)."""
-
-    def __init__(self, fd: int, local: threading.Lock) -> None:
-        self.fd = fd
-        self.local = local
-
-    def __enter__(self) -> None:
-        self.local.acquire()
-        try:
-            fcntl.flock(self.fd, fcntl.LOCK_EX)
-        except BaseException:
-            self.local.release()
-            raise
-
-    def __exit__(self, *exc: object) -> None:
-        try:
-            fcntl.flock(self.fd, fcntl.LOCK_UN)
-        finally:
-            self.local.release()
+    def _flock(self) -> WriterLock:
+        return WriterLock(self._lock_fd, self._writer)
 
 
 def _job(record: _Record) -> Job:

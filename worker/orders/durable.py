@@ -1,0 +1,127 @@
+"""Durable file operations of the order store: atomic replace, fsynced append, writer lock."""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import threading
+from pathlib import Path
+from typing import Any
+
+from tinydb.storages import Storage
+
+from worker.crashpoints import crashpoint
+
+
+class AtomicJSONStorage(Storage):
+    """TinyDB storage that replaces the file atomically and durably on every write.
+
+    Also usable on its own: ``TinyDB(path, storage=AtomicJSONStorage)`` opens the live file.
+    """
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        self.path = Path(path)
+
+    def read(self) -> dict[str, dict[str, Any]] | None:
+        try:
+            with open(self.path, "rb") as f:
+                raw = f.read()
+        except FileNotFoundError:
+            return None
+        return json.loads(raw) if raw.strip() else None
+
+    def write(self, data: dict[str, dict[str, Any]]) -> None:
+        raw = json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()
+        tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
+        with open(tmp, "wb") as f:
+            f.write(raw)
+            f.flush()
+            os.fsync(f.fileno())
+        crashpoint("store.before_replace")
+        os.replace(tmp, self.path)
+        fsync_dir(self.path.parent)
+
+    def close(self) -> None:
+        pass
+
+
+def fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def append(path: Path, data: bytes, crash_at: str) -> int:
+    """Append ``data`` and fsync it; return the file's new size."""
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+    try:
+        before = os.fstat(fd).st_size
+        try:
+            os.write(fd, data)
+            crashpoint(crash_at)
+            os.fsync(fd)
+        except OSError:
+            # Disk full or the like: take the partial line back, or the next append would
+            # be glued to it. The caller gets the error; nothing was acknowledged.
+            os.ftruncate(fd, before)
+            raise
+        size = os.fstat(fd).st_size
+    finally:
+        os.close(fd)
+    if size == len(data):  # a new file: make its name durable too
+        fsync_dir(path.parent)
+    return size
+
+
+def cut_torn_line(path: Path) -> None:
+    """Cut a torn last line (a crash in the middle of an append, never acknowledged)."""
+    if not path.exists():
+        return
+    with open(path, "rb+") as f:
+        size = end = f.seek(0, os.SEEK_END)
+        while end > 0:
+            step = min(end, 64 * 1024)
+            f.seek(end - step)
+            newline = f.read(step).rfind(b"\n")
+            if newline >= 0:
+                end = end - step + newline + 1
+                break
+            end -= step
+        if end != size:
+            f.truncate(end)
+            f.flush()
+            os.fsync(f.fileno())
+
+
+def signature(path: Path) -> tuple[int, int, int] | None:
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        return None
+    return (st.st_ino, st.st_mtime_ns, st.st_size)
+
+
+class WriterLock:
+    """The writer's lock: a thread lock within this process, then flock across processes
+    (a flock does not exclude another thread using the same file descriptor)."""
+
+    def __init__(self, fd: int, local: threading.Lock) -> None:
+        self.fd = fd
+        self.local = local
+
+    def __enter__(self) -> None:
+        self.local.acquire()
+        try:
+            fcntl.flock(self.fd, fcntl.LOCK_EX)
+        except BaseException:
+            self.local.release()
+            raise
+
+    def __exit__(self, *exc: object) -> None:
+        try:
+            fcntl.flock(self.fd, fcntl.LOCK_UN)
+        finally:
+            self.local.release()
