@@ -554,8 +554,9 @@ class OrderStore:
                 self._refresh_locked()
 
     def _refresh_locked(self) -> None:
-        # The live file first, then the archive: a writer appends to the archive before it
-        # drops the order from the live file, so this order never misses an order.
+        # The live set first, then the archive: a writer appends to the archive before it
+        # drops the order from the live set, so this order never misses an order.
+        before = (self._live_sig, self._seq, self._archive_end)
         sig = signature(self.path)
         if sig != self._live_sig or not self._read_journal():
             self._load_checkpoint(sig)
@@ -564,8 +565,10 @@ class OrderStore:
                 self._load_checkpoint(signature(self.path))
                 self._read_journal()
         self._read_archive_tail()
-        # After a crash between the archive append and the live rewrite, an order is in both
-        # with the archive holding the newer version: the archived one is the truth.
+        if (self._live_sig, self._seq, self._archive_end) == before:
+            return
+        # After a crash between the archive append and the journal append, an order is in
+        # both with the archive holding the newer version: the archived one is the truth.
         for order_id in [i for i in self._live if i in self._archived]:
             if self._archived[order_id][2] >= self._live[order_id].get("_rev", 0):
                 del self._live[order_id]
