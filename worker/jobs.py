@@ -137,10 +137,10 @@ class JobRunner:
             except Exception:  # a store read failed; try again at the next tick
                 log.exception("jobs: could not list due jobs")
             # A running job stays due until it ends (its end wakes us): look past it.
-            waiting = [j.due_at for j in self.store.jobs() if j.id not in self._running]
+            next_due = self.store.next_due_at(skip=self._running)
             timeout = POLL_INTERVAL_S
-            if waiting:
-                timeout = max(0.0, min(timeout, min(waiting) - time.time()))
+            if next_due is not None:
+                timeout = max(0.0, min(timeout, next_due - time.time()))
             try:
                 await asyncio.wait_for(self._wake.wait(), timeout)
             except TimeoutError:

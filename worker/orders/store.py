@@ -267,6 +267,13 @@ class OrderStore:
             if order_id is None or j["order_id"] == order_id
         ]
 
+    def next_due_at(self, skip: set[int] | frozenset[int] = frozenset()) -> float | None:
+        """When the next job (other than those in ``skip``, e.g. running) falls due."""
+        self._refresh()
+        return min(
+            (j["due_at"] for j in list(self._jobs.values()) if j["id"] not in skip), default=None
+        )
+
     def count(self) -> int:
         self._refresh()
         return len(self._live) + sum(1 for i in self._archived if i not in self._live)
