@@ -235,11 +235,17 @@ class OrderStore:
     def search(self, predicate: Callable[[Order], bool]) -> list[Order]:
         """Every order (live and archived) for which predicate is true. Reads the archive."""
         self._refresh()
-        found = []
-        for order_id in list(self._live) + [i for i in self._archived if i not in self._live]:
-            order = self.get(order_id)
-            if order is not None and predicate(order):
-                found.append(order)
+        found = [o for o in self.live_orders() if predicate(o)]
+        live = set(self._live)
+        where = sorted(w for i, w in list(self._archived.items()) if i not in live)
+        if not where:
+            return found
+        with open(self.archive_path, "rb") as f:  # one pass in file order, not a seek per order
+            for offset, length, _ in where:
+                f.seek(offset)
+                order = Order.from_dict(json.loads(f.read(length)))
+                if predicate(order):
+                    found.append(order)
         return found
 
     def live_orders(self) -> list[Order]:
