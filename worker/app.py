@@ -14,6 +14,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from worker import access_log
 from worker.account import routes as account
 from worker.catalog import CatalogueError
 from worker.config import SettingError, Settings, load_settings
@@ -41,6 +42,7 @@ def create_app(
     ``handlers`` replaces the job registry (tests run only the kinds they examine).
     """
     settings = settings or load_settings()
+    access_log.install()
     services = Services.open(settings)
     gauge = RequestGauge()
 
