@@ -22,7 +22,7 @@ from starlette.responses import JSONResponse, Response
 
 from worker.crashpoints import crashpoint
 from worker.orders.model import Order, utc_now
-from worker.orders.store import Unchanged
+from worker.orders.store import Unchanged, UnknownOrder
 from worker.services import Services
 
 log = logging.getLogger("worker.payments.callbacks")
@@ -45,12 +45,6 @@ async def _callback(request: Request, route: str) -> Response:
         log.warning("security: epay %s with an unreadable body", route)
         return JSONResponse({"ok": False}, status_code=400)
     invoice_id = str(data.get("invoiceId") or data.get("invoiceID") or "")
-    order = services.store.get(invoice_id) if invoice_id.isdigit() else None
-    problem = verify(data, order, services) if order else "unknown invoice"
-    if problem or order is None:
-        shown = invoice_id[:15] if invoice_id.isdigit() else "not a number"  # no log injection
-        log.warning("security: epay %s rejected: %s (invoice %s)", route, problem, shown)
-        return Response(status_code=200)
     info = {
         "route": route,
         "code": str(data.get("code") or ""),
@@ -60,6 +54,10 @@ async def _callback(request: Request, route: str) -> Response:
     }
 
     def record(o: Order) -> None:
+        # Checked on the freshest copy, under the store's lock, in the same step as the write.
+        problem = verify(data, o, services)
+        if problem:
+            raise Rejected(problem)
         if o.status not in SETTLEABLE:
             raise Unchanged  # already settled: a late or repeated delivery
         last = o.epay_callback or {}
@@ -69,8 +67,24 @@ async def _callback(request: Request, route: str) -> Response:
         o.log("callback", f"{route} {info['code']} {info['reason_code']}".strip())
 
     crashpoint("callback.before_record")
-    await services.store.update(order.id, record, enqueue=("confirm_payment",))
+    try:
+        if not invoice_id.isdigit():
+            raise UnknownOrder(invoice_id)
+        await services.store.update(invoice_id, record, enqueue=("confirm_payment",))
+    except UnknownOrder:
+        _rejected(route, "unknown invoice", invoice_id)
+    except Rejected as exc:
+        _rejected(route, str(exc), invoice_id)
     return Response(status_code=200)
+
+
+class Rejected(Exception):
+    """The callback fails a check (the message names the field); nothing is written."""
+
+
+def _rejected(route: str, problem: str, invoice_id: str) -> None:
+    shown = invoice_id[:15] if invoice_id.isdigit() else "not a number"  # no log injection
+    log.warning("security: epay %s rejected: %s (invoice %s)", route, problem, shown)
 
 
 def verify(data: dict[str, Any], order: Order, services: Services) -> str | None:
