@@ -62,3 +62,16 @@ def test_an_unreachable_epay_is_counted_and_changes_nothing(settings: Settings) 
     assert asyncio.run(scenario())["error"] == 1
     order = OrderStore.open(settings.orders_db).get("3000000001")
     assert order is not None and order.abandoned_at is None
+
+
+def test_a_quick_pass_asks_only_about_orders_of_the_last_hour(settings: Settings) -> None:
+    async def scenario() -> dict[str, int]:
+        services = Services.open(settings)  # Epay unreachable: every order asked is an error
+        try:
+            await services.store.create(waiting(1, timedelta(minutes=5)))
+            await services.store.create(waiting(2, timedelta(hours=3)))
+            return await reconcile_once(services, old_too=False)
+        finally:
+            await services.aclose()
+
+    assert asyncio.run(scenario())["error"] == 1
