@@ -6,7 +6,6 @@ Each part is a separate process started with the same commands an operator would
 
 from __future__ import annotations
 
-import asyncio
 import ctypes
 import os
 import secrets
@@ -15,7 +14,6 @@ import socket
 import subprocess
 import sys
 import time
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Self
@@ -202,27 +200,15 @@ class Stack:
                 )
         for name, (_, _, health) in commands.items():
             self._wait(name, health, timeout)
-        try:
-            # In a thread of its own: the caller may be running an event loop (Playwright's).
-            with ThreadPoolExecutor(1) as thread:
-                thread.submit(asyncio.run, self._save_webhook()).result()
-        except Exception:
+        # As an operator does once per account (`invoke aggregator-webhook`), so that the
+        # aggregator's ORDER_STATUS notifications reach this worker.
+        saved = subprocess.run(
+            [sys.executable, "-m", "worker.provisioning.webhook"], cwd=ROOT,
+            env={**os.environ, **self.worker_env()}, capture_output=True, text=True, check=False,
+        )
+        if saved.returncode != 0:
             self.stop()
-            raise
-
-    async def _save_webhook(self) -> None:
-        """Save the worker's webhook URL at the aggregator, as an operator does once in the
-        eSIM Access console (README, Provisioning), so ORDER_STATUS notifications arrive."""
-        from worker.provisioning.esimaccess import EsimAccess
-
-        secret = self.run_secrets["AGGREGATOR_WEBHOOK_SECRET"]
-        client = EsimAccess(self.url(self.ports.aggregator), AGGREGATOR_ACCESS_CODE,
-                            AGGREGATOR_SECRET_KEY)
-        try:
-            await client.call("webhook/save",
-                              {"webhook": f"{self.worker_url}/aggregator/webhook/{secret}"})
-        finally:
-            await client.aclose()
+            raise RuntimeError(f"saving the webhook at the aggregator failed:\n{saved.stderr}")
 
     def _wait(self, name: str, url: str, timeout: float) -> None:
         deadline = time.monotonic() + timeout
