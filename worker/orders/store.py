@@ -27,6 +27,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+import logging
 import os
 import threading
 import time
@@ -45,6 +46,8 @@ from worker.orders.durable import (
     signature,
 )
 from worker.orders.model import Order, utc_now
+
+log = logging.getLogger("worker.orders.store")
 
 
 class DuplicateOrder(Exception):
@@ -71,7 +74,7 @@ class Job:
 
 
 # The journal is folded into the TinyDB file once it outgrows both of these.
-CHECKPOINT_MIN_BYTES = 1024 * 1024
+CHECKPOINT_MIN_BYTES = 4 * 1024 * 1024
 
 Change = Callable[[Order], None]
 _Record = dict[str, Any]
@@ -420,6 +423,13 @@ class OrderStore:
                 if not isinstance(exc, Exception):
                     raise
                 continue
+            if self._checkpoint_due() and (not self._pending or self._checkpoint_due(4)):
+                # After the batch is answered, between batches: the rewrite costs the size of
+                # the live set, and nobody waits for it unless writes keep pouring in.
+                try:
+                    await asyncio.to_thread(self.checkpoint)
+                except OSError:
+                    log.exception("store: checkpoint failed; the journal still holds everything")
             if self._jobs_added and self.on_jobs_added is not None:
                 self._jobs_added = False
                 self.on_jobs_added()
@@ -509,9 +519,6 @@ class OrderStore:
                 ensure_ascii=False, separators=(",", ":"),
             ).encode() + b"\n"
             journal_end = append(self.journal_path, line, "store.journal_appended")
-            if journal_end > max(CHECKPOINT_MIN_BYTES, 2 * self._checkpoint_size):
-                self._checkpoint(live, jobs, next_job_id, seq)
-                journal_end = 0
         crashpoint("store.written")
         with self._mem:
             for order_id, offset, length, rev in appended:
@@ -525,6 +532,9 @@ class OrderStore:
                 self._index(record)
             self._seq, self._journal_end = seq, journal_end
             self._live_sig = signature(self.path)
+
+    def _checkpoint_due(self, factor: int = 1) -> bool:
+        return self._journal_end > factor * max(CHECKPOINT_MIN_BYTES, 2 * self._checkpoint_size)
 
     def _checkpoint(
         self, live: dict[str, _Record], jobs: dict[int, _Record], next_job_id: int, seq: int
