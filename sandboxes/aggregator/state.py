@@ -121,7 +121,11 @@ class Account:
 
     def _schedule(self, order: Order) -> None:
         async def later() -> None:
-            await asyncio.sleep(self.options.allocation_delay_s)
+            # Sleep until the order is due by the sandbox's clock (time.time). The loop's timer
+            # runs on its own clock (uvloop's is cached per pass, in ms) and can wake a few ms
+            # early; a tick then allocates nothing and the order waits for the next API call.
+            while (wait := order.ready_at - self.now()) > 0:
+                await asyncio.sleep(wait)
             self.tick()
 
         task = asyncio.get_running_loop().create_task(later())
