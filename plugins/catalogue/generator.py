@@ -131,6 +131,7 @@ class CatalogueGenerator(Generator):  # type: ignore[misc]
             CHECKOUT_SHARDS=CHECKOUT_SHARDS,
             language_name=localize.language_name,
             price_template=localize.price_template(lang),
+            date_template=localize.date_template(lang),
             data_text=lambda package: data_text(package, lang, translations),
             days_text=lambda days: days_text(days, translations),
         )

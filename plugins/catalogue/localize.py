@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from functools import cache
 from typing import Any
 
 from babel import Locale
+from babel.dates import get_date_format
 from babel.numbers import format_currency, get_group_symbol
 from babel.units import format_unit
 
@@ -43,6 +45,20 @@ def price_template(lang: str) -> dict[str, str]:
     """How the browser formats a price the same way: {"pattern": "{n} ₸", "group": " "}."""
     sample = price(0, lang)
     return {"pattern": sample.replace("0", "{n}", 1), "group": get_group_symbol(locale=lang)}
+
+
+def date_template(lang: str) -> dict[str, Any]:
+    """How the browser writes a date in the language, from CLDR's long date format:
+    {"pattern": "{d} {month} {y} г.", "months": ["января", …]}. Browsers' own Intl data
+    lacks Kazakh on some phones ("2026 M11 26"), so the page brings its own."""
+    pattern = get_date_format("long", locale=lang).pattern
+    fields = {"y": "{y}", "M": "{month}", "L": "{month}", "d": "{d}"}
+    text = "".join(
+        part[1:-1] if part.startswith("'") else fields.get(part[:1], part)
+        for part in re.split(r"('[^']*'|y+|[ML]+|d+)", pattern)
+    )
+    months = _locale(lang).months["format"]["wide"]
+    return {"pattern": text, "months": [str(months[month]) for month in range(1, 13)]}
 
 
 def country_name(code: str, lang: str) -> str:

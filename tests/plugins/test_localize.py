@@ -19,6 +19,15 @@ def test_the_browser_gets_the_same_price_pattern(lang: str, amount: int, expecte
     assert template["pattern"].replace("{n}", grouped) == expected
 
 
+@pytest.mark.parametrize(("lang", "expected"), [
+    ("kk", "2026\u202fж. 26 қараша"), ("ru", "26 ноября 2026\u202fг."), ("en", "November 26, 2026"),
+])
+def test_the_browser_gets_a_date_pattern_with_month_names_in_the_language(lang: str, expected: str) -> None:
+    template = localize.date_template(lang)
+    written = template["pattern"].replace("{d}", "26").replace("{month}", template["months"][10]).replace("{y}", "2026")
+    assert written == expected
+
+
 @pytest.mark.parametrize(("code", "lang", "name"), [
     ("TR", "kk", "Түркия"), ("TR", "ru", "Турция"), ("TR", "en", "Türkiye"),
     ("DE", "kk", "Германия"), ("AE", "ru", "ОАЭ"), ("US", "en", "United States"),

@@ -256,6 +256,34 @@ def test_order_page_asks_not_to_pay_again_while_processing(page: Any, site_url: 
     assert page.locator("#order section.esim").is_hidden()
 
 
+def test_refunded_order_shows_the_refund_and_no_qr_even_when_the_answer_has_an_esim(page: Any, site_url: str) -> None:
+    refund = {"amount": 6990, "refunded_at": "2026-11-26T09:30:00Z"}
+    answer(page, "/api/orders/tok", 200, {**DELIVERED, "status": "refunded", "refund": refund})
+    page.goto(f"{site_url}/ru/order/#tok")
+    page.locator(".order .status-refunded").wait_for()
+    order = page.locator("#order")
+    assert "возвращены на вашу карту" in order.inner_text()
+    assert "Возвращено: 6\u00a0990\u00a0₸, 26 ноября 2026" in order.inner_text()
+    assert order.locator("section.esim").is_hidden()
+    assert "ABCD1234" not in order.inner_text()
+    assert order.locator("img[data-f=qr]").get_attribute("src") == "data:,"
+    assert order.locator("a[href='https://wa.me/77054544965']:visible").count() == 1
+
+
+def test_order_that_could_not_be_issued_says_the_refund_comes_by_itself_and_how_to_reach_us(
+    page: Any, site_url: str
+) -> None:
+    answer(page, "/api/orders/tok", 200, {**DELIVERED, "status": "provisioning_failed", "esim": None})
+    page.goto(f"{site_url}/en/order/#tok")
+    page.locator(".order .status-provisioning_failed").wait_for()
+    text = page.inner_text("#order")
+    assert "Do not pay again for this order." in text
+    assert "goes back to your card automatically" in text
+    assert page.locator("#order a[href='https://wa.me/77054544965']:visible").count() == 1
+    assert page.locator("#order a[href^='mailto:support@']:visible").count() == 1
+    assert page.locator("#order section.esim").is_hidden()
+
+
 def test_unknown_order_says_not_found_with_support_contacts(page: Any, site_url: str) -> None:
     answer(page, "/api/orders/nope", 404, {"error": "not found"})
     page.goto(f"{site_url}/en/order/#nope")
@@ -278,6 +306,28 @@ def test_account_signs_in_from_the_link_lists_orders_and_signs_out(page: Any, si
     page.locator("#sign-in").wait_for()
     assert signed_out == ["POST"]
     assert page.evaluate("sessionStorage.getItem('qe-session')") is None
+
+
+def test_account_links_each_orders_fiscal_receipts(page: Any, site_url: str) -> None:
+    sale = {"operation": "sale", "fiscal_number": "123456789", "registered_at": "2026-11-25T10:00:07Z",
+            "url": "https://consumer.oofd.kz/ticket/sale-1"}
+    returned = {"operation": "return", "fiscal_number": "987654321", "registered_at": "2026-11-26T09:30:00Z",
+                "url": "https://consumer.oofd.kz/ticket/return-1"}
+    refunded = {**DELIVERED, "order_id": "100000124", "token": "tok2", "status": "refunded", "esim": None,
+                "refund": {"amount": 6990, "refunded_at": "2026-11-26T09:30:00Z"}, "receipts": [sale, returned]}
+    answer(page, "/api/account/orders", 200, {"email_masked": "b***@example.kz", "orders": [
+        {**DELIVERED, "token": "tok", "receipts": []}, refunded]})
+    page.goto(f"{site_url}/kk/account/")
+    page.evaluate("sessionStorage.setItem('qe-session', 's3')")
+    page.reload()
+    page.locator("#orders .order").nth(1).wait_for()
+    first, second = page.locator("#orders .order").all()
+    assert first.locator(".receipts a").count() == 0 and first.locator("h4").is_hidden()
+    links = second.locator(".receipts a")
+    assert links.evaluate_all("links => links.map(a => a.href)") == [sale["url"], returned["url"]]
+    assert links.nth(0).inner_text().startswith("Сату чегі № 123456789, 2026")
+    assert "қараша" in links.nth(0).inner_text()
+    assert links.nth(1).inner_text().startswith("Қайтару чегі № 987654321")
 
 
 def test_account_asks_for_the_email_and_confirms_the_link_is_sent(page: Any, site_url: str) -> None:

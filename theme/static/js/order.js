@@ -10,10 +10,14 @@
     var digits = String(amount).replace(/\B(?=(\d{3})+(?!\d))/g, T.price.group);
     return T.price.pattern.replace("{n}", digits);
   }
+  function two(n) { return (n < 10 ? "0" : "") + n; }
+  // The page's own month names (CLDR, from the build): some phones' Intl has no Kazakh.
   function date(iso) {
     if (!iso) return "";
     var d = new Date(iso);
-    return isNaN(d) ? iso : new Intl.DateTimeFormat(T.lang, { dateStyle: "long", timeStyle: "short" }).format(d);
+    if (isNaN(d)) return iso;
+    return T.date.pattern.replace("{d}", d.getDate()).replace("{month}", T.date.months[d.getMonth()])
+      .replace("{y}", d.getFullYear()) + ", " + two(d.getHours()) + ":" + two(d.getMinutes());
   }
   function gigabytes(bytes) {
     var n = new Intl.NumberFormat(T.lang, { maximumFractionDigits: 2 }).format(bytes / 1073741824);
@@ -40,20 +44,40 @@
     var view = document.getElementById("order-template").content.firstElementChild.cloneNode(true);
     function field(name) { return view.querySelector('[data-f="' + name + '"]'); }
     function set(name, text) { field(name).textContent = text == null ? "" : text; }
+    // Only a delivered order's eSIM is the buyer's: a refunded order's profile is cancelled.
     var esim = order.status === "delivered" ? order.esim : null;
+    var receipts = order.receipts || [];
     var shown = {
       processing: PROCESSING.indexOf(order.status) >= 0,
       payment_failed: order.status === "payment_failed",
       need_support: order.status === "provisioning_failed",
+      refunded: order.status === "refunded",
+      refund: !!order.refund,
+      receipts: receipts.length > 0,
       esim: !!esim,
       ios: !!(esim && web(esim.ios_install_url) && isApple()),
       resend: !!(esim && order.can_resend_email),
       payment: !!order.payment
     };
     view.querySelectorAll("[data-show]").forEach(function (el) { el.hidden = !shown[el.getAttribute("data-show")]; });
-    var status = T.status[order.status] || order.status;
-    if (order.refund) status += " " + price(order.refund.amount) + ", " + date(order.refund.refunded_at) + ".";
-    set("status", status);
+    set("status", T.status[order.status] || order.status);
+    set("title", order.package && order.package.title);
+    set("number", T.number.replace("{number}", order.order_id));
+    if (order.refund) {
+      var refund = T.refund.replace("{amount}", price(order.refund.amount)).replace("{date}", date(order.refund.refunded_at));
+      set("refund", refund);
+      set("refund-fact", refund);
+    }
+    receipts.forEach(function (receipt) {
+      var li = document.createElement("li");
+      var text = (T.receipt[receipt.operation] || T.receipt.sale)
+        .replace("{number}", receipt.fiscal_number).replace("{date}", date(receipt.registered_at));
+      var link = document.createElement(web(receipt.url) ? "a" : "span");
+      if (web(receipt.url)) { link.href = receipt.url; link.rel = "noopener"; link.target = "_blank"; }
+      link.textContent = text;
+      li.appendChild(link);
+      field("receipts").appendChild(li);
+    });
     view.querySelector('[data-f="status"]').className = "status status-" + order.status;
     if (order.package && order.package.destination) {
       field("retry").href = "/" + T.lang + "/esim/" + order.package.destination.toLowerCase() + "/";
