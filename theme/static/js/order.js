@@ -64,9 +64,7 @@
     set("title", order.package && order.package.title);
     set("number", T.number.replace("{number}", order.order_id));
     if (order.refund) {
-      var refund = T.refund.replace("{amount}", price(order.refund.amount)).replace("{date}", date(order.refund.refunded_at));
-      set("refund", refund);
-      set("refund-fact", refund);
+      set("refund", T.refund.replace("{amount}", price(order.refund.amount)).replace("{date}", date(order.refund.refunded_at)));
     }
     receipts.forEach(function (receipt) {
       var li = document.createElement("li");
