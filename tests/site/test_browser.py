@@ -113,6 +113,7 @@ def test_checkout_posts_the_order_and_shows_each_field_error_next_to_its_field(
     page.locator("#email-error", has_text="Бұл мекенжайға хат жетпейді").wait_for()
     assert page.inner_text("#phone-error") == "Нөмір қате"
     assert page.get_attribute("#email", "aria-invalid") == "true"
+    assert page.evaluate("document.activeElement.id") == "email"  # the first field in error, not the last
     assert worker.requests == [{
         "package": package["code"], "email": "buyer@example.kz", "phone": "+90 532 123 45 67", "lang": "kk",
         "device_ok": True, "offer_accepted": True, "expected_price": package["price_kzt"],

@@ -54,8 +54,11 @@
       var input = form.elements[field];
       if (slot) slot.textContent = errors[field];
       else formError.textContent = errors[field];
-      if (input && input.setAttribute) { input.setAttribute("aria-invalid", "true"); input.focus(); }
+      if (input && input.setAttribute) input.setAttribute("aria-invalid", "true");
     });
+    // The buyer starts from the top: the first field in error, not the last one marked.
+    var first = form.querySelector("[aria-invalid=true]");
+    if (first) first.focus();
   }
 
   function loadScript(src) {
