@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -14,7 +14,6 @@ from worker.orders.view import can_resend_email
 from worker.services import Services
 
 NOT_FOUND = {"error": "not found"}
-RESENDS_PER_HOUR = 3
 # The QR opens the eSIM: never in a shared cache, never kept by the browser beyond the page.
 PRIVATE = {"Cache-Control": "private, no-store", "X-Content-Type-Options": "nosniff"}
 
@@ -42,16 +41,6 @@ async def qr_png(request: Request) -> Response:
     return Response(qr.png(order.profile.lpa), media_type="image/png", headers=PRIVATE)
 
 
-def resends_in_last_hour(order: Order, now: datetime) -> int:
-    since = now - timedelta(hours=1)
-    return sum(
-        1
-        for entry in order.timeline
-        if entry["event"] == "email_resend_requested"
-        and datetime.fromisoformat(entry["at"]) > since
-    )
-
-
 async def resend_email(request: Request) -> Response:
     """202 and a new `send_email` job; 429 when asked too often; 404 for an unknown token."""
     services: Services = request.app.state.services
@@ -65,7 +54,7 @@ async def resend_email(request: Request) -> Response:
         if o.status != "delivered" or o.profile is None or not o.email:
             refused.append("not delivered")
             raise Unchanged
-        if not can_resend_email(o, now) or resends_in_last_hour(o, now) >= RESENDS_PER_HOUR:
+        if not can_resend_email(o, now):
             refused.append("too often")
             raise Unchanged
         o.email_requested_at = utc_now()

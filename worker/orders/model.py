@@ -24,8 +24,9 @@ STATUSES: tuple[Status, ...] = get_args(Status)
 Lang = Literal["kk", "ru", "en"]
 LANGS: tuple[Lang, ...] = get_args(Lang)
 
-# "Send the e-mail again" is offered at most once per this many seconds.
+# "Send the e-mail again" is offered at most once per this many seconds, and this many times an hour.
 RESEND_EMAIL_INTERVAL_S = 60
+RESENDS_PER_HOUR = 3
 
 
 def utc_now() -> str:

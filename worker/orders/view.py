@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from starlette.requests import Request
@@ -10,7 +10,7 @@ from starlette.responses import JSONResponse
 
 from worker.catalog import Catalog
 from worker.config import Settings
-from worker.orders.model import RESEND_EMAIL_INTERVAL_S, Order
+from worker.orders.model import RESEND_EMAIL_INTERVAL_S, RESENDS_PER_HOUR, Order
 from worker.provisioning.lpa import ios_install_url
 from worker.services import Services
 
@@ -69,7 +69,7 @@ def public_view(order: Order, settings: Settings, catalog: Catalog) -> dict[str,
 
 def _esim(order: Order, settings: Settings) -> dict[str, Any] | None:
     p = order.profile
-    if p is None:
+    if p is None or order.status == "refunded":  # a refunded order's profile was cancelled
         return None
     return {
         "qr_svg_url": f"{settings.worker_url}/api/orders/{order.token}/qr.svg",
@@ -94,11 +94,23 @@ def mask_email(email: str | None) -> str | None:
 
 
 def can_resend_email(order: Order, now: datetime | None = None) -> bool:
-    """Delivered, with an address, and not asked within RESEND_EMAIL_INTERVAL_S."""
+    """Delivered, with an address, not asked within RESEND_EMAIL_INTERVAL_S, and asked fewer
+    than RESENDS_PER_HOUR times in the last hour. The button and the route share this rule."""
     if order.status != "delivered" or order.profile is None or not order.email:
         return False
-    if order.email_requested_at is None:
-        return True
     now = now or datetime.now(UTC)
-    asked = datetime.fromisoformat(order.email_requested_at)
-    return (now - asked).total_seconds() >= RESEND_EMAIL_INTERVAL_S
+    if order.email_requested_at is not None:
+        asked = datetime.fromisoformat(order.email_requested_at)
+        if (now - asked).total_seconds() < RESEND_EMAIL_INTERVAL_S:
+            return False
+    return resends_in_last_hour(order, now) < RESENDS_PER_HOUR
+
+
+def resends_in_last_hour(order: Order, now: datetime) -> int:
+    since = now - timedelta(hours=1)
+    return sum(
+        1
+        for entry in order.timeline
+        if entry["event"] == "email_resend_requested"
+        and datetime.fromisoformat(entry["at"]) > since
+    )

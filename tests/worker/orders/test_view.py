@@ -99,6 +99,21 @@ def test_a_refunded_order_shows_the_refund(client: TestClient) -> None:
     assert view["can_resend_email"] is False
 
 
+def test_a_refunded_order_shows_no_esim_and_no_qr(client: TestClient) -> None:
+    order = delivered(status="refunded", refund=Refund(
+        amount=4990, reason="changed plans", operator="support",
+        epay_refunded_at="2026-11-26T10:00:00+00:00"))
+    store_order(client, order)
+
+    answer = client.get(f"/api/orders/{order.token}")
+    images = [client.get(f"/api/orders/{order.token}/qr.{kind}") for kind in ("svg", "png")]
+
+    assert answer.json()["esim"] is None
+    for secret in (LPA, "ABCD1234", "8986000000000000001"):
+        assert secret not in answer.text
+    assert [(i.status_code, i.json()) for i in images] == [(404, {"error": "not found"})] * 2
+
+
 def test_an_unknown_token_is_404_without_a_hint(client: TestClient) -> None:
     store_order(client, make_order(1))
 
@@ -117,6 +132,32 @@ def test_the_email_again_button_is_rate_limited() -> None:
     assert can_resend_email(delivered(email_requested_at=while_ago), now)
     assert not can_resend_email(delivered(email=None), now)  # personal data purged
     assert not can_resend_email(make_order(1), now)
+
+
+def test_the_email_again_button_hides_after_three_resends_in_an_hour() -> None:
+    now = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
+    order = delivered(email_requested_at=(now - timedelta(minutes=5)).isoformat())
+    for minutes_ago in (50, 20, 5):
+        at = (now - timedelta(minutes=minutes_ago)).isoformat()
+        order.timeline.append({"at": at, "event": "email_resend_requested", "detail": ""})
+
+    assert not can_resend_email(order, now)  # the route would answer 429
+    assert can_resend_email(order, now + timedelta(minutes=11))  # the oldest one left the hour
+
+
+def test_the_view_and_the_route_agree_after_three_resends(client: TestClient) -> None:
+    now = datetime.now(UTC)
+    order = delivered(email_requested_at=(now - timedelta(minutes=5)).isoformat())
+    for minutes_ago in (30, 20, 5):
+        at = (now - timedelta(minutes=minutes_ago)).isoformat()
+        order.timeline.append({"at": at, "event": "email_resend_requested", "detail": ""})
+    store_order(client, order)
+
+    view = client.get(f"/api/orders/{order.token}").json()
+    answer = client.post(f"/api/orders/{order.token}/resend-email")
+
+    assert view["can_resend_email"] is False
+    assert answer.status_code == 429
 
 
 @pytest.mark.parametrize(

@@ -11,9 +11,9 @@ from provisioning_helpers import Aggregator, Worker, paid_order, store_paid
 from smtp_mailbox import Mailbox
 
 from worker.config import Settings
-from worker.delivery import RESENDS_PER_HOUR, resends_in_last_hour
-from worker.orders.model import Order
+from worker.orders.model import RESENDS_PER_HOUR, Order
 from worker.orders.store import OrderStore
+from worker.orders.view import resends_in_last_hour
 
 
 def test_send_again_mails_the_qr_once_more_then_429_when_asked_too_often(
