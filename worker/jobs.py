@@ -176,7 +176,7 @@ class JobRunner:
         try:
             await handler(order, self.services)
         except RetryLater as exc:
-            await self.store.retry_job(job.id, exc.delay_s, str(exc) or None)
+            await self.store.retry_job(job.id, exc.delay_s, str(exc) or None, job.requests)
         except GiveUp as exc:
             log.error("jobs: %s for order %s gave up: %s", job.kind, job.order_id, exc)
             await self._record_give_up(job, str(exc))
@@ -190,7 +190,7 @@ class JobRunner:
                 "jobs: %s for order %s failed (attempt %d), retry in %.0f s: %s",
                 job.kind, job.order_id, job.attempts + 1, delay, error,
             )
-            await self.store.retry_job(job.id, delay, error)
+            await self.store.retry_job(job.id, delay, error, job.requests)
         else:
             await self.store.finish_job(job.id, requests=job.requests)
 

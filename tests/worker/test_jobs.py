@@ -111,6 +111,25 @@ async def test_retry_later_and_give_up(tmp_path: Path) -> None:
     assert timeline[-1]["detail"] == "doomed: the package is no longer sold"
 
 
+async def test_a_webhook_during_a_polling_job_makes_it_run_again_at_once(tmp_path: Path) -> None:
+    store = OrderStore.open(tmp_path / "orders.json")
+    await store.create(order())
+    await store.enqueue(order().id, "provision")
+    polls: list[str] = []
+
+    async def provision(o: Order, services: Any) -> None:
+        polls.append(o.id)
+        if len(polls) == 1:
+            await store.enqueue(o.id, "provision")  # the aggregator's webhook: "ready, look now"
+            raise RetryLater(300, "not ready")
+
+    runner = await started(store, {"provision": provision})
+    await until(lambda: store.jobs() == [])
+    await runner.stop()
+
+    assert polls == [order().id] * 2
+
+
 async def test_a_job_without_a_handler_is_kept_for_a_worker_that_has_one(tmp_path: Path) -> None:
     store = OrderStore.open(tmp_path / "orders.json")
     await store.create(order())

@@ -363,16 +363,21 @@ class OrderStore:
 
         await self._submit(op)
 
-    async def retry_job(self, job_id: int, delay_s: float, error: str | None) -> None:
-        """Count a failed attempt and make the job due again after ``delay_s``. No personal data in error."""
+    async def retry_job(
+        self, job_id: int, delay_s: float, error: str | None, requests: int | None = None
+    ) -> None:
+        """Count a failed attempt and make the job due again after ``delay_s``. No personal data
+        in error. If it was asked for again while it ran (``requests`` moved on, as in
+        finish_job), it stays due now, so the newer request is not pushed back."""
 
         def op(txn: _Txn) -> None:
             job = txn.job(job_id)
             if job is not None:
+                asked_again = requests is not None and job["requests"] != requests
                 txn.jobs[job_id] = {
                     **job,
                     "attempts": job["attempts"] + 1,
-                    "due_at": time.time() + delay_s,
+                    "due_at": time.time() + (0.0 if asked_again else delay_s),
                     "last_error": (error or "")[:500] or None,
                 }
 

@@ -184,6 +184,21 @@ def test_retry_counts_the_attempt_and_delays_the_job(path: Path) -> None:
     assert store.due_jobs() == []
 
 
+def test_a_retry_keeps_a_request_that_came_while_the_job_ran(path: Path) -> None:
+    store = OrderStore.open(path)
+    run(store.create(make_order(1)))
+    run(store.enqueue("1000000001", "provision"))
+    [running] = store.due_jobs()
+    run(store.enqueue("1000000001", "provision"))  # a webhook says "check now" meanwhile
+
+    run(store.retry_job(running.id, 60, "RetryLater: not ready", requests=running.requests))
+
+    [job] = store.due_jobs()
+    assert job.id == running.id and job.attempts == 1
+    run(store.retry_job(job.id, 60, "RetryLater: not ready", requests=job.requests))
+    assert store.due_jobs() == []  # no new request: it waits for its delay
+
+
 def live_ids(path: Path) -> list[str]:
     """The orders in the live set, as another process opening the store finds them."""
     return [o.id for o in OrderStore.open(path).live_orders()]
