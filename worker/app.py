@@ -19,7 +19,7 @@ from worker.account import routes as account
 from worker.catalog import CatalogueError
 from worker.config import SettingError, Settings, load_settings
 from worker.delivery import qr_png, qr_svg, resend_email
-from worker.jobs import Handler, JobRunner
+from worker.jobs import Handler, JobRunner, RunnerLock
 from worker.middleware import BodyLimit, CountRequests, RequestGauge, SecurityHeaders
 from worker.operator import routes as operator
 from worker.orders.view import order_view
@@ -48,17 +48,32 @@ def create_app(
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        runner = JobRunner(services, handlers, busy=gauge.busy)
-        runner.start()
-        reconciling = asyncio.get_running_loop().create_task(reconciler.run(services))
+        # One process runs a store's jobs and reconciler; any other one only serves HTTP.
+        runner_lock = RunnerLock.take(settings.orders_db)
+        runner: JobRunner | None = None
+        reconciling: asyncio.Task[None] | None = None
+        if runner_lock is None:
+            log.warning(
+                "jobs: another worker process runs the jobs of %s (its runner.lock is taken); "
+                "this one serves HTTP only and runs no jobs or reconciler",
+                settings.orders_db,
+            )
+        else:
+            runner = JobRunner(services, handlers, busy=gauge.busy)
+            runner.start()
+            reconciling = asyncio.get_running_loop().create_task(reconciler.run(services))
         app.state.runner = runner
         try:
             yield
         finally:
-            reconciling.cancel()
-            await asyncio.gather(reconciling, return_exceptions=True)
-            await runner.stop()
+            if reconciling is not None:
+                reconciling.cancel()
+                await asyncio.gather(reconciling, return_exceptions=True)
+            if runner is not None:
+                await runner.stop()
             await services.aclose()
+            if runner_lock is not None:
+                runner_lock.release()
 
     routes = [
         Route("/api/checkout", checkout.checkout, methods=["POST"]),

@@ -14,10 +14,13 @@ is why handlers are idempotent. A handler is ``async def handle(order, services)
 from __future__ import annotations
 
 import asyncio
+import fcntl
 import logging
+import os
 import random
 import time
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from worker.orders.model import Order
@@ -77,6 +80,34 @@ def backoff(attempts: int) -> float:
     """Seconds before retry number ``attempts + 1``: exponential, capped, with full jitter."""
     ceiling = min(BACKOFF_MAX_S, BACKOFF_BASE_S * 2**attempts)
     return random.uniform(ceiling / 2, ceiling)
+
+
+class RunnerLock:
+    """The right to run a store's jobs: one process per store (a job must not run twice at once).
+
+    A non-blocking ``flock`` on ``<stem>.runner.lock`` beside ORDERS_DB, held until ``release``
+    or the process ends (a crash frees it, so a restarted worker takes over).
+    """
+
+    def __init__(self, fd: int) -> None:
+        self._fd = fd
+
+    @classmethod
+    def take(cls, store_path: Path) -> RunnerLock | None:
+        """The lock, or None when another process (or another store on this path) holds it."""
+        path = store_path.with_name(f"{store_path.stem}.runner.lock")
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            return None
+        return cls(fd)
+
+    def release(self) -> None:
+        if self._fd >= 0:
+            os.close(self._fd)  # closing the descriptor drops the flock
+            self._fd = -1
 
 
 class JobRunner:

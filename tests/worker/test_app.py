@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from starlette.testclient import TestClient
@@ -14,6 +17,8 @@ from worker_env import TEST_ENV
 
 from worker.app import create_app
 from worker.config import Settings
+from worker.jobs import Handler
+from worker.orders.model import Order
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -99,3 +104,41 @@ def test_a_bad_setting_stops_start_up_with_its_name(
     assert done.returncode != 0
     assert named in done.stderr
     assert not (tmp_path / "orders.json").exists()
+
+
+def noting(ran: list[str], who: str) -> dict[str, Handler]:
+    async def note(order: Order, services: Any) -> None:
+        ran.append(who)
+
+    return {"note": note}
+
+
+def test_a_second_worker_on_one_store_serves_http_but_runs_no_jobs(
+    settings: Settings, caplog: pytest.LogCaptureFixture
+) -> None:
+    order = Order(id="3000000001", token="t" * 43, status="paid", lang="en", email="a@b.kz",
+                  phone=None, package_code="P", destination="TR", package_title="T", amount=100)
+    ran: list[str] = []
+    first = TestClient(create_app(settings, handlers=noting(ran, "first")))
+    second = TestClient(create_app(settings, handlers=noting(ran, "second")))
+
+    with first, caplog.at_level(logging.WARNING, logger="worker"), second:
+        store = second.app.state.services.store  # type: ignore[attr-defined]
+        second.portal.call(store.create, order)  # type: ignore[union-attr]
+        for _ in range(3):
+            second.portal.call(store.enqueue, order.id, "note")  # type: ignore[union-attr]
+            deadline = time.monotonic() + 5
+            while store.jobs() and time.monotonic() < deadline:
+                time.sleep(0.01)
+        assert second.get("/healthz").status_code == 200
+        assert second.get(f"/api/orders/{order.token}").json()["status"] == "paid"
+
+    assert ran == ["first"] * 3
+    assert "another worker process runs the jobs" in caplog.text
+    with TestClient(create_app(settings, handlers=noting(ran, "third"))) as third:
+        store = third.app.state.services.store  # type: ignore[attr-defined]
+        third.portal.call(store.enqueue, order.id, "note")  # type: ignore[union-attr]
+        deadline = time.monotonic() + 5
+        while store.jobs() and time.monotonic() < deadline:
+            time.sleep(0.01)
+    assert ran[-1] == "third"  # the first one stopped: the next worker takes the jobs over
