@@ -31,7 +31,6 @@ from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
 import httpx
 from aiosmtpd.controller import Controller
@@ -41,12 +40,13 @@ from lzstring import LZString
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from scripts.payform import card_form
+from scripts.stack import wait_until_answers
 from worker.provisioning.catalog_sync import load_destinations, sync
 from worker.provisioning.esimaccess import EsimAccess
 from worker.provisioning.pricing import load_pricing
 
 TERMINAL = "67e34d63-102f-4bd1-898e-370781d0074d"
-VISA = ("4405639704015096", "01/27", "321")
 ACCESS_CODE, SECRET_KEY = "demoAccessCode", "demoSecretKey"
 # Each order makes two aggregator calls; our client keeps to eSIM Access's 8 requests/s, so
 # orders faster than about 4/s would measure that limit, not us. Buyers come slower still.
@@ -80,20 +80,6 @@ class Inbox:
             for recipient in envelope.rcpt_tos:
                 self.accepted.setdefault(recipient, time.monotonic())
         return "250 Message accepted for delivery"
-
-
-def wait_for(url: str, process: subprocess.Popen[bytes], timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"{process.args} exited with {process.returncode}; see {LOG}")
-        try:
-            if httpx.get(url, timeout=1).status_code < 500:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.1)
-    raise RuntimeError(f"{url} did not answer within {timeout} s; see {LOG}")
 
 
 @contextmanager
@@ -132,27 +118,15 @@ def stack(folder: Path, smtp_port: int) -> Iterator[dict[str, str]]:
             for name, command in commands.items()
         }
         try:
-            wait_for(f"{urls['epay']}/_sandbox/options", processes["epay"])
-            wait_for(f"{urls['aggregator']}/_sandbox/state", processes["aggregator"])
-            wait_for(f"{urls['worker']}/healthz", processes["worker"])
+            wait_until_answers(f"{urls['epay']}/_sandbox/options", processes["epay"], hint=f"; see {LOG}")
+            wait_until_answers(f"{urls['aggregator']}/_sandbox/state", processes["aggregator"], hint=f"; see {LOG}")
+            wait_until_answers(f"{urls['worker']}/healthz", processes["worker"], hint=f"; see {LOG}")
             yield urls
         finally:
             for process in processes.values():
                 process.terminate()
             for process in processes.values():
                 process.wait(10)
-
-
-def flatten(obj: dict[str, Any]) -> str:
-    """payment-api.js's serialisation of the paymentObject."""
-    parts = []
-    for key, value in obj.items():
-        if isinstance(value, dict):
-            value = flatten(value)
-        elif isinstance(value, bool):
-            value = "true" if value else "false"
-        parts.append(f"{key}={quote(str(value), safe='~()*!.' + chr(39))}")
-    return "&".join(parts)
 
 
 def buy(worker: httpx.Client, epay: httpx.Client, n: int) -> tuple[str, str, bytes]:
@@ -164,9 +138,8 @@ def buy(worker: httpx.Client, epay: httpx.Client, n: int) -> tuple[str, str, byt
     })
     assert answer.status_code == 201, answer.text
     payment = answer.json()["payment"]
-    paid = epay.post("/payform/", data={
-        "params": LZString().compressToEncodedURIComponent(flatten(payment)),
-        "pan": VISA[0], "expiry": VISA[1], "cvc": VISA[2], "name": "BENCH BUYER"})
+    paid = epay.post("/payform/", data=card_form(
+        payment, name="BENCH BUYER", compress=LZString().compressToEncodedURIComponent))
     assert paid.status_code in (200, 303), paid.text[:200]
     [callback] = [t["callback"] for t in epay.get("/_sandbox/transactions").json()
                   if t["invoice_id"] == payment["invoiceId"]]
@@ -243,7 +216,7 @@ def sync_time() -> None:
         [sys.executable, "-m", "sandboxes.aggregator", "--port", str(port)], cwd=ROOT,
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        wait_for(f"http://127.0.0.1:{port}/_sandbox/state", sandbox)
+        wait_until_answers(f"http://127.0.0.1:{port}/_sandbox/state", sandbox, hint=f"; see {LOG}")
         pricing = replace(load_pricing(), national_bank_url="")  # no network: the configured rate
 
         async def three_syncs() -> tuple[list[float], Any]:

@@ -32,6 +32,28 @@ PR_SET_PDEATHSIG = 1  # linux/prctl.h
 _prctl = ctypes.CDLL(None).prctl if sys.platform.startswith("linux") else None
 
 
+class ProcessExited(RuntimeError):
+    """A server process ended before it answered."""
+
+
+def wait_until_answers(
+    url: str, process: subprocess.Popen[bytes], timeout: float = 30, hint: str = ""
+) -> None:
+    """Poll ``url`` until it answers below 500. ProcessExited if the process ends first,
+    TimeoutError after ``timeout`` s; ``hint`` (e.g. "; see its log") ends their message."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise ProcessExited(f"{process.args} exited with {process.returncode}{hint}")
+        try:
+            if httpx.get(url, timeout=2).status_code < 500:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.1)
+    raise TimeoutError(f"{url} did not answer within {timeout:.0f} s{hint}")
+
+
 def _die_with_parent() -> None:
     """In the child before exec: on Linux, get SIGTERM when the process that started the
     stack dies, however it dies, so no orphan keeps holding the demo's ports."""
@@ -211,20 +233,15 @@ class Stack:
             raise RuntimeError(f"saving the webhook at the aggregator failed:\n{saved.stderr}")
 
     def _wait(self, name: str, url: str, timeout: float) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.processes[name].poll() is not None:
-                self.stop()
-                log = (self.state_dir / "logs" / f"{name}.log").read_text(errors="replace")
-                raise RuntimeError(f"{name} exited at start-up; its log says:\n{log[-3000:]}")
-            try:
-                if httpx.get(url, timeout=2).status_code < 500:
-                    return
-            except httpx.TransportError:
-                pass
-            time.sleep(0.2)
-        self.stop()
-        raise RuntimeError(f"{name} did not answer at {url} within {timeout:.0f} s")
+        try:
+            wait_until_answers(url, self.processes[name], timeout)
+        except ProcessExited:
+            self.stop()
+            log = (self.state_dir / "logs" / f"{name}.log").read_text(errors="replace")
+            raise RuntimeError(f"{name} exited at start-up; its log says:\n{log[-3000:]}") from None
+        except TimeoutError:
+            self.stop()
+            raise RuntimeError(f"{name} did not answer at {url} within {timeout:.0f} s") from None
 
     def __enter__(self) -> Self:
         self.start()

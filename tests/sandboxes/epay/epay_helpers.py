@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import secrets
-import subprocess
 import threading
 import time
 from dataclasses import dataclass, field
@@ -16,12 +15,12 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
+from scripts.payform import VISA, card_form, flatten, lz_compress
+
 ROOT = Path(__file__).resolve().parents[3]
-LZ_STRING = ROOT / "node_modules" / "lz-string"
 CLIENT_ID = "test"
 CLIENT_SECRET = "yF587AV9Ms94qN2QShFzVR3vFnWkhjbAK3sG"
 TERMINAL = "67e34d63-102f-4bd1-898e-370781d0074d"
-VISA = ("4405639704015096", "01/27", "321")
 
 
 @dataclass
@@ -85,31 +84,6 @@ class Receiver:
         ])
 
 
-def lz_compress(text: str) -> str:
-    """Compress with the npm lz-string that payment-api.js ships, not a Python port."""
-    script = ("const L=require(process.argv[1]);let s='';process.stdin.on('data',d=>s+=d);"
-              "process.stdin.on('end',()=>process.stdout.write(L.compressToEncodedURIComponent(s)))")
-    done = subprocess.run(["node", "-e", script, str(LZ_STRING)], input=text, text=True,
-                          capture_output=True, check=True)
-    return done.stdout
-
-
-def flatten(obj: dict[str, Any]) -> str:
-    """payment-api.js's serialisation: key=encodeURIComponent(value), nested objects first."""
-    from urllib.parse import quote
-
-    parts = []
-    for key, value in obj.items():
-        if value is None:
-            continue
-        if isinstance(value, dict):
-            value = flatten(value)
-        elif isinstance(value, bool):
-            value = "true" if value else "false"
-        parts.append(f"{key}={quote(str(value), safe='~()*!.' + chr(39))}")
-    return "&".join(parts)
-
-
 class Epay:
     """The verbs a merchant and a buyer use against the sandbox."""
 
@@ -166,8 +140,7 @@ class Epay:
 
     def pay(self, payment: dict[str, Any], card: tuple[str, str, str] = VISA,
             name: str = "Aigerim Sarsenova", short: bool = False) -> httpx.Response:
-        form = {"params": self.params(payment), "pan": card[0], "expiry": card[1],
-                "cvc": card[2], "name": name}
+        form = card_form(payment, card, name)
         if short:
             form["isShortForm"] = "true"
         return self.http.post("/payform/", data=form)

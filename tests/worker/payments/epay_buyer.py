@@ -2,21 +2,17 @@
 
 from __future__ import annotations
 
-import subprocess
 import time
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
 import httpx
+from order_waits import stored, wait_until
 
+from scripts.payform import VISA, card_form
 from worker.orders.model import Order
 from worker.services import Services
 
-ROOT = Path(__file__).resolve().parents[3]
-LZ_STRING = ROOT / "node_modules" / "lz-string"
-VISA = ("4405639704015096", "01/27", "321")
 DECLINED_484 = ("4000000000004848", "01/30", "123")  # the sandbox: "insufficient funds"
 FORM = {
     "package": "TR-10GB-30D",
@@ -26,32 +22,6 @@ FORM = {
     "device_ok": True,
     "offer_accepted": True,
 }
-
-
-def lz_compress(text: str) -> str:
-    """Compress as payment-api.js does, with the npm lz-string it ships."""
-    script = (
-        "const L=require(process.argv[1]);let s='';process.stdin.on('data',d=>s+=d);"
-        "process.stdin.on('end',()=>process.stdout.write(L.compressToEncodedURIComponent(s)))"
-    )
-    done = subprocess.run(
-        ["node", "-e", script, str(LZ_STRING)], input=text, text=True, capture_output=True, check=True
-    )
-    return done.stdout
-
-
-def flatten(obj: dict[str, Any]) -> str:
-    """payment-api.js's serialisation: key=encodeURIComponent(value), nested objects flattened."""
-    parts = []
-    for key, value in obj.items():
-        if value is None:
-            continue
-        if isinstance(value, dict):
-            value = flatten(value)
-        elif isinstance(value, bool):
-            value = "true" if value else "false"
-        parts.append(f"{key}={quote(str(value), safe='~()*!.' + chr(39))}")
-    return "&".join(parts)
 
 
 class Shop:
@@ -73,14 +43,7 @@ class Shop:
 
     def pay(self, payment: dict[str, Any], card: tuple[str, str, str] = VISA) -> httpx.Response:
         """Type the card on the sandbox payform, as a person would after halyk.pay()."""
-        form = {
-            "params": lz_compress(flatten(payment)),
-            "pan": card[0],
-            "expiry": card[1],
-            "cvc": card[2],
-            "name": "AIGERIM SARSENOVA",
-        }
-        return self.epay.post("/payform/", data=form)
+        return self.epay.post("/payform/", data=card_form(payment, card))
 
     def sandbox(self, **options: Any) -> None:
         answer = self.epay.post("/_sandbox/options", json=options)
@@ -93,9 +56,7 @@ class Shop:
         return list(self.epay.get("/_sandbox/deliveries").json())
 
     def order(self, order_id: str) -> Order:
-        order = self.services.store.get(order_id)
-        assert order is not None
-        return order
+        return stored(self.services.store, order_id)
 
     def view(self, token: str) -> dict[str, Any]:
         answer = self.worker.get(f"/api/orders/{token}")
@@ -105,14 +66,7 @@ class Shop:
     def wait_until(
         self, order_id: str, test: Callable[[Order], bool], timeout: float = 10.0
     ) -> Order:
-        deadline = time.monotonic() + timeout
-        while True:
-            order = self.order(order_id)
-            if test(order):
-                return order
-            if time.monotonic() > deadline:
-                raise AssertionError(f"order {order_id} stuck: {order.status}, {order.timeline}")
-            time.sleep(0.05)
+        return wait_until(self.services.store, order_id, test, timeout, interval=0.05)
 
     def jobs_settle_to(self, order_id: str, kinds: list[str], timeout: float = 10.0) -> None:
         """Wait until the order's pending jobs are exactly ``kinds`` (a job ends in its own write)."""

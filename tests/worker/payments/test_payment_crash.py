@@ -11,10 +11,11 @@ from pathlib import Path
 
 import httpx
 import pytest
-from epay_buyer import FORM, VISA, flatten, lz_compress
+from epay_buyer import FORM
 from loopback import free_port
 from worker_env import TEST_ENV
 
+from scripts.payform import card_form
 from worker.orders.store import OrderStore
 
 HERE = Path(__file__).resolve().parent
@@ -83,9 +84,7 @@ def test_a_worker_killed_while_confirming_resumes_to_one_paid_order(
     epay.post("/_sandbox/options", json={"terminals": {TERMINAL: "dms"}})
     worker.start(crash_at=crash_at)
     answer = httpx.post(f"{worker.url}/api/checkout", json=FORM).json()
-    form = {"params": lz_compress(flatten(answer["payment"])), "pan": VISA[0],
-            "expiry": VISA[1], "cvc": VISA[2], "name": "AIGERIM SARSENOVA"}
-    assert epay.post("/payform/", data=form).status_code == 303
+    assert epay.post("/payform/", data=card_form(answer["payment"])).status_code == 303
 
     assert worker.wait_for_death() == 137  # killed by the crash point, as by kill -9
     [tx] = [t for t in epay.get("/_sandbox/transactions").json()

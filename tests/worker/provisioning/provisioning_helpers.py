@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import httpx
 from loopback import ServerThread
+from order_waits import stored, wait_until
 
 from worker.mail.delivery import send_email
 from worker.orders.model import Lang, Order, Payment
@@ -98,18 +98,9 @@ class Worker:
         self.services: Services = server.app.state.services
 
     def order(self, order_id: str) -> Order:
-        order = self.services.store.get(order_id)
-        assert order is not None
-        return order
+        return stored(self.services.store, order_id)
 
     def wait_until(
         self, order_id: str, test: Callable[[Order], bool], timeout: float = 15.0
     ) -> Order:
-        deadline = time.monotonic() + timeout
-        while True:
-            order = self.order(order_id)
-            if test(order):
-                return order
-            if time.monotonic() > deadline:
-                raise AssertionError(f"order {order_id} stuck: {order.status}, {order.timeline}")
-            time.sleep(0.02)
+        return wait_until(self.services.store, order_id, test, timeout)
