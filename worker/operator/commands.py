@@ -12,16 +12,7 @@ from datetime import date
 from pathlib import Path
 
 from worker.config import load_settings
-from worker.payments.epay import EpayError
-from worker.provisioning.provider import ProviderError
-from worker.refunds import (
-    RefundFailed,
-    RefundInProgress,
-    RefundRefused,
-    carry_out,
-    refundable,
-    request_refund,
-)
+from worker.refunds import refundable
 from worker.services import Services
 
 from . import privacy, support
@@ -46,23 +37,22 @@ def _period(start: str, end: str) -> tuple[date, date]:
 async def refund(order_id: str, reason: str, operator: str, non_functional: bool,
                  amount: int | None) -> int:
     async def work(services: Services) -> int:
-        try:
-            order = await request_refund(services, order_id, reason=reason, operator=operator,
-                                         non_functional=non_functional, amount=amount)
-            order = await carry_out(services, order.id)
-        except RefundRefused as refused:
-            print(f"refused ({refused.rule}): {refused}")
+        outcome = await support.refund(services, order_id, reason=reason, operator=operator,
+                                       non_functional=non_functional, amount=amount)
+        if outcome.state == "refused":
+            print(f"refused ({outcome.rule}): {outcome.detail}")
             return 1
-        except RefundInProgress as waiting:
-            print(f"in progress: {waiting}; the worker finishes it")
-            return 0
-        except RefundFailed as failed:
-            print(f"failed: {failed}")
+        if outcome.state == "failed":
+            print(f"failed: {outcome.detail}")
             return 1
-        except (EpayError, ProviderError) as error:
-            print(f"in progress: {error}; the worker retries the refund")
+        if outcome.state == "in_progress":
+            print(f"in progress: {outcome.detail}; the worker finishes it")
             return 0
-        assert order.refund is not None
+        if outcome.state == "retrying":
+            print(f"in progress: {outcome.detail}; the worker retries the refund")
+            return 0
+        order = outcome.order
+        assert order is not None and order.refund is not None
         print(f"order {order.id}: {order.status}, {order.refund.amount} KZT "
               f"(profile: {order.refund.profile_cancelled_at}, Epay: {order.refund.epay_refunded_at})")
         return 0

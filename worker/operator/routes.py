@@ -17,16 +17,7 @@ from starlette.routing import Route
 
 from worker.config import Settings
 from worker.orders.store import UnknownOrder
-from worker.payments.epay import EpayError
-from worker.provisioning.provider import ProviderError
-from worker.refunds import (
-    RefundFailed,
-    RefundInProgress,
-    RefundRefused,
-    carry_out,
-    refundable,
-    request_refund,
-)
+from worker.refunds import refundable
 from worker.services import Services
 
 from . import support
@@ -91,22 +82,22 @@ async def refund(request: Request) -> Response:
     services = _services(request)
     body = await _json(request)
     amount = body.get("amount")
-    try:
-        order = await request_refund(
-            services, request.path_params["order_id"], reason=str(body.get("reason") or ""),
-            operator=str(body.get("operator") or "operator-api"),
-            non_functional=body.get("non_functional") is True,
-            amount=amount if isinstance(amount, int) and not isinstance(amount, bool) else None,
-        )
-        order = await carry_out(services, order.id)
-    except RefundRefused as refused:
-        return JSONResponse({"refused": refused.rule, "error": str(refused)}, 409)
-    except RefundInProgress as waiting:
-        return JSONResponse({"status": "in_progress", "detail": str(waiting)}, 202)
-    except RefundFailed as failed:
-        return JSONResponse({"status": "failed", "error": str(failed)}, 502)
-    except (EpayError, ProviderError) as error:  # recorded: the `refund` job carries on
-        return JSONResponse({"status": "in_progress", "detail": f"retrying: {error}"}, 202)
+    outcome = await support.refund(
+        services, request.path_params["order_id"], reason=str(body.get("reason") or ""),
+        operator=str(body.get("operator") or "operator-api"),
+        non_functional=body.get("non_functional") is True,
+        amount=amount if isinstance(amount, int) and not isinstance(amount, bool) else None,
+    )
+    if outcome.state == "refused":
+        return JSONResponse({"refused": outcome.rule, "error": outcome.detail}, 409)
+    if outcome.state == "in_progress":
+        return JSONResponse({"status": "in_progress", "detail": outcome.detail}, 202)
+    if outcome.state == "retrying":
+        return JSONResponse({"status": "in_progress", "detail": f"retrying: {outcome.detail}"}, 202)
+    if outcome.state == "failed":
+        return JSONResponse({"status": "failed", "error": outcome.detail}, 502)
+    order = outcome.order
+    assert order is not None
     return JSONResponse({"order_id": order.id, "status": order.status,
                          "refund": asdict(order.refund) if order.refund else None})
 

@@ -4,13 +4,18 @@ from __future__ import annotations
 
 import csv
 import io
+from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Literal
 
 import phonenumbers
 
 from worker.orders.model import Order, utc_now
 from worker.orders.store import OrderStore
+from worker.payments.epay import EpayError
+from worker.provisioning.provider import ProviderError
+from worker.refunds import RefundFailed, RefundInProgress, RefundRefused, carry_out, request_refund
+from worker.services import Services
 
 FISCAL_JOBS = ("fiscal_sale", "fiscal_return")
 
@@ -146,3 +151,35 @@ def _cell(value: Any) -> Any:
     if isinstance(value, str) and value[:1] in ("=", "+", "-", "@"):
         return "'" + value
     return value
+
+
+@dataclass(frozen=True)
+class RefundOutcome:
+    """What an operator's refund came to. ``refunded``: ``order`` is set; ``refused``: ``rule``
+    names the rule; ``in_progress`` (another process) and ``retrying`` (the `refund` job
+    carries on) are not failures; ``failed`` is. ``detail`` says why, for a person."""
+
+    state: Literal["refunded", "refused", "in_progress", "retrying", "failed"]
+    order: Order | None = None
+    rule: str | None = None
+    detail: str = ""
+
+
+async def refund(
+    services: Services, order_id: str, *, reason: str, operator: str, non_functional: bool,
+    amount: int | None,
+) -> RefundOutcome:
+    """Request a refund and carry it out now: `invoke refund` and the operator API."""
+    try:
+        order = await request_refund(services, order_id, reason=reason, operator=operator,
+                                     non_functional=non_functional, amount=amount)
+        order = await carry_out(services, order.id)
+    except RefundRefused as refused:
+        return RefundOutcome("refused", rule=refused.rule, detail=str(refused))
+    except RefundInProgress as waiting:
+        return RefundOutcome("in_progress", detail=str(waiting))
+    except RefundFailed as failed:
+        return RefundOutcome("failed", detail=str(failed))
+    except (EpayError, ProviderError) as error:  # recorded: the `refund` job carries on
+        return RefundOutcome("retrying", detail=str(error))
+    return RefundOutcome("refunded", order=order)
