@@ -18,9 +18,9 @@ import httpx
 import uvicorn
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from sandboxes.aggregator import Options, create_app  # noqa: E402
-from sandboxes.aggregator.catalogue import build  # noqa: E402
-from sandboxes.aggregator.protocol import sign  # noqa: E402
+from sandboxes.aggregator import Options, create_app
+from sandboxes.aggregator.catalogue import build
+from sandboxes.aggregator.protocol import sign
 
 ORDERS = 200
 

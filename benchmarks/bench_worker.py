@@ -198,25 +198,26 @@ def stack(folder: Path, app: str = "bench_worker:money_path_app") -> Iterator[di
         "MAIL_FROM": "bench@qazaq-esim.com", "SESSION_SECRET": "bench-" + "s" * 40,
         "FISCAL_PROVIDER": "none",
     }
-    processes = [
-        subprocess.Popen([sys.executable, "-m", "sandboxes.epay", "--port", str(epay_port),
-                          "--callback", "lost"], cwd=ROOT, env=env,
-                         stdout=subprocess.DEVNULL, stderr=open(EPAY_LOG, "wb")),
-        subprocess.Popen([sys.executable, "-m", "uvicorn", app, "--port",
-                          str(worker_port), "--log-level", "warning", "--no-access-log",
-                          "--app-dir", str(ROOT / "benchmarks"), "--factory"],
-                         cwd=folder, env={**env, "PYTHONPATH": str(ROOT)},
-                         stdout=subprocess.DEVNULL, stderr=open(LOG, "wb")),
-    ]
-    try:
-        wait_until_answers(f"{epay}/_sandbox/options", processes[0])
-        wait_until_answers(f"{worker}/healthz", processes[1])
-        yield {"epay": epay, "worker": worker}
-    finally:
-        for process in processes:
-            process.terminate()
-        for process in processes:
-            process.wait(10)
+    with open(EPAY_LOG, "wb") as epay_log, open(LOG, "wb") as worker_log:
+        processes = [
+            subprocess.Popen([sys.executable, "-m", "sandboxes.epay", "--port", str(epay_port),
+                              "--callback", "lost"], cwd=ROOT, env=env,
+                             stdout=subprocess.DEVNULL, stderr=epay_log),
+            subprocess.Popen([sys.executable, "-m", "uvicorn", app, "--port",
+                              str(worker_port), "--log-level", "warning", "--no-access-log",
+                              "--app-dir", str(ROOT / "benchmarks"), "--factory"],
+                             cwd=folder, env={**env, "PYTHONPATH": str(ROOT)},
+                             stdout=subprocess.DEVNULL, stderr=worker_log),
+        ]
+        try:
+            wait_until_answers(f"{epay}/_sandbox/options", processes[0])
+            wait_until_answers(f"{worker}/healthz", processes[1])
+            yield {"epay": epay, "worker": worker}
+        finally:
+            for process in processes:
+                process.terminate()
+            for process in processes:
+                process.wait(10)
 
 
 async def blast(url: str, path: str, bodies: list[bytes]) -> list[float]:

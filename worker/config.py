@@ -39,7 +39,7 @@ def _choice(name: str, value: str, allowed: tuple[str, ...]) -> str:
     return value
 
 
-def _positive(name: str, value: str, cast: type[int] | type[float] = int) -> float:
+def _positive(name: str, value: str, cast: type[int | float] = int) -> float:
     try:
         number = cast(value)
     except ValueError:
