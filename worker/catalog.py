@@ -85,9 +85,6 @@ class Catalog:
         self._reload(strict=False)
         return self._packages.get(code)
 
-    def __len__(self) -> int:
-        return len(self._packages)
-
     def _reload(self, strict: bool) -> None:
         try:
             mtime_ns = os.stat(self.path).st_mtime_ns

@@ -19,7 +19,6 @@ Status = Literal[
     "provisioning_failed",
     "refunded",
 ]
-STATUSES: tuple[Status, ...] = get_args(Status)
 
 Lang = Literal["kk", "ru", "en"]
 LANGS: tuple[Lang, ...] = get_args(Lang)
