@@ -57,9 +57,16 @@ def clean(c: Context) -> None:
     shutil.rmtree(OUTPUT, ignore_errors=True)
 
 
-@task(build)
+@task
+def lint(c: Context) -> None:
+    """Check types (mypy strict on worker/) and lint (ruff) before the tests."""
+    c.run(f"{PY} -m ruff check worker sandboxes scripts plugins benchmarks tasks.py")
+    c.run(f"{PY} -m mypy")
+
+
+@task(lint, build)
 def test(c: Context, k: str = "", x: bool = False) -> None:
-    """Run every test (unit, integration, end-to-end)."""
+    """Run the static checks and every test (unit, integration, end-to-end)."""
     args = ["-p", "no:cacheprovider"]
     if k:
         args += ["-k", repr(k)]
