@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import json
 import os
 import random
@@ -224,7 +225,9 @@ async def blast(url: str, path: str, bodies: list[bytes]) -> list[float]:
     """POST every body at once, one keep-alive connection each, and time each answer.
 
     Raw HTTP/1.1 over asyncio streams: the client's own cost stays out of the figures
-    (an httpx client spends about a millisecond of CPU per request).
+    (an httpx client spends about a millisecond of CPU per request). The client's garbage
+    collector is off meanwhile: by the last rounds this process holds enough objects that a
+    full collection mid-burst stalled its reads ~30 ms and shifted a whole round's figures.
     """
     host, port = url.removeprefix("http://").split(":")
     connections = [await asyncio.open_connection(host, int(port)) for _ in bodies]
@@ -247,7 +250,12 @@ async def blast(url: str, path: str, bodies: list[bytes]) -> list[float]:
         writer.close()
         return elapsed
 
-    return list(await asyncio.gather(*(one(c, r) for c, r in zip(connections, requests))))
+    gc.collect()
+    gc.disable()
+    try:
+        return list(await asyncio.gather(*(one(c, r) for c, r in zip(connections, requests))))
+    finally:
+        gc.enable()
 
 
 async def timed(call: Awaitable[httpx.Response], into: list[float], status: int) -> httpx.Response:
