@@ -333,7 +333,10 @@ class OrderStore:
             record = batch.orders.get(order_id) or live.get(order_id)
             if record is None:  # an archived order whose job finished: nothing to move
                 continue
-            if is_finished(Order.from_dict(record), pending.get(order_id, 0)):
+            waiting = pending.get(order_id, 0)
+            # An order with a pending job is never finished: skip parsing it (a postLink
+            # burst queues a job for every order of the batch).
+            if not waiting and is_finished(Order.from_dict(record), waiting):
                 if order_id in batch.orders or order_id in live:
                     to_archive.append(record)
                 live.pop(order_id, None)
