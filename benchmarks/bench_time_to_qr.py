@@ -18,7 +18,6 @@ import asyncio
 import json
 import os
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -41,7 +40,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from scripts.payform import card_form
-from scripts.stack import wait_until_answers
+from scripts.stack import free_port, wait_until_answers
 from worker.provisioning.catalog_sync import load_destinations, sync
 from worker.provisioning.esimaccess import EsimAccess
 from worker.provisioning.pricing import load_pricing
@@ -53,12 +52,6 @@ ACCESS_CODE, SECRET_KEY = "demoAccessCode", "demoSecretKey"
 ORDER_INTERVAL_S = 0.3
 PACKAGE = "TR-10GB-30D"
 LOG = Path(tempfile.gettempdir()) / "bench-time-to-qr.log"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def figures(seconds: list[float]) -> str:

@@ -16,7 +16,6 @@ import os
 import random
 import resource
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -33,7 +32,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from scripts.payform import card_form
-from scripts.stack import wait_until_answers
+from scripts.stack import free_port, wait_until_answers
 from worker.orders.model import Order
 from worker.orders.store import OrderStore
 
@@ -91,6 +90,17 @@ async def finish(store: OrderStore, order_id: str) -> None:
         await store.finish_job(job.id)
 
 
+def timed_lookups(lookup: Callable[[str], Order | None], keys: list[str]) -> list[float]:
+    """Seconds each lookup took; every key must be found."""
+    durations: list[float] = []
+    for key in keys:
+        begun = time.perf_counter()
+        found = lookup(key)
+        durations.append(time.perf_counter() - begun)
+        assert found is not None, key
+    return durations
+
+
 async def store_figures(sizes: tuple[int, ...] = (1_000, 10_000, 100_000)) -> None:
     print("\n== Order store (TinyDB live file + append-only archive), one write at a time ==")
     folder = Path(tempfile.mkdtemp(prefix="bench-store-"))
@@ -121,19 +131,9 @@ async def store_figures(sizes: tuple[int, ...] = (1_000, 10_000, 100_000)) -> No
                 writes.append(time.perf_counter() - begun)
                 await finish(store, new.id)  # keep the live set steady, as a real shop does
             ids = [str(1_000_000_000 + random.randrange(size)) for _ in range(2000)]
-            lookups: list[float] = []
-            for order_id in ids:
-                begun = time.perf_counter()
-                found = store.get(order_id)
-                lookups.append(time.perf_counter() - begun)
-                assert found is not None
+            lookups = timed_lookups(store.get, ids)
             tokens = [f"{random.randrange(size):08d}-" + "t" * 35 for _ in range(2000)]
-            by_token: list[float] = []
-            for token in tokens:
-                begun = time.perf_counter()
-                found = store.by_token(token)
-                by_token.append(time.perf_counter() - begun)
-                assert found is not None
+            by_token = timed_lookups(store.by_token, tokens)
             begun = time.perf_counter()
             reopened = OrderStore.open(path)
             opened = time.perf_counter() - begun
@@ -151,12 +151,6 @@ async def store_figures(sizes: tuple[int, ...] = (1_000, 10_000, 100_000)) -> No
 
 
 # ---- the HTTP path ---------------------------------------------------------------------
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
 
 async def provision_elsewhere(order: Order, services: Any) -> None:
     """Provisioning has its own benchmark (time-to-QR); here the paid order is left as is."""

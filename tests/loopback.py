@@ -9,6 +9,8 @@ from typing import Any, Self
 
 import uvicorn
 
+from scripts.stack import free_port  # noqa: F401  (re-exported: the one way tests pick a port)
+
 
 class ServerThread:
     """uvicorn serving an ASGI app on a free loopback port, in a daemon thread.
@@ -45,8 +47,3 @@ class ServerThread:
         self.server.should_exit = True
         self.thread.join(10)
 
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
