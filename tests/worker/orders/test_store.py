@@ -249,7 +249,7 @@ def test_a_write_by_another_process_is_seen_without_reopening(path: Path) -> Non
     run(store.create(make_order(1)))
     script = textwrap.dedent(f"""
         import asyncio, sys
-        sys.path.insert(0, {str(Path(__file__).parent)!r})
+        sys.path.append({str(Path(__file__).parents[2])!r})
         from store_helpers import make_order
         from worker.orders.store import OrderStore
         store = OrderStore.open({str(path)!r})

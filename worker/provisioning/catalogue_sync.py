@@ -28,8 +28,9 @@ from tqdm import tqdm
 
 from plugins.catalogue.schema import COUNTRY_CODES, CatalogueError, validate
 from worker.config import ROOT, SettingError, load_settings
+from worker.provisioning import open_provider
 from worker.provisioning.pricing import Pricing, PricingError, load_pricing, national_bank_usd_rate
-from worker.provisioning.provider import Package, Provider, ProviderError, open_provider
+from worker.provisioning.provider import Package, Provider, ProviderError
 
 DESTINATIONS_PATH = ROOT / "content" / "data" / "destinations.json"
 MB = 1024**2

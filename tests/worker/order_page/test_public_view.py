@@ -13,8 +13,9 @@ from store_helpers import make_order
 
 from worker.app import create_app
 from worker.config import Settings
+from worker.order_page.public_view import mask_email
 from worker.orders.model import Order, Payment, Profile, Refund
-from worker.orders.view import can_resend_email, mask_email
+from worker.orders.rules import can_resend_email
 
 LPA = "LPA:1$rsp.example.com$ABCD1234"
 

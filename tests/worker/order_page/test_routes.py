@@ -1,4 +1,4 @@
-"""worker/delivery.py: the QR images and "send the e-mail again" (rate-limited), over HTTP."""
+"""worker/order_page/routes.py: the QR images and "send the e-mail again" (rate-limited), over HTTP."""
 
 from __future__ import annotations
 
@@ -11,9 +11,9 @@ from provisioning_helpers import Aggregator, Worker, paid_order, store_paid
 from smtp_mailbox import Mailbox
 
 from worker.config import Settings
-from worker.orders.model import RESENDS_PER_HOUR, Order
+from worker.orders.model import Order
+from worker.orders.rules import RESENDS_PER_HOUR, resends_in_last_hour
 from worker.orders.store import OrderStore
-from worker.orders.view import resends_in_last_hour
 
 
 def test_send_again_mails_the_qr_once_more_then_429_when_asked_too_often(
