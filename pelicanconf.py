@@ -3,7 +3,9 @@ only what publishing changes."""
 
 from __future__ import annotations
 
+import json
 import os
+from pathlib import Path
 
 SITENAME = "Qazaq eSIM"
 # Where the site is served; canonical URLs, hreflang alternates, Open Graph and the sitemap use it.
@@ -45,11 +47,9 @@ AUTHOR_FEED_ATOM = AUTHOR_FEED_RSS = None
 STATIC_PATHS: list[str] = []
 SLUGIFY_SOURCE = "basename"
 
-SUPPORT = {
-    "whatsapp": "https://wa.me/77054544965",
-    "phone": "+7 705 454 49 65",
-    "email": "support@qazaq-esim.com",
-}
-# The seller's name and address are theme strings (translated per language); the IIN is not.
-SELLER_IIN = "910109301239"
+# The seller's IIN and the support contacts: one file that the worker reads too
+# (worker/config.py). The seller's name and address are theme strings (translated per language).
+SELLER = json.loads((Path(__file__).parent / PATH / "data" / "seller.json").read_text(encoding="utf-8"))
+SUPPORT = SELLER["support"]  # {"phone", "whatsapp" (the wa.me link), "email"}
+SELLER_IIN = SELLER["iin"]
 READERS = {"rst": None}  # Markdown only (and no Docutils warning about Kazakh)

@@ -14,27 +14,41 @@ ROOT = Path(__file__).resolve().parent
 PY = sys.executable
 OUTPUT = ROOT / "output"
 TRANSLATIONS = ROOT / "theme" / "translations"
+WORKER_TRANSLATIONS = ROOT / "worker" / "translations"
+
+
+EXTRACT = ("--no-location --sort-output --project 'Qazaq eSIM' --version 1 "
+           "--msgid-bugs-address support@qazaq-esim.com")
 
 
 @task
 def i18n_extract(c: Context) -> None:
-    """Extract theme strings into theme/translations/messages.pot."""
+    """Extract theme strings into messages.pot and worker strings into worker.pot."""
     c.run(f"{PY} -m babel.messages.frontend extract -F babel.cfg -o {TRANSLATIONS}/messages.pot "
-          "--no-location --sort-output --project 'Qazaq eSIM' --version 1 "
-          "--msgid-bugs-address support@qazaq-esim.com theme plugins")
+          f"{EXTRACT} theme plugins")
+    c.run(f"{PY} -m babel.messages.frontend extract -F babel-worker.cfg "
+          f"-o {WORKER_TRANSLATIONS}/worker.pot {EXTRACT} worker")
 
 
 @task(i18n_extract)
 def i18n_update(c: Context) -> None:
-    """Merge new theme strings into the kk, ru and en catalogues (.po)."""
+    """Merge new strings into the kk, ru and en catalogues (.po) of the theme and the worker."""
     c.run(f"{PY} -m babel.messages.frontend update -i {TRANSLATIONS}/messages.pot -d {TRANSLATIONS} "
           "--ignore-obsolete")
+    c.run(f"{PY} -m babel.messages.frontend update -D worker -i {WORKER_TRANSLATIONS}/worker.pot "
+          f"-d {WORKER_TRANSLATIONS} --ignore-obsolete")
 
 
 @task
 def i18n_compile(c: Context) -> None:
-    """Compile the .po catalogues into .mo files for the build (not committed)."""
+    """Compile the theme's .po into .mo for the build (not committed); check the worker's .po."""
     c.run(f"{PY} -m babel.messages.frontend compile -d {TRANSLATIONS} --statistics", hide="out")
+    # The worker compiles its catalogues in memory when it first needs them (worker/i18n.py):
+    # nothing to write here, but a broken entry should stop an editor now, not a mail job later.
+    from worker.i18n import translations
+
+    for lang in ("kk", "ru", "en"):
+        translations(lang)
 
 
 @task(i18n_compile)

@@ -1,64 +1,46 @@
-"""What the API tells a buyer, in kk, ru and en: one dict per message key."""
+"""What the API tells a buyer: message key → English text, translated from the `worker` catalogues.
+
+To add a message: add a key here with its English text in `N_(…)`, run `invoke i18n-update`
+and translate the new entry in worker/translations/{kk,ru,en}/LC_MESSAGES/worker.po (a test
+fails while any is untranslated).
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from worker.orders.model import LANGS
+from worker.i18n import N_, gettext
 
-MESSAGES: dict[str, dict[str, str]] = {
-    "body": {
-        "en": "The request could not be read. Reload the page and try again.",
-        "ru": "Не удалось прочитать запрос. Обновите страницу и попробуйте ещё раз.",
-        "kk": "Сұрауды оқу мүмкін болмады. Бетті жаңартып, қайталап көріңіз.",
-    },
-    "package_unknown": {
-        "en": "This package is no longer sold. Choose another one on the destination page.",
-        "ru": "Этот пакет больше не продаётся. Выберите другой на странице направления.",
-        "kk": "Бұл пакет енді сатылмайды. Бағыт бетінен басқасын таңдаңыз.",
-    },
-    "price_changed": {
-        "en": "The price of this package has changed. Check the new price and confirm again.",
-        "ru": "Цена этого пакета изменилась. Проверьте новую цену и подтвердите ещё раз.",
-        "kk": "Бұл пакеттің бағасы өзгерді. Жаңа бағаны тексеріп, қайта растаңыз.",
-    },
-    "email_invalid": {
-        "en": "Enter a valid e-mail address, like name@example.com. The eSIM is sent there.",
-        "ru": "Введите правильный адрес e-mail, например name@example.com. На него придёт eSIM.",
-        "kk": "Дұрыс e-mail мекенжайын енгізіңіз, мысалы name@example.com. eSIM соған жіберіледі.",
-    },
-    "phone_invalid": {
-        "en": "Enter a valid phone number with the country code, like +7 701 234 5678.",
-        "ru": "Введите правильный номер телефона с кодом страны, например +7 701 234 5678.",
-        "kk": "Ел кодымен дұрыс телефон нөмірін енгізіңіз, мысалы +7 701 234 5678.",
-    },
-    "lang_invalid": {
-        "en": "Choose a language: kk, ru or en.",
-        "ru": "Выберите язык: kk, ru или en.",
-        "kk": "Тілді таңдаңыз: kk, ru немесе en.",
-    },
-    "device_ok_required": {
-        "en": "Confirm that your phone supports eSIM and is not carrier-locked.",
-        "ru": "Подтвердите, что ваш телефон поддерживает eSIM и не привязан к оператору.",
-        "kk": "Телефоныңыз eSIM-ді қолдайтынын және операторға байланбағанын растаңыз.",
-    },
-    "offer_required": {
-        "en": "Accept the public offer to continue.",
-        "ru": "Чтобы продолжить, примите публичную оферту.",
-        "kk": "Жалғастыру үшін жария офертаны қабылдаңыз.",
-    },
-    "payment_unavailable": {
-        "en": "The payment service is not answering. Nothing was charged; try again in a minute.",
-        "ru": "Платёжный сервис не отвечает. Деньги не списаны; попробуйте через минуту.",
-        "kk": "Төлем қызметі жауап бермей тұр. Ақша алынған жоқ; бір минуттан соң қайталаңыз.",
-    },
+MESSAGES: dict[str, str] = {
+    "body": N_("The request could not be read. Reload the page and try again."),
+    "package_unknown": N_(
+        "This package is no longer sold. Choose another one on the destination page."
+    ),
+    "price_changed": N_(
+        "The price of this package has changed. Check the new price and confirm again."
+    ),
+    "email_invalid": N_(
+        "Enter a valid e-mail address, like name@example.com. The eSIM is sent there."
+    ),
+    "phone_invalid": N_(
+        "Enter a valid phone number with the country code, like +7 701 234 5678."
+    ),
+    "lang_invalid": N_("Choose a language: kk, ru or en."),
+    "device_ok_required": N_("Confirm that your phone supports eSIM and is not carrier-locked."),
+    "offer_required": N_("Accept the public offer to continue."),
+    "payment_unavailable": N_(
+        "The payment service is not answering. Nothing was charged; try again in a minute."
+    ),
+    # "My eSIMs": the sign-in form asks for the address of past orders.
+    "account_email_invalid": N_(
+        "Enter the e-mail address you ordered with, like name@example.com."
+    ),
 }
 
 
 def message(key: str, lang: str) -> str:
     """The message ``key`` in ``lang`` (English when the language is not one of ours)."""
-    texts = MESSAGES[key]
-    return texts[lang] if lang in LANGS else texts["en"]
+    return gettext(MESSAGES[key], lang)
 
 
 def errors(fields: dict[str, str], lang: str) -> dict[str, Any]:

@@ -15,7 +15,9 @@ from typing import Any
 
 from babel import Locale
 
+from plugins.catalogue.localize import volume
 from plugins.catalogue.schema import CatalogueError, load_catalogue
+from worker.i18n import gettext, ngettext
 from worker.orders.model import Lang
 
 log = logging.getLogger("worker.catalogue")
@@ -41,29 +43,11 @@ class Package:
             place = self.destination_names[lang]
         else:
             place = Locale(lang).territories.get(self.destination, self.destination)
-        return f"{place} {_data(self.data_mb, lang)}, {_days(self.days, lang)}"
-
-
-_UNITS = {"kk": ("МБ", "ГБ", "шексіз"), "ru": ("МБ", "ГБ", "безлимит"), "en": ("MB", "GB", "unlimited")}
-
-
-def _data(data_mb: int | None, lang: Lang) -> str:
-    mb, gb, unlimited = _UNITS[lang]
-    if data_mb is None:
-        return unlimited
-    if data_mb >= 1024:
-        amount = f"{data_mb / 1024:g}"
-        return f"{amount.replace('.', ',') if lang != 'en' else amount} {gb}"
-    return f"{data_mb} {mb}"
-
-
-def _days(days: int, lang: Lang) -> str:
-    if lang == "kk":
-        return f"{days} күн"
-    if lang == "en":
-        return f"{days} day" if days == 1 else f"{days} days"
-    form = Locale("ru").plural_form(days)
-    return f"{days} " + {"one": "день", "few": "дня"}.get(form, "дней")
+        data = gettext("unlimited", lang) if self.data_mb is None else volume(self.data_mb, lang)
+        days = ngettext("%(num)d day", "%(num)d days", self.days, lang) % {"num": self.days}
+        return gettext("%(place)s %(data)s, %(days)s", lang) % {
+            "place": place, "data": data, "days": days
+        }
 
 
 class Catalogue:

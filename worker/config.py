@@ -6,6 +6,7 @@ with a message that names it and says where to look (README, "Settings").
 
 from __future__ import annotations
 
+import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,6 +17,8 @@ from starlette.config import Config, environ
 from starlette.datastructures import Secret
 
 ROOT = Path(__file__).resolve().parent.parent
+# The seller's IIN and support contacts, shared with the site build (pelicanconf.py).
+SELLER_FILE = ROOT / "content" / "data" / "seller.json"
 
 SmtpSecurity = Literal["none", "starttls", "tls"]
 
@@ -50,6 +53,34 @@ def _positive(name: str, value: str, cast: type[int | float] = int) -> float:
 
 
 @dataclass(frozen=True)
+class Seller:
+    """The seller's requisites the buyer reads in e-mails (public offer, "Seller Requisites")."""
+
+    iin: str
+    support_phone: str  # the WhatsApp number as printed: "+7 705 454 49 65"
+    support_whatsapp_url: str  # "https://wa.me/77054544965"
+    support_email: str
+
+
+def load_seller(path: Path = SELLER_FILE) -> Seller:
+    """Read the seller's facts from the file the site build reads too; name the file if it is bad."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        support = data["support"]
+        return Seller(
+            iin=str(data["iin"]),
+            support_phone=str(support["phone"]),
+            support_whatsapp_url=str(support["whatsapp"]),
+            support_email=str(support["email"]),
+        )
+    except (OSError, ValueError, KeyError, TypeError) as error:
+        raise SettingError(
+            f"{path}: cannot read the seller's facts ({error!r}); restore it from git "
+            "(README, \"The site (for editors)\")"
+        ) from None
+
+
+@dataclass(frozen=True)
 class Settings:
     site_url: str
     worker_url: str
@@ -79,6 +110,7 @@ class Settings:
     smtp_password: Secret
     mail_from: str
     support_email: str
+    seller: Seller
     # Fiscal receipts (online cash register)
     fiscal_provider: str
     webkassa_url: str
@@ -120,6 +152,7 @@ def load_settings(env_file: str | os.PathLike[str] | None = None) -> Settings:
             "OPERATOR_TOKEN is shorter than 32 characters; generate one with "
             "`python -c 'import secrets; print(secrets.token_urlsafe(32))'`"
         )
+    seller = load_seller()
     session_secret = required("SESSION_SECRET")
     if len(session_secret) < 32:
         raise SettingError("SESSION_SECRET must be at least 32 random characters (README, Settings)")
@@ -156,7 +189,8 @@ def load_settings(env_file: str | os.PathLike[str] | None = None) -> Settings:
         smtp_user=optional("SMTP_USER", ""),
         smtp_password=Secret(optional("SMTP_PASSWORD", "")),
         mail_from=required("MAIL_FROM"),
-        support_email=optional("SUPPORT_EMAIL", "support@qazaq-esim.com"),
+        support_email=optional("SUPPORT_EMAIL", seller.support_email),
+        seller=seller,
         fiscal_provider=fiscal_provider,
         webkassa_url=_url("WEBKASSA_URL", required("WEBKASSA_URL")) if webkassa_needed else "",
         webkassa_api_key=Secret(required("WEBKASSA_API_KEY") if webkassa_needed else ""),

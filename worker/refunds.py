@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 
 from worker.crashpoints import crashpoint
 from worker.jobs import GiveUp, RetryLater
-from worker.mail import after_sale, smtp
+from worker.mail import compose, smtp
 from worker.orders.model import Order, Refund, utc_now
 from worker.orders.store import Unchanged
 from worker.payments.epay import OperationRefused
@@ -304,7 +304,7 @@ async def refund_email(order: Order, services: Services) -> None:
     if order.email is None or order.refund is None:
         return
     try:
-        await smtp.send(services.settings, after_sale.refunded(order, services.settings))
+        await smtp.send(services.settings, compose.refunded(order, services.settings))
     except smtp.MailError as error:
         if not error.permanent:
             raise

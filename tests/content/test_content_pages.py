@@ -47,10 +47,13 @@ OFFER_CLAUSES = (
     "8.1",
     "8.2",
 )
-SELLER_IIN = "910109301239"
-SUPPORT_PHONE = "+7 705 454 49 65"
-SUPPORT_EMAIL = "support@qazaq-esim.com"
-WHATSAPP_URL = "https://wa.me/77054544965"
+# The seller's facts have one source, which the site build and the worker read; the Markdown
+# pages quote them in prose, so these tests tell an editor which page to update after a change.
+SELLER = json.loads((ROOT / "content" / "data" / "seller.json").read_text(encoding="utf-8"))
+SELLER_IIN = SELLER["iin"]
+SUPPORT_PHONE = SELLER["support"]["phone"]
+SUPPORT_EMAIL = SELLER["support"]["email"]
+WHATSAPP_URL = SELLER["support"]["whatsapp"]
 ZERO_MB = {"en": "0 MB", "ru": "0 МБ", "kk": "0 МБ"}
 # The word a translated offer uses to say that it is one.
 TRANSLATION_WORD = {"ru": "перевод", "kk": "аударма"}
@@ -217,6 +220,16 @@ def test_whatsapp_links_open_the_support_chat(lang: str, slug: str) -> None:
 
     chats = [url for url in LINK.findall(body) if "wa.me" in url]
     assert all(url == WHATSAPP_URL for url in chats), chats
+
+
+@pytest.mark.parametrize("lang", LANGS)
+@pytest.mark.parametrize("slug", SLUGS)
+def test_every_phone_iin_and_address_quoted_is_the_one_in_seller_json(lang: str, slug: str) -> None:
+    _, body = read_page(lang, slug)
+
+    assert set(re.findall(r"\+7(?: ?\d){10}", body)) <= {SUPPORT_PHONE}
+    assert set(re.findall(r"(?<!\d)\d{12}(?!\d)", body)) <= {SELLER_IIN}
+    assert set(re.findall(r"[\w.+-]+@qazaq-esim\.com", body)) <= {SUPPORT_EMAIL}
 
 
 @pytest.mark.parametrize("lang", LANGS)

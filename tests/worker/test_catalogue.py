@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from worker_env import TEST_CATALOG
 
-from worker.catalogue import Catalogue, CatalogueError
+from worker.catalogue import Catalogue, CatalogueError, Package
 
 
 def test_packages_are_found_with_their_catalogue_price(catalog_path: Path) -> None:
@@ -37,6 +37,25 @@ def test_titles_in_each_language(catalog_path: Path, code: str, lang: str, title
     package = Catalogue.load(catalog_path).package(code)
     assert package is not None
     assert package.title(lang) == title  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("lang", "titles"),
+    [
+        ("ru", ["Турция 1 ГБ, 1 день", "Турция 2 ГБ, 2 дня", "Турция 5 ГБ, 5 дней",
+                "Турция 21 ГБ, 21 день", "Турция 1,5 ГБ, 22 дня"]),
+        ("kk", ["Түркия 1 ГБ, 1 күн", "Түркия 2 ГБ, 2 күн", "Түркия 5 ГБ, 5 күн",
+                "Түркия 21 ГБ, 21 күн", "Түркия 1,5 ГБ, 22 күн"]),
+        ("en", ["Türkiye 1 GB, 1 day", "Türkiye 2 GB, 2 days", "Türkiye 5 GB, 5 days",
+                "Türkiye 21 GB, 21 days", "Türkiye 1.5 GB, 22 days"]),
+    ],
+)
+def test_titles_take_the_plural_form_and_number_format_of_the_language(
+        lang: str, titles: list[str]) -> None:
+    packages = [Package(code="TR", provider="esimaccess", provider_code="TR", destination="TR",
+                        destination_names=None, data_mb=data_mb, days=days, price_kzt=1)
+                for data_mb, days in ((1024, 1), (2048, 2), (5120, 5), (21504, 21), (1536, 22))]
+    assert [package.title(lang) for package in packages] == titles  # type: ignore[arg-type]
 
 
 def test_a_broken_catalogue_stops_start_up_naming_the_entry(tmp_path: Path) -> None:

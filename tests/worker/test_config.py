@@ -2,8 +2,15 @@
 
 from __future__ import annotations
 
+import json
 import re
+import runpy
+import shutil
 from pathlib import Path
+
+import pytest
+
+from worker.config import Seller, SettingError, Settings, load_seller
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -23,3 +30,30 @@ def test_every_setting_has_a_readme_row_and_an_example_value() -> None:
     assert len(names) > 30
     assert sorted(n for n in names if f"`{n}`" not in table) == []
     assert sorted(n for n in names if not re.search(rf"^{n}=", example, re.MULTILINE)) == []
+
+
+def test_the_worker_and_the_site_read_the_sellers_facts_from_one_file(
+        settings: Settings, tmp_path: Path) -> None:
+    assert settings.seller == Seller(iin="910109301239", support_phone="+7 705 454 49 65",
+                                     support_whatsapp_url="https://wa.me/77054544965",
+                                     support_email="support@qazaq-esim.com")
+    # A new number in the file reaches both, with nothing else edited.
+    changed = json.loads((ROOT / "content" / "data" / "seller.json").read_text(encoding="utf-8"))
+    changed["support"]["phone"] = "+7 700 000 00 01"
+    (tmp_path / "content" / "data").mkdir(parents=True)
+    (tmp_path / "content" / "data" / "seller.json").write_text(json.dumps(changed))
+    shutil.copy(ROOT / "pelicanconf.py", tmp_path)
+
+    site = runpy.run_path(str(tmp_path / "pelicanconf.py"))
+    worker = load_seller(tmp_path / "content" / "data" / "seller.json")
+
+    assert site["SUPPORT"]["phone"] == worker.support_phone == "+7 700 000 00 01"
+    assert site["SELLER_IIN"] == worker.iin == "910109301239"
+
+
+def test_a_broken_seller_file_stops_start_up_naming_it(tmp_path: Path) -> None:
+    broken = tmp_path / "seller.json"
+    broken.write_text('{"iin": "910109301239"}')
+
+    with pytest.raises(SettingError, match=r"seller\.json.*'support'"):
+        load_seller(broken)

@@ -13,8 +13,8 @@ from starlette.background import BackgroundTask
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from worker.mail import after_sale, smtp
-from worker.mail.compose import mail_domain
+from worker.api_errors import errors
+from worker.mail import compose, smtp
 from worker.order_page.public_view import mask_email, public_view
 from worker.orders.model import LANGS, Lang, Order
 from worker.orders.store import email_key
@@ -27,11 +27,6 @@ log = logging.getLogger("worker.account")
 
 LINK_INTERVAL_S = 60.0  # at most one sign-in e-mail per address per minute
 NO_STORE = {"Cache-Control": "no-store"}
-EMAIL_INVALID: dict[Lang, str] = {
-    "en": "Enter the e-mail address you ordered with, like name@example.com.",
-    "ru": "Введите адрес e-mail, указанный при заказе, например name@example.com.",
-    "kk": "Тапсырыс берген e-mail мекенжайын енгізіңіз, мысалы name@example.com.",
-}
 
 
 def keys(services: Services) -> Keys:
@@ -64,7 +59,7 @@ async def sign_in_link(request: Request) -> Response:
     try:
         email = normalise(validate_email(str(body.get("email", "")), check_deliverability=False).normalized)
     except EmailNotValidError:
-        return JSONResponse({"errors": {"email": EMAIL_INVALID[lang]}}, 422)
+        return JSONResponse(errors({"email": "account_email_invalid"}, lang), 422)
     if not hasattr(request.app.state, "sign_in_links_sent"):
         request.app.state.sign_in_links_sent = {}  # e-mail key -> when (this worker's memory)
     sent: dict[str, float] = request.app.state.sign_in_links_sent
@@ -82,9 +77,9 @@ async def _send_link(services: Services, sent: dict[str, float], email: str, lan
     sent[key] = now
     token = keys(services).link_token(email)
     link = f"{services.settings.site_url}/{lang}/account/#login={token}"
-    msgid = f"<signin.{key[:12]}.{int(time.time())}@{mail_domain(services.settings)}>"
+    msgid = f"<signin.{key[:12]}.{int(time.time())}@{compose.mail_domain(services.settings)}>"
     try:
-        await smtp.send(services.settings, after_sale.sign_in_link(services.settings, email, lang, link, msgid))
+        await smtp.send(services.settings, compose.sign_in_link(services.settings, email, lang, link, msgid))
     except smtp.MailError as error:
         log.warning("account: sign-in link not sent: %s", error)
 

@@ -13,7 +13,7 @@ import uuid
 from typing import TYPE_CHECKING
 
 from worker.jobs import RetryLater
-from worker.mail import after_sale, smtp
+from worker.mail import compose, smtp
 from worker.orders.model import Order, utc_now
 from worker.orders.store import Unchanged
 
@@ -89,7 +89,7 @@ async def _mail(services: Services, order: Order, operation: str) -> None:
         return
     try:
         await smtp.send(
-            services.settings, after_sale.fiscal_receipt(order, services.settings, operation)
+            services.settings, compose.fiscal_receipt(order, services.settings, operation)
         )
         outcome = utc_now()
     except smtp.MailError as error:
