@@ -44,6 +44,54 @@ def build(c: Context, publish: bool = False) -> None:
     c.run(f"{PY} -m pelican content -o {OUTPUT} -s {conf} -q")
 
 
+@task(i18n_compile, help={
+    "target": "a folder on this host, or an rsync destination host:/srv/qazaq-esim/site",
+    "force": "publish even if the worker's catalogue (CATALOG_PATH) has other prices",
+    "worker_catalog": "the worker's catalogue to compare with (default: CATALOG_PATH of .env)",
+})
+def publish(c: Context, target: str, force: bool = False, worker_catalog: str = "") -> None:
+    """Build with publishconf.py, hash and precompress assets, upload a release, switch to it."""
+    from invoke.exceptions import Exit
+
+    from scripts.publish import PublishError
+    from scripts.publish import publish as run
+
+    catalogue = None if force else Path(worker_catalog) if worker_catalog else _worker_catalogue()
+    try:
+        done = run(target, worker_catalogue=catalogue, force=force)
+    except PublishError as error:
+        raise Exit(f"publish: {error}", code=1) from None
+    print(f"Published release {done.release}: {done.files} files precompressed, "
+          f"{done.seconds:.1f} s.")
+
+
+def _worker_catalogue() -> Path:
+    from invoke.exceptions import Exit
+
+    from worker.config import SettingError, load_settings
+
+    try:
+        return load_settings().catalog_path
+    except SettingError as error:
+        raise Exit(f"publish: the worker's settings do not load ({error}), so its catalogue "
+                   "is unknown: pass --worker-catalog PATH (its CATALOG_PATH) or --force",
+                   code=1) from None
+
+
+@task(help={"target": "the folder or rsync destination given to `invoke publish`"})
+def rollback(c: Context, target: str) -> None:
+    """Switch the live site back to the previous release that publish kept."""
+    from invoke.exceptions import Exit
+
+    from scripts.publish import PublishError
+    from scripts.publish import rollback as run
+
+    try:
+        run(target)
+    except PublishError as error:
+        raise Exit(f"rollback: {error}", code=1) from None
+
+
 @task(i18n_compile)
 def serve(c: Context, port: int = 8000) -> None:
     """Build, serve on localhost and rebuild whenever content, theme or data change."""
