@@ -216,6 +216,59 @@ def aggregator_webhook(c: Context) -> None:
     c.run(f"{PY} -m worker.provisioning.webhook", pty=False)
 
 
+# ---- Backups (issue 10): see worker/orders/backup.py and docs/operations.md.
+
+
+def _orders_db(store: str) -> Path:
+    from invoke.exceptions import Exit
+
+    from worker.config import SettingError, load_settings
+
+    if store:
+        return Path(store)
+    try:
+        return load_settings().orders_db
+    except SettingError as error:
+        raise Exit(f"the worker's settings do not load ({error}): pass --store ORDERS_DB",
+                   code=1) from None
+
+
+@task(help={"to": "a new or empty folder for this backup",
+            "store": "the store's live file (default: ORDERS_DB of .env)"})
+def backup(c: Context, to: str, store: str = "") -> None:
+    """Back up the order store, archive, journal and accounts while the worker keeps running."""
+    from invoke.exceptions import Exit
+
+    from worker.orders.backup import BackupError
+    from worker.orders.backup import backup as run
+
+    started = time.monotonic()
+    try:
+        done = run(_orders_db(store), Path(to))
+    except BackupError as error:
+        raise Exit(f"backup: {error}", code=1) from None
+    print(f"Backed up {done.orders} orders ({done.bytes / 1e6:.1f} MB) into {done.folder} "
+          f"in {time.monotonic() - started:.1f} s; manifest.json lists every file's checksum.")
+
+
+@task(help={"from_": "the backup folder (with its manifest.json)",
+            "to": "a new or empty folder (default: the folder of ORDERS_DB)"})
+def restore(c: Context, from_: str, to: str = "") -> None:
+    """Check a backup against its manifest and restore it into an empty folder."""
+    from invoke.exceptions import Exit
+
+    from worker.orders.backup import BackupError
+    from worker.orders.backup import restore as run
+
+    target = Path(to) if to else _orders_db("").parent
+    try:
+        done = run(Path(from_), target)
+    except BackupError as error:
+        raise Exit(f"restore: {error}", code=1) from None
+    print(f"Restored {done.orders} orders into {done.folder}; start the worker with "
+          f"ORDERS_DB pointing into it.")
+
+
 # ---- Support operator (issue 6). These open the order store directly, beside the running
 # worker: the store takes a file lock per write, so both see each other's changes.
 
