@@ -155,6 +155,11 @@ class Provider(Protocol):
         """Data used per profile, as fresh as the aggregator has it."""
         ...
 
+    async def balance(self) -> int:
+        """The prepaid balance every order is paid from, in 1/10000 USD (at zero every
+        delivery stops)."""
+        ...
+
     async def save_webhook(self, url: str) -> None:
         """Ask the aggregator to post its notifications to `url` (it checks the URL answers)."""
         ...
@@ -165,11 +170,13 @@ class Provider(Protocol):
 def open_provider(settings: Settings) -> Provider:
     """The aggregator client ESIM_PROVIDER names, configured from the settings."""
     if settings.esim_provider == "esimaccess":
+        from worker.metrics import CountingTransport
         from worker.provisioning.esimaccess import EsimAccess
 
         return EsimAccess(
             settings.esimaccess_url,
             settings.esimaccess_access_code,
             str(settings.esimaccess_secret_key),
+            transport=CountingTransport("aggregator"),
         )
     raise ValueError(f"ESIM_PROVIDER={settings.esim_provider!r} has no client (README, Settings)")
