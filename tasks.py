@@ -207,7 +207,7 @@ def bench(c: Context, only: str = "") -> None:
 def sync_catalog(c: Context, force: bool = False, output: str = "") -> None:
     """Fetch the aggregator's packages into content/data/catalog.json, priced by pricing.json."""
     args = (" --force" if force else "") + (f" --output {output}" if output else "")
-    c.run(f"{PY} -m worker.provisioning.catalog_sync{args}", pty=False)
+    c.run(f"{PY} -m worker.provisioning.catalogue_sync{args}", pty=False)
 
 
 @task

@@ -41,7 +41,7 @@ sys.path.insert(0, str(ROOT))
 
 from scripts.payform import card_form
 from scripts.stack import free_port, wait_until_answers
-from worker.provisioning.catalog_sync import load_destinations, sync
+from worker.provisioning.catalogue_sync import load_destinations, sync
 from worker.provisioning.esimaccess import EsimAccess
 from worker.provisioning.pricing import load_pricing
 

@@ -14,7 +14,7 @@ from urllib.parse import quote
 
 import httpx
 
-from worker.jobs import handlers
+from worker.app import job_handlers
 from worker.orders.model import Order, Payment, Profile, Status, utc_now
 from worker.services import Services
 
@@ -153,7 +153,7 @@ class AfterSale:
 
     async def run_jobs(self, *kinds: str) -> list[str]:
         """Run the due jobs of these kinds once, as the job runner would; return what ran."""
-        registry = handlers()
+        registry = job_handlers()
         ran = []
         for job in self.store.due_jobs():
             if job.kind not in kinds:

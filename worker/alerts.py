@@ -75,7 +75,7 @@ class Alerts:
 
     async def _balance_low(self) -> str | None:
         provider = self.services.provider
-        if provider is None or not provider.capabilities.balance:
+        if provider is None:
             return None
         try:
             balance = await provider.balance() / BALANCE_UNIT

@@ -1,45 +1,31 @@
-"""Durable jobs: run the store's due jobs concurrently, retry failures with backoff and jitter.
+"""What a job handler is and may say, and how soon a failed job runs again.
 
 A job is a row in the store, written in the same atomic write as the state change that
-needs it, so a crash never loses one; after a restart every pending job runs again, which
-is why handlers are idempotent. A handler is ``async def handle(order, services) -> None``:
+needs it (docs/architecture.md, "Durable jobs"). A handler is
+``async def handle(order, services) -> None``:
 
 - return normally: the job is done and removed;
 - raise ``RetryLater(delay_s, reason)``: nothing went wrong, look again later (polling);
 - raise ``GiveUp(reason)``: a permanent failure; the job is removed and the order's
   timeline records it (the handler has already set whatever status that means);
-- raise anything else: a transient failure, retried with exponential backoff and jitter.
+- raise anything else: a transient failure, retried after ``JOB_RETRY.after_attempts``.
+
+This module imports only the order model and the retry policy: every handler module may
+import it, and `app.create_app` builds the kind → handler table from them.
 """
 
 from __future__ import annotations
 
-import asyncio
-import fcntl
-import logging
-import os
-import random
-import time
 from collections.abc import Awaitable, Callable
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from worker.orders.model import Order
-from worker.orders.store import Job, OrderStore
+from worker.retry import Backoff
 
 if TYPE_CHECKING:
     from worker.services import Services
 
-log = logging.getLogger("worker.jobs")
-
 Handler = Callable[[Order, "Services"], Awaitable[None]]
-
-BACKOFF_BASE_S = 1.0
-BACKOFF_MAX_S = 300.0
-POLL_INTERVAL_S = 1.0
-# New jobs wait while requests are being answered (Epay wants its postLink answer fast),
-# but never longer than this.
-MAX_GIVE_WAY_S = 0.1
-UNKNOWN_KIND_RETRY_S = 60.0
 
 
 class RetryLater(Exception):
@@ -54,184 +40,5 @@ class GiveUp(Exception):
     """A permanent failure: stop retrying this job. The message goes to the timeline and log."""
 
 
-def handlers() -> dict[str, Handler]:
-    """The handler for each job kind (docs/architecture.md, "Durable jobs"). Add yours here."""
-    from worker.account.usage import refresh_usage
-    from worker.fiscal.jobs import fiscal_return, fiscal_sale
-    from worker.mail.delivery import send_email
-    from worker.payments.confirm import confirm_payment, recheck_payment
-    from worker.provisioning.runner import provision
-    from worker.refunds import refund_email, refund_job
-
-    return {
-        "confirm_payment": confirm_payment,
-        "recheck_payment": recheck_payment,
-        "fiscal_sale": fiscal_sale,
-        "fiscal_return": fiscal_return,
-        "provision": provision,
-        "send_email": send_email,
-        "refund": refund_job,
-        "refund_email": refund_email,
-        "refresh_usage": refresh_usage,
-    }
-
-
-def backoff(attempts: int) -> float:
-    """Seconds before retry number ``attempts + 1``: exponential, capped, with full jitter."""
-    ceiling = min(BACKOFF_MAX_S, BACKOFF_BASE_S * 2**attempts)
-    return random.uniform(ceiling / 2, ceiling)
-
-
-class RunnerLock:
-    """The right to run a store's jobs: one process per store (a job must not run twice at once).
-
-    A non-blocking ``flock`` on ``<stem>.runner.lock`` beside ORDERS_DB, held until ``release``
-    or the process ends (a crash frees it, so a restarted worker takes over).
-    """
-
-    def __init__(self, fd: int) -> None:
-        self._fd = fd
-
-    @classmethod
-    def take(cls, store_path: Path) -> RunnerLock | None:
-        """The lock, or None when another process (or another store on this path) holds it."""
-        path = store_path.with_name(f"{store_path.stem}.runner.lock")
-        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            os.close(fd)
-            return None
-        return cls(fd)
-
-    def release(self) -> None:
-        if self._fd >= 0:
-            os.close(self._fd)  # closing the descriptor drops the flock
-            self._fd = -1
-
-
-class JobRunner:
-    """Runs due jobs, at most ``concurrency`` at a time; wakes at once when a job is added."""
-
-    def __init__(
-        self,
-        services: Services,
-        registry: dict[str, Handler] | None = None,
-        concurrency: int = 16,
-        busy: Callable[[], bool] = lambda: False,
-    ) -> None:
-        self.services = services
-        self.busy = busy
-        self.store: OrderStore = services.store
-        self.registry = handlers() if registry is None else registry
-        self._slots = asyncio.Semaphore(concurrency)
-        self._running: set[int] = set()
-        self._tasks: set[asyncio.Task[None]] = set()
-        self._wake = asyncio.Event()
-        self._main: asyncio.Task[None] | None = None
-
-    def wake(self) -> None:
-        """A job was enqueued: look now rather than at the next poll."""
-        self._wake.set()
-
-    @property
-    def alive(self) -> bool:
-        """Whether its loop is running (GET /readyz)."""
-        return self._main is not None and not self._main.done()
-
-    def start(self) -> None:
-        self.store.on_jobs_added = self.wake
-        self._main = asyncio.get_running_loop().create_task(self._loop())
-
-    async def stop(self) -> None:
-        if self._main is not None:
-            self._main.cancel()
-            await asyncio.gather(self._main, return_exceptions=True)
-        for task in list(self._tasks):
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
-
-    async def run_due(self) -> int:
-        """Start every due job not already running; return how many were started."""
-        started = 0
-        for job in self.store.due_jobs():
-            if job.id in self._running:
-                continue
-            self._running.add(job.id)
-            task = asyncio.get_running_loop().create_task(self._run(job))
-            self._tasks.add(task)
-            task.add_done_callback(self._tasks.discard)
-            started += 1
-        return started
-
-    async def _loop(self) -> None:
-        while True:
-            self._wake.clear()
-            await self._give_way()
-            try:
-                await self.run_due()
-            except Exception:  # a store read failed; try again at the next tick
-                log.exception("jobs: could not list due jobs")
-            # A running job stays due until it ends (its end wakes us): look past it.
-            next_due = self.store.next_due_at(skip=self._running)
-            timeout = POLL_INTERVAL_S
-            if next_due is not None:
-                timeout = max(0.0, min(timeout, next_due - time.time()))
-            try:
-                await asyncio.wait_for(self._wake.wait(), timeout)
-            except TimeoutError:
-                pass
-
-    async def _give_way(self) -> None:
-        """Let the requests in flight be answered first, for at most MAX_GIVE_WAY_S."""
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + MAX_GIVE_WAY_S
-        while self.busy() and loop.time() < deadline:
-            await asyncio.sleep(0.001)
-
-    async def _run(self, job: Job) -> None:
-        try:
-            async with self._slots:
-                await self._execute(job)
-        finally:
-            self._running.discard(job.id)
-            self._wake.set()  # a finished job may have enqueued the next one
-
-    async def _execute(self, job: Job) -> None:
-        handler = self.registry.get(job.kind)
-        if handler is None:
-            # Kept, not dropped: a paid order's `provision` must survive a misconfigured worker.
-            log.error("jobs: no handler for %s (order %s); kept for later", job.kind, job.order_id)
-            await self.store.retry_job(job.id, UNKNOWN_KIND_RETRY_S, "no handler for this kind")
-            return
-        order = self.store.get(job.order_id)
-        if order is None:
-            log.error("jobs: %s job %s dropped: order %s not found", job.kind, job.id, job.order_id)
-            await self.store.finish_job(job.id)
-            return
-        try:
-            await handler(order, self.services)
-        except RetryLater as exc:
-            await self.store.retry_job(job.id, exc.delay_s, str(exc) or None, job.requests)
-        except GiveUp as exc:
-            log.error("jobs: %s for order %s gave up: %s", job.kind, job.order_id, exc)
-            await self._record_give_up(job, str(exc))
-            await self.store.finish_job(job.id)
-        except asyncio.CancelledError:
-            raise
-        except Exception as exc:  # noqa: BLE001 - any handler error is a retry, logged
-            delay = backoff(job.attempts)
-            error = f"{type(exc).__name__}: {exc}"
-            log.warning(
-                "jobs: %s for order %s failed (attempt %d), retry in %.0f s: %s",
-                job.kind, job.order_id, job.attempts + 1, delay, error,
-            )
-            await self.store.retry_job(job.id, delay, error, job.requests)
-        else:
-            await self.store.finish_job(job.id, requests=job.requests)
-
-    async def _record_give_up(self, job: Job, reason: str) -> None:
-        def note(order: Order) -> None:
-            order.log("job_gave_up", f"{job.kind}: {reason}"[:300])
-
-        await self.store.update(job.order_id, note)
+# A failed job: 0.5–1 s, then twice as long each time, at most 5 minutes.
+JOB_RETRY = Backoff(first_s=1.0, ceiling_s=300.0, jitter=(0.5, 1.0))

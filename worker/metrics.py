@@ -35,7 +35,8 @@ EVENT_METRICS = (EXTERNAL_ERRORS, RECONCILER_PASSES, STORE_WRITE_SECONDS,
 def partner_hosts(settings: Settings) -> dict[str, str]:
     """host:port -> service name, for the calls of the shared HTTP client."""
     hosts = {httpx.URL(settings.epay_oauth_url).netloc.decode(): "epay",
-             httpx.URL(settings.epay_api_url).netloc.decode(): "epay"}
+             httpx.URL(settings.epay_api_url).netloc.decode(): "epay",
+             httpx.URL(settings.esimaccess_url).netloc.decode(): "aggregator"}
     if settings.webkassa_url:
         hosts[httpx.URL(settings.webkassa_url).netloc.decode()] = "cash_register"
     return hosts

@@ -25,7 +25,7 @@ from worker.mail import after_sale, smtp
 from worker.orders.model import Order, Refund, utc_now
 from worker.orders.store import Unchanged
 from worker.payments.epay import OperationRefused
-from worker.provisioning.provider import Provider, ProviderError, RejectedError
+from worker.provisioning.provider import ProfileStatus, ProviderError, RejectedError
 
 if TYPE_CHECKING:
     from worker.services import Services
@@ -35,10 +35,6 @@ log = logging.getLogger("worker.refunds")
 MIN_REFUND_KZT = 10  # Epay's minimum refund (spec epay.md §6, §7)
 EPAY_LEASE_S = 120.0
 BACKSTOP_S = 60.0  # when the `refund` job looks, should the operator's own call not finish  # an Epay call takes at most ~15 s: older attempts are presumed dead
-# smdpStatus once the profile reached a phone; esimStatus once it carried data.
-INSTALLED_SMDP = {"DOWNLOAD", "INSTALLATION", "ENABLED", "DISABLED", "DELETED"}
-USED_ESIM = {"IN_USE", "USED_UP", "USED_EXPIRED"}
-GONE_ESIM = {"CANCEL", "REVOKE", "REVOKED", "UNUSED_EXPIRED", "USED_EXPIRED"}
 
 
 class RefundRefused(Exception):
@@ -70,10 +66,9 @@ class Unused:
     status: str | None
 
 
-def aggregator(services: Services) -> Provider:
-    if services.provider is None:
-        raise RuntimeError("no eSIM provider is configured (ESIM_PROVIDER)")
-    return services.provider
+def words(status: ProfileStatus | None) -> str | None:
+    """The aggregator's own words for the profile's state, for the order's timeline."""
+    return status.words if status else None
 
 
 # ---- the rules -------------------------------------------------------------------------
@@ -114,8 +109,8 @@ async def check_unused(services: Services, order: Order) -> Unused:
     if profile is None:
         return Unused(0, None)
     try:
-        usage = await aggregator(services).usage([profile.esim_tran_no])
-        status = await aggregator(services).status(profile.provider_order_no)
+        usage = await services.provider.usage([profile.esim_tran_no])
+        status = await services.provider.status(profile.provider_order_no)
     except ProviderError as error:
         raise RefundRefused(
             "zero_usage",
@@ -127,14 +122,13 @@ async def check_unused(services: Services, order: Order) -> Unused:
             "zero_usage",
             f"the aggregator reports {used} bytes used: offer 5.4 refunds only a profile with 0 MB used",
         )
-    esim_status, _, smdp_status = (status or "").partition("/")
-    if profile.installed or smdp_status in INSTALLED_SMDP or esim_status in USED_ESIM:
+    if profile.installed or (status is not None and status.installed):
         raise RefundRefused(
             "never_installed",
-            f"the profile was installed on a device (aggregator status {status}): offer 5.4 "
+            f"the profile was installed on a device (aggregator status {words(status)}): offer 5.4 "
             "refunds only a profile never activated",
         )
-    return Unused(used, status)
+    return Unused(used, words(status))
 
 
 # ---- requesting ------------------------------------------------------------------------
@@ -211,25 +205,25 @@ async def _cancel_profile(services: Services, order: Order) -> Order:
 
 
 async def _cancel_at_aggregator(services: Services, order: Order, order_no: str) -> str:
-    status = await aggregator(services).status(order_no)  # ProviderError: the job retries
-    if status is None or status.partition("/")[0] in GONE_ESIM:
-        return f"nothing to cancel (aggregator status {status})"
+    status = await services.provider.status(order_no)  # ProviderError: the job retries
+    if status is None or status.gone:
+        return f"nothing to cancel (aggregator status {words(status)})"
     if order.profile is not None:
         provider_id = order.profile.esim_tran_no
     else:  # allocated after provisioning gave up
-        allocated = await aggregator(services).query(order_no)
+        allocated = await services.provider.query(order_no)
         if allocated is None:
             return "nothing to cancel (still allocating)"
         provider_id = allocated.provider_id
     try:
-        await aggregator(services).cancel(provider_id)
+        await services.provider.cancel(provider_id)
     except RejectedError as error:
-        now = await aggregator(services).status(order_no)
-        if (now or "").partition("/")[0] != "CANCEL":
+        now = await services.provider.status(order_no)
+        if now is None or not now.cancelled:
             raise RefundFailed(
-                f"the aggregator would not cancel the profile (status {now}): {error}"
+                f"the aggregator would not cancel the profile (status {words(now)}): {error}"
             ) from None
-    return f"profile cancelled at the aggregator (was {status})"
+    return f"profile cancelled at the aggregator (was {status.words})"
 
 
 async def _refund_at_epay(services: Services, order: Order, lease_s: float) -> Order:

@@ -12,14 +12,15 @@ from dataclasses import dataclass, field
 import httpx
 
 from worker import metrics
-from worker.catalog import Catalog
+from worker.catalogue import Catalogue
 from worker.config import Settings
 from worker.fiscal import make_register
 from worker.fiscal.register import CashRegister
 from worker.orders.store import OrderStore
 from worker.payments.epay import EpayClient
-from worker.provisioning.provider import Provider, open_provider
-from worker.provisioning.webhook import RecentIds
+from worker.provisioning import open_provider
+from worker.provisioning.notify_ids import RecentIds
+from worker.provisioning.provider import Provider
 
 # Every outgoing call gets a deadline; nothing waits forever on a partner.
 HTTP_TIMEOUT = httpx.Timeout(10.0, connect=5.0)
@@ -29,11 +30,11 @@ HTTP_TIMEOUT = httpx.Timeout(10.0, connect=5.0)
 class Services:
     settings: Settings
     store: OrderStore
-    catalog: Catalog
+    catalogue: Catalogue
     http: httpx.AsyncClient
     epay: EpayClient
+    provider: Provider  # the eSIM aggregator (ESIM_PROVIDER)
     register: CashRegister | None = None  # fiscal receipts; None when FISCAL_PROVIDER=none
-    provider: Provider | None = None  # the eSIM aggregator (ESIM_PROVIDER); set by open()
     webhook_ids: RecentIds = field(default_factory=RecentIds)  # aggregator notifyIds seen
 
     @classmethod
@@ -41,7 +42,7 @@ class Services:
         """Open the store and the catalogue (CatalogueError names a bad entry) and the clients."""
         # httpx logs every URL at INFO; ours carry no personal data, but keep the log quiet.
         logging.getLogger("httpx").setLevel(logging.WARNING)
-        catalog = Catalog.load(settings.catalog_path)
+        catalog = Catalogue.load(settings.catalog_path)
         store = OrderStore.open(settings.orders_db)
         http = httpx.AsyncClient(
             timeout=HTTP_TIMEOUT, follow_redirects=False,
@@ -50,16 +51,15 @@ class Services:
         return cls(
             settings=settings,
             store=store,
-            catalog=catalog,
+            catalogue=catalog,
             http=http,
             epay=EpayClient(settings, http),
             register=make_register(settings, http),
-            provider=open_provider(settings),
+            provider=open_provider(settings, http),
         )
 
     async def aclose(self) -> None:
-        if self.provider is not None:
-            await self.provider.aclose()
+        await self.provider.aclose()
         await self.http.aclose()
         await self.store.wait_idle()
         self.store.close()

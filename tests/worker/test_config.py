@@ -22,4 +22,4 @@ def test_every_setting_has_a_readme_row_and_an_example_value() -> None:
 
     assert len(names) > 30
     assert sorted(n for n in names if f"`{n}`" not in table) == []
-    assert sorted(n for n in names if not re.search(rf"^{n}=", example, re.M)) == []
+    assert sorted(n for n in names if not re.search(rf"^{n}=", example, re.MULTILINE)) == []

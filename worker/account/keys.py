@@ -19,6 +19,8 @@ from typing import Any
 
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
+from worker.atomic_file import replace_atomically
+
 LINK_TTL_S = 15 * 60
 SESSION_TTL_S = 2 * 60 * 60
 LINK_SALT = "qazaq-esim account sign-in link"
@@ -120,12 +122,7 @@ class _Registry:
                 now = time.time()
                 for table in ("nonces", "sessions"):  # forget what has expired anyway
                     self.data[table] = {k: t for k, t in self.data[table].items() if t > now}
-                tmp = self.keys._path.with_name(f".{self.keys._path.name}.{os.getpid()}.tmp")
-                with open(tmp, "w") as f:
-                    json.dump(self.data, f)
-                    f.flush()
-                    os.fsync(f.fileno())
-                os.replace(tmp, self.keys._path)
+                replace_atomically(self.keys._path, json.dumps(self.data).encode())
         finally:
             fcntl.flock(self.fd, fcntl.LOCK_UN)
             os.close(self.fd)

@@ -14,10 +14,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from worker.mail import after_sale, smtp
-from worker.mail.messages import mail_domain
+from worker.mail.compose import mail_domain
+from worker.order_page.public_view import mask_email, public_view
 from worker.orders.model import LANGS, Lang, Order
 from worker.orders.store import email_key
-from worker.orders.view import mask_email, public_view
 from worker.services import Services
 
 from .keys import BadKey, Keys
@@ -125,10 +125,8 @@ async def orders(request: Request) -> Response:
 def account_view(order: Order, services: Services) -> dict[str, Any]:
     """The order page's view, plus its token (to open the order page) and its fiscal receipts;
     the QR and codes only while the eSIM is the buyer's (delivered, not refunded)."""
-    view = public_view(order, services.settings, services.catalog)
+    view = public_view(order, services.settings, services.catalogue)
     view["token"] = order.token
-    if order.status != "delivered":  # a refunded order's profile is cancelled: no QR to show
-        view["esim"] = None
     view["receipts"] = [
         {"operation": operation, "fiscal_number": r["fiscal_number"],
          "registered_at": r["registered_at"], "url": r.get("ticket_url") or r.get("print_url")}

@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING
 
 from worker.orders.model import Order, utc_now
 from worker.orders.store import OrderStore, Unchanged
-from worker.refunds import INSTALLED_SMDP, USED_ESIM, aggregator
 
 if TYPE_CHECKING:
     from worker.services import Services
@@ -38,12 +37,11 @@ async def refresh_usage(order: Order, services: Services) -> None:
     profile = order.profile
     if profile is None or not stale(order):
         return
-    provider = aggregator(services)
+    provider = services.provider
     usage = await provider.usage([profile.esim_tran_no])
     status = await provider.status(profile.provider_order_no)
     used = max([u.used_bytes for u in usage] + [0])
-    esim_status, _, smdp_status = (status or "").partition("/")
-    installed = smdp_status in INSTALLED_SMDP or esim_status in USED_ESIM
+    installed = status is not None and status.installed
 
     def change(o: Order) -> None:
         if o.profile is None:

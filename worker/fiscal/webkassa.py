@@ -10,11 +10,16 @@ from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 
+from worker.retry import Backoff
+
 from .register import Receipt, RegisterRefused, RegisterUnavailable, Ticket
 
 log = logging.getLogger("worker.fiscal")
 
 LOCAL = timezone(timedelta(hours=5))
+# Code 9 (the cashbox is busy with a parallel call): wait and resend, this often.
+PARALLEL_RETRY = Backoff(first_s=0.5, ceiling_s=2.0)
+PARALLEL_WAITS = 2
 SALE, SALE_RETURN = 2, 3
 CARD = 1
 PIECE = 796
@@ -76,7 +81,7 @@ class Webkassa:
         http: httpx.AsyncClient,
         *,
         timeout: float = 15.0,
-        parallel_retry_delays: tuple[float, ...] = (0.5, 2.0),
+        parallel_retry: Backoff = PARALLEL_RETRY,
     ) -> None:
         self._base = url.rstrip("/")
         self._api_key = api_key
@@ -85,7 +90,7 @@ class Webkassa:
         self._cashbox = cashbox
         self._http = http
         self._timeout = timeout
-        self._parallel_retry_delays = parallel_retry_delays
+        self._parallel_retry = parallel_retry
         self._token: str | None = None
         self._lock = asyncio.Lock()
         self._registration_number = ""
@@ -148,7 +153,7 @@ class Webkassa:
         """A cashbox call with the token; re-authorizes on 2/3, closes a 24-hour shift on 11,
         waits out a parallel call (9), and returns the envelope, errors included."""
         reauthorized = shift_closed = False
-        delays = list(self._parallel_retry_delays)
+        waits = 0
         while True:
             token = self._token or await self._authorize()
             envelope = await self._post(
@@ -165,8 +170,9 @@ class Webkassa:
                 log.info("webkassa: shift over 24 h, closing it with a Z report")
                 await self._z_report()
                 continue
-            if code == 9 and delays:  # maybe another process used the cashbox: wait, resend
-                await asyncio.sleep(delays.pop(0))
+            if code == 9 and waits < PARALLEL_WAITS:  # another process used the cashbox?
+                await asyncio.sleep(self._parallel_retry.after_attempts(waits))
+                waits += 1
                 continue
             return envelope
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from email.message import EmailMessage
 
 from worker.config import Settings
-from worker.mail.messages import _message, _money, message_id, order_page_url
+from worker.mail.compose import _message, _money, message_id, order_page_url
 from worker.mail.texts import SUPPORT_WHATSAPP
 from worker.orders.model import Lang, Order
 

@@ -16,7 +16,7 @@ from worker.refunds import refundable
 from worker.services import Services
 
 from . import privacy, support
-from .reconcile import reconcile as find_mismatches
+from .mismatches import find_mismatches
 
 
 async def _with_services(work: Callable[[Services], Awaitable[int]]) -> int:

@@ -21,7 +21,7 @@ from worker.refunds import refundable
 from worker.services import Services
 
 from . import support
-from .reconcile import reconcile
+from .mismatches import find_mismatches
 
 Endpoint = Callable[[Request], Awaitable[Response]]
 
@@ -132,7 +132,7 @@ async def reconciliation(request: Request) -> Response:
     period = _period(request)
     if isinstance(period, JSONResponse):
         return period
-    found = await reconcile(_services(request), *period)
+    found = await find_mismatches(_services(request), *period)
     return JSONResponse({"mismatches": [asdict(m) for m in found]})
 
 

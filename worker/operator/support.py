@@ -10,7 +10,8 @@ from typing import Any, Literal
 
 import phonenumbers
 
-from worker.orders.model import Order, utc_now
+from worker.orders.model import Order
+from worker.orders.rules import mailable, request_email
 from worker.orders.store import OrderStore
 from worker.payments.epay import EpayError
 from worker.provisioning.provider import ProviderError
@@ -74,13 +75,10 @@ def detail(order: Order, store: OrderStore) -> dict[str, Any]:
 async def resend_qr(store: OrderStore, order_id: str, operator: str) -> Order:
     """Send the delivery e-mail with the QR again (the `send_email` job)."""
     def change(o: Order) -> None:
-        if o.status != "delivered" or o.profile is None or not o.email:
+        if not mailable(o):
             raise ValueError(f"order {o.id} has no delivered eSIM and address to send it to "
                              f"(status {o.status})")
-        o.email_requested_at = utc_now()
-        o.email_sent_at = None  # as the buyer's resend does (worker/delivery.py): send again
-        o.email_message_id = None
-        o.log("email_resend_requested", f"by {operator[:100]}")
+        request_email(o, f"by {operator[:100]}")
 
     return await store.update(order_id, change, enqueue=("send_email",))
 

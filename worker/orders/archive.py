@@ -12,7 +12,8 @@ import os
 from collections.abc import Collection, Iterator
 from pathlib import Path
 
-from worker.orders.durable import append, fsync_dir
+from worker.atomic_file import replace_atomically
+from worker.orders.durable import append
 from worker.orders.model import Order
 from worker.orders.records import Record, email_key, line
 
@@ -123,12 +124,6 @@ class Archive:
             for offset, length, _ in sorted(current):
                 f.seek(offset)
                 lines.append(f.read(length))
-        tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
-        with open(tmp, "wb") as f:
-            f.write(b"".join(lines))
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, self.path)
-        fsync_dir(self.path.parent)
+        replace_atomically(self.path, b"".join(lines))
         self.read_tail(index)
         return len(lines)

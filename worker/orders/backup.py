@@ -31,8 +31,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import BinaryIO
 
+from worker.atomic_file import fsync_dir, replace_atomically
 from worker.orders.archive import Archive, Index
-from worker.orders.durable import fsync_dir
 from worker.orders.live import LiveSet
 
 MANIFEST = "manifest.json"
@@ -165,19 +165,9 @@ def backup(db: Path, to: Path, say: Say = print) -> Summary:
         "orders": orders,
         "files": entries,
     }
-    _write_json(to / MANIFEST, manifest)
+    replace_atomically(to / MANIFEST, json.dumps(manifest, indent=2).encode())
     total = sum(int(e["bytes"]) for e in entries.values())
     return Summary(to, orders, total)
-
-
-def _write_json(path: Path, data: object) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    with open(tmp, "w", encoding="utf-8") as f:
-        json.dump(data, f, indent=2)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
-    fsync_dir(path.parent)
 
 
 def verify(folder: Path) -> dict[str, object]:

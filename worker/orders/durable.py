@@ -11,6 +11,7 @@ from typing import Any
 
 from tinydb.storages import Storage
 
+from worker.atomic_file import fsync_dir, replace_atomically
 from worker.crashpoints import crashpoint
 
 
@@ -33,25 +34,10 @@ class AtomicJSONStorage(Storage):
 
     def write(self, data: dict[str, dict[str, Any]]) -> None:
         raw = json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()
-        tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
-        with open(tmp, "wb") as f:
-            f.write(raw)
-            f.flush()
-            os.fsync(f.fileno())
-        crashpoint("store.before_replace")
-        os.replace(tmp, self.path)
-        fsync_dir(self.path.parent)
+        replace_atomically(self.path, raw)
 
     def close(self) -> None:
         pass
-
-
-def fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def append(path: Path, data: bytes, crash_at: str) -> int:

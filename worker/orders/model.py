@@ -23,9 +23,9 @@ Status = Literal[
 Lang = Literal["kk", "ru", "en"]
 LANGS: tuple[Lang, ...] = get_args(Lang)
 
-# "Send the e-mail again" is offered at most once per this many seconds, and this many times an hour.
-RESEND_EMAIL_INTERVAL_S = 60
-RESENDS_PER_HOUR = 3
+# Orders whose payment Epay may still confirm: after a decline the buyer may try again on
+# the payform with the same invoice.
+SETTLEABLE: tuple[Status, ...] = ("awaiting_payment", "payment_failed")
 
 
 def utc_now() -> str:

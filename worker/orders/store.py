@@ -21,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import secrets
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -56,6 +57,7 @@ class Unchanged(Exception):
     """Raised by an update's ``change`` to write nothing (the order is already as wanted)."""
 
 
+ORDER_ID_DIGITS = 10  # Epay allows 6-15; ten random digits keep guessing hopeless and suffixes free
 # The journal is folded into the TinyDB file once it outgrows both of these.
 CHECKPOINT_MIN_BYTES = 4 * 1024 * 1024
 
@@ -141,11 +143,16 @@ class OrderStore:
         self._refresh()
         return [order_of(r) for r in list(self.live.orders.values())]
 
-    def id_taken(self, order_id: str) -> bool:
-        """Whether the id or its last six digits are used (Epay wants both unique)."""
+    def new_order_id(self) -> str:
+        """A random invoice id of ORDER_ID_DIGITS digits whose id and last six digits no order
+        uses (Epay wants both unique); `create` still refuses one taken since."""
         self._refresh()
-        return (order_id in self.live.orders or order_id in self.archive.where
-                or order_id[-6:] in self.index.suffixes)
+        while True:
+            order_id = str(10 ** (ORDER_ID_DIGITS - 1)
+                           + secrets.randbelow(9 * 10 ** (ORDER_ID_DIGITS - 1)))
+            if not (order_id in self.live.orders or order_id in self.archive.where
+                    or order_id[-6:] in self.index.suffixes):
+                return order_id
 
     def due_jobs(self, now: float | None = None) -> list[Job]:
         self._refresh()

@@ -21,13 +21,12 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from worker.crashpoints import crashpoint
-from worker.orders.model import Order, utc_now
+from worker.orders.model import SETTLEABLE, Order, utc_now
 from worker.orders.store import Unchanged, UnknownOrder
 from worker.services import Services
 
 log = logging.getLogger("worker.payments.callbacks")
 
-SETTLEABLE = ("awaiting_payment", "payment_failed")
 
 
 async def post_link(request: Request) -> Response:

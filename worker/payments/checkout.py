@@ -16,19 +16,18 @@ from email_validator import EmailNotValidError, validate_email
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
-from worker.catalog import Package
+from worker.api_errors import errors, message
+from worker.catalogue import Package
 from worker.crashpoints import crashpoint
-from worker.messages import errors, message
 from worker.orders.model import LANGS, Lang, Order
 from worker.orders.store import DuplicateOrder
-from worker.payments.epay import EpayError
+from worker.payments.epay import EpayError, callback_urls
 from worker.services import Services
 
 log = logging.getLogger("worker.payments.checkout")
 
 EPAY_LANGUAGE: dict[Lang, str] = {"kk": "kaz", "ru": "rus", "en": "eng"}
 DESCRIPTION_MAX_BYTES = 125
-ID_DIGITS = 10  # Epay allows 6-15; ten random digits keep guessing hopeless and suffixes free
 ID_ATTEMPTS = 20
 
 
@@ -92,7 +91,7 @@ def validate(body: dict[str, Any], services: Services) -> tuple[dict[str, str], 
     if body.get("lang") not in LANGS:
         problems["lang"] = "lang_invalid"
     code = body.get("package")
-    package = services.catalog.package(code) if isinstance(code, str) else None
+    package = services.catalogue.package(code) if isinstance(code, str) else None
     if package is None:
         problems["package"] = "package_unknown"
     form["package"] = package
@@ -133,12 +132,8 @@ def normalise_phone(value: Any) -> str | None:
 
 def new_order(services: Services, package: Package, lang: Lang, email: str, phone: str) -> Order:
     """A fresh awaiting_payment order with a free invoice id, a token and a secret_hash."""
-    while True:
-        order_id = str(10 ** (ID_DIGITS - 1) + secrets.randbelow(9 * 10 ** (ID_DIGITS - 1)))
-        if not services.store.id_taken(order_id):
-            break
     return Order(
-        id=order_id,
+        id=services.store.new_order_id(),
         token=secrets.token_urlsafe(32),
         status="awaiting_payment",
         lang=lang,
@@ -159,8 +154,7 @@ def payment_object(order: Order, token: dict[str, Any], services: Services) -> d
         "invoiceId": order.id,
         "backLink": f"{base}/epay/back/{order.token}",
         "failureBackLink": f"{base}/epay/failure-back/{order.token}",
-        "postLink": f"{base}/epay/post-link",
-        "failurePostLink": f"{base}/epay/failure-post-link",
+        **callback_urls(services.settings),
         "language": EPAY_LANGUAGE[order.lang],
         "description": description(order),
         "terminal": services.settings.epay_terminal_id,

@@ -13,11 +13,12 @@ from datetime import UTC, datetime
 from typing import Literal
 
 from worker.crashpoints import crashpoint
-from worker.fiscal.jobs import jobs_after_payment
+from worker.fiscal.receipts import jobs_after_payment
 from worker.jobs import GiveUp, RetryLater
-from worker.orders.model import Order, Payment
+from worker.orders.model import SETTLEABLE, Order, Payment
 from worker.orders.store import Unchanged
 from worker.payments.epay import EpayError, Status
+from worker.retry import Backoff
 from worker.services import Services
 
 log = logging.getLogger("worker.payments")
@@ -30,7 +31,7 @@ FAILED = {"REJECT", "FAILED", "3D", "CANCEL", "CANCEL_OLD", "REFUND"}
 RECHECK_AFTER_S = 1800.0
 # resultCode: 102 unknown invoice (not paid yet, or never), 107 in progress.
 PENDING_CODES = {102, 107}
-SETTLEABLE = ("awaiting_payment", "payment_failed")
+STATUS_POLL = Backoff(first_s=1.0, ceiling_s=300.0, share=0.2)  # Epay has no final status yet
 
 
 class PaymentMismatch(Exception):
@@ -175,5 +176,5 @@ def _poll_delay(order: Order) -> float:
     """Ask often just after the callback (the buyer is waiting), then less: 1 s up to 5 min."""
     since = (order.epay_callback or {}).get("at") or order.created_at
     waited = (datetime.now(UTC) - datetime.fromisoformat(since)).total_seconds()
-    return min(300.0, max(1.0, waited / 5))
+    return STATUS_POLL.after_waiting(waited)
 

@@ -51,6 +51,14 @@ class Status:
         return self.result_code == 100 and self.transaction is not None
 
 
+def callback_urls(settings: Settings) -> dict[str, str]:
+    """Where Epay posts the outcome: in the payment token and in the payment object alike."""
+    return {
+        "postLink": f"{settings.worker_url}/epay/post-link",
+        "failurePostLink": f"{settings.worker_url}/epay/failure-post-link",
+    }
+
+
 class EpayClient:
     def __init__(self, settings: Settings, http: httpx.AsyncClient) -> None:
         self.settings = settings
@@ -75,8 +83,7 @@ class EpayClient:
                 "amount": str(amount),
                 "currency": currency,
                 "terminal": s.epay_terminal_id,
-                "postLink": f"{s.worker_url}/epay/post-link",
-                "failurePostLink": f"{s.worker_url}/epay/failure-post-link",
+                **callback_urls(s),
             }
         )
 

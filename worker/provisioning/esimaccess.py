@@ -7,7 +7,6 @@ errorMessage, business errors inside HTTP 200, `200010` meaning "still allocatin
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import hmac
 import json
@@ -15,17 +14,17 @@ import logging
 import math
 import time
 import uuid
-from collections import deque
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
+from aiolimiter import AsyncLimiter
 
 from worker.provisioning.lpa import BadActivationCode, parse_lpa
 from worker.provisioning.provider import (
-    Capabilities,
     Network,
     Package,
+    ProfileStatus,
     ProviderOrder,
     ProviderProfile,
     RejectedError,
@@ -47,9 +46,23 @@ AUTH_CODES = frozenset({"000101", "000102", "101002", "101003", "401001"})
 PENDING_CODE = "200010"
 DUPLICATE_TRANSACTION_CODE = "310402"
 GONE_STATUSES = frozenset({"CANCEL", "REVOKE", "REVOKED", "UNUSED_EXPIRED", "USED_EXPIRED"})
+# smdpStatus once the profile reached a phone; esimStatus once it carried data.
+INSTALLED_SMDP = frozenset({"DOWNLOAD", "INSTALLATION", "ENABLED", "DISABLED", "DELETED"})
+USED_ESIM = frozenset({"IN_USE", "USED_UP", "USED_EXPIRED"})
 # A full package/list is about 3 MB and takes about 3.4 s live (spec §5).
 DEFAULT_TIMEOUT = httpx.Timeout(10.0, connect=3.0)
 LIST_TIMEOUT = httpx.Timeout(60.0, connect=3.0)
+
+
+
+def profile_status(esim_status: str, smdp_status: str) -> ProfileStatus:
+    """eSIM Access's two status words (spec §9) in the order flow's terms."""
+    return ProfileStatus(
+        words=f"{esim_status}/{smdp_status}",
+        installed=smdp_status in INSTALLED_SMDP or esim_status in USED_ESIM,
+        cancelled=esim_status == "CANCEL",
+        gone=esim_status in GONE_STATUSES,
+    )
 
 
 class Pending(TransientError):
@@ -95,24 +108,10 @@ def parse_envelope(response: httpx.Response, path: str) -> Any:
     raise RejectedError(message, code=code)
 
 
-class Throttle:
-    """At most `calls` request starts in any `per` seconds (eSIM Access allows 8/s)."""
-
-    def __init__(self, calls: int, per: float = 1.0) -> None:
-        self._calls = calls
-        self._per = per
-        self._starts: deque[float] = deque()
-        self._lock = asyncio.Lock()
-
-    async def wait(self) -> None:
-        async with self._lock:
-            now = time.monotonic()
-            while self._starts and now - self._starts[0] >= self._per:
-                self._starts.popleft()
-            if len(self._starts) >= self._calls:
-                await asyncio.sleep(self._per - (now - self._starts[0]))
-                self._starts.popleft()
-            self._starts.append(time.monotonic())
+def throttle(calls_per_second: int) -> AsyncLimiter:
+    """Request starts spaced 1/`calls_per_second` apart: never more than that many in any
+    second, which is how eSIM Access counts (a burst-sized bucket would let 2× through)."""
+    return AsyncLimiter(1, 1 / calls_per_second)
 
 
 def _iso_time(value: Any) -> str | None:
@@ -210,7 +209,6 @@ def profile_from_row(row: dict[str, Any]) -> ProviderProfile | None:
         lpa=code.lpa,
         smdp_address=code.smdp_address,
         matching_id=code.matching_id,
-        qr_url=row.get("qrCodeUrl") or None,
         status=f"{status}/{row.get('smdpStatus') or ''}",
         used_bytes=_int_or_none(row.get("orderUsage")),
         total_bytes=_int_or_none(row.get("totalVolume")),
@@ -226,17 +224,6 @@ class EsimAccess:
     """eSIM Access behind the Provider protocol. One instance per process (it owns the throttle)."""
 
     name = "esimaccess"
-    capabilities = Capabilities(
-        idempotent_orders=True,
-        asynchronous=True,
-        webhooks=True,
-        cancel_refunds=True,
-        suspend=True,
-        top_up=True,
-        usage=True,
-        sms=True,
-        balance=True,
-    )
 
     def __init__(
         self,
@@ -244,25 +231,29 @@ class EsimAccess:
         access_code: str,
         secret_key: str,
         *,
+        http: httpx.AsyncClient | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
         calls_per_second: int = 8,
     ) -> None:
+        """``http``: the worker's shared client (Services.http); without one (command-line
+        tools, tests) the instance opens its own and ``aclose`` closes it."""
         self._access_code = access_code
         self._secret_key = secret_key
-        self._throttle = Throttle(calls_per_second)
-        self._http = httpx.AsyncClient(
-            base_url=base_url.rstrip("/") + API, timeout=DEFAULT_TIMEOUT, transport=transport
-        )
+        self._url = base_url.rstrip("/") + API
+        self._throttle = throttle(calls_per_second)
+        self._owns_http = http is None
+        self._http = http or httpx.AsyncClient(timeout=DEFAULT_TIMEOUT, transport=transport)
 
     async def aclose(self) -> None:
-        await self._http.aclose()
+        if self._owns_http:
+            await self._http.aclose()
 
     async def call(
         self, path: str, body: dict[str, Any], *, timeout: httpx.Timeout = DEFAULT_TIMEOUT
     ) -> Any:
         """POST one signed request and return the envelope's `obj` (see parse_envelope)."""
         raw = json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
-        await self._throttle.wait()
+        await self._throttle.acquire()
         timestamp = str(int(time.time() * 1000))
         request_id = uuid.uuid4().hex
         headers = {
@@ -273,7 +264,9 @@ class EsimAccess:
             "RT-Signature": sign(timestamp, request_id, self._access_code, raw, self._secret_key),
         }
         try:
-            response = await self._http.post(path, content=raw, headers=headers, timeout=timeout)
+            response = await self._http.post(
+                self._url + path, content=raw, headers=headers, timeout=timeout
+            )
         except httpx.TimeoutException:
             raise TransientError(f"eSIM Access {path} timed out; outcome unknown") from None
         except httpx.TransportError as error:
@@ -379,13 +372,14 @@ class EsimAccess:
     async def cancel(self, provider_id: str) -> None:
         await self.call("esim/cancel", {"esimTranNo": provider_id})
 
-    async def status(self, order_no: str) -> str | None:
-        """`esimStatus/smdpStatus` of the order's profile, also once cancelled or expired
-        (refunds and reconciliation read it, issue 6); None while it is still allocating."""
+    async def status(self, order_no: str) -> ProfileStatus | None:
+        """The order's profile from `esimStatus` and `smdpStatus`, also once cancelled or
+        expired; None while it is still allocating."""
         rows = await self._order_rows(order_no)
         if not rows:
             return None
-        return f"{rows[0].get('esimStatus') or ''}/{rows[0].get('smdpStatus') or ''}"
+        return profile_status(str(rows[0].get("esimStatus") or ""),
+                              str(rows[0].get("smdpStatus") or ""))
 
     async def usage(self, provider_ids: list[str]) -> list[Usage]:
         result: list[Usage] = []

@@ -7,12 +7,7 @@ fits behind the same `Provider` protocol without touching the order flow.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal, Protocol
-
-if TYPE_CHECKING:
-    from worker.config import Settings
-
-OrderState = Literal["pending", "ready", "failed"]
+from typing import Protocol
 
 
 class ProviderError(Exception):
@@ -75,7 +70,6 @@ class Package:
 class ProviderOrder:
     transaction_id: str  # our idempotency key (the order id)
     order_no: str  # the aggregator's order number
-    state: OrderState = "pending"
 
 
 @dataclass(frozen=True)
@@ -89,7 +83,6 @@ class ProviderProfile:
     lpa: str
     smdp_address: str
     matching_id: str
-    qr_url: str | None
     status: str  # the provider's own status words, e.g. "GOT_RESOURCE/RELEASED"
     used_bytes: int | None
     total_bytes: int | None
@@ -97,16 +90,14 @@ class ProviderProfile:
 
 
 @dataclass(frozen=True)
-class Capabilities:
-    idempotent_orders: bool
-    asynchronous: bool
-    webhooks: bool
-    cancel_refunds: bool
-    suspend: bool
-    top_up: bool
-    usage: bool
-    sms: bool
-    balance: bool
+class ProfileStatus:
+    """A profile's state in the order flow's words; ``words`` are the provider's own, for
+    logs, timelines and support (e.g. eSIM Access "IN_USE/ENABLED")."""
+
+    words: str
+    installed: bool  # it reached a phone, or carried data: never refundable as unused
+    cancelled: bool  # cancelled at the aggregator (our refund, or its cabinet)
+    gone: bool  # cancelled, revoked or expired: there is nothing left to cancel
 
 
 @dataclass(frozen=True)
@@ -121,7 +112,6 @@ class Provider(Protocol):
     """What the order flow needs from an aggregator. Every call may raise ProviderError."""
 
     name: str
-    capabilities: Capabilities
 
     async def list_packages(self) -> list[Package]:
         """Every base plan on sale now."""
@@ -146,9 +136,9 @@ class Provider(Protocol):
         """Cancel an unused profile (the aggregator refunds it)."""
         ...
 
-    async def status(self, order_no: str) -> str | None:
-        """The profile's status words even when cancelled or expired (issue 6: refunds,
-        reconciliation); None while the order is still allocating."""
+    async def status(self, order_no: str) -> ProfileStatus | None:
+        """The profile's state even when cancelled or expired (refunds, reconciliation,
+        usage); None while the order is still allocating."""
         ...
 
     async def usage(self, provider_ids: list[str]) -> list[Usage]:
@@ -165,18 +155,3 @@ class Provider(Protocol):
         ...
 
     async def aclose(self) -> None: ...
-
-
-def open_provider(settings: Settings) -> Provider:
-    """The aggregator client ESIM_PROVIDER names, configured from the settings."""
-    if settings.esim_provider == "esimaccess":
-        from worker.metrics import CountingTransport
-        from worker.provisioning.esimaccess import EsimAccess
-
-        return EsimAccess(
-            settings.esimaccess_url,
-            settings.esimaccess_access_code,
-            str(settings.esimaccess_secret_key),
-            transport=CountingTransport("aggregator"),
-        )
-    raise ValueError(f"ESIM_PROVIDER={settings.esim_provider!r} has no client (README, Settings)")

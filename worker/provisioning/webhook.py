@@ -14,35 +14,19 @@ import hmac
 import json
 import logging
 import sys
-from collections import OrderedDict
 from typing import TYPE_CHECKING, Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from worker.config import SettingError, Settings, load_settings
-from worker.provisioning.provider import ProviderError, open_provider
+from worker.provisioning import open_provider
+from worker.provisioning.provider import ProviderError
 
 if TYPE_CHECKING:
     from worker.services import Services
 
 log = logging.getLogger("worker.provisioning.webhook")
-
-
-class RecentIds:
-    """The last `size` notifyIds seen by this process (retries come within minutes)."""
-
-    def __init__(self, size: int = 10_000) -> None:
-        self._size = size
-        self._seen: OrderedDict[str, None] = OrderedDict()
-
-    def first_time(self, notify_id: str) -> bool:
-        if notify_id in self._seen:
-            return False
-        self._seen[notify_id] = None
-        if len(self._seen) > self._size:
-            self._seen.popitem(last=False)
-        return True
 
 
 async def aggregator_webhook(request: Request) -> Response:

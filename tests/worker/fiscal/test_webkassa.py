@@ -11,6 +11,7 @@ import pytest
 
 from worker.fiscal.register import Receipt, RegisterRefused, RegisterUnavailable, Ticket
 from worker.fiscal.webkassa import Webkassa
+from worker.retry import Backoff
 
 # The sandbox's default credentials (.env.example's values)
 API_KEY = "WKD-00000000-0000-0000-0000-000000000000"
@@ -30,7 +31,7 @@ def run(url: str, use: Callable[[Webkassa], Awaitable[T]], password: str = PASSW
     async def go() -> T:
         async with httpx.AsyncClient() as http:
             kassa = Webkassa(url, API_KEY, LOGIN, password, CASHBOX, http, timeout=timeout,
-                             parallel_retry_delays=(0.3, 0.6))
+                             parallel_retry=Backoff(first_s=0.3, ceiling_s=0.6))
             return await use(kassa)
     return asyncio.run(go())
 
@@ -158,7 +159,7 @@ def test_a_parallel_call_from_another_process_is_waited_out(webkassa_url: str) -
     async def two_clients(_: Webkassa) -> list[Receipt]:
         async with httpx.AsyncClient() as http:
             kassas = [Webkassa(webkassa_url, API_KEY, LOGIN, PASSWORD, CASHBOX, http,
-                               parallel_retry_delays=(0.3, 0.6)) for _ in range(2)]
+                               parallel_retry=Backoff(first_s=0.3, ceiling_s=0.6)) for _ in range(2)]
             await kassas[0].find("warm-up")  # both log in before the race
             kassas[1]._token = kassas[0]._token
             return list(await asyncio.gather(*(k.sale(ticket(f"sale-{i}"))

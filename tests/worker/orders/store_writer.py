@@ -10,7 +10,9 @@ import asyncio
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+# The checkout first (tests/worker must not shadow the worker package), then tests/ for store_helpers.
+TESTS = Path(__file__).resolve().parents[2]
+sys.path[:0] = [str(TESTS.parent), str(TESTS)]
 
 from store_helpers import make_order
 

@@ -9,9 +9,9 @@ import pytest
 from epay_buyer import FORM, Shop
 from starlette.testclient import TestClient
 
+from worker.api_errors import MESSAGES
 from worker.app import create_app
 from worker.config import Settings
-from worker.messages import MESSAGES
 from worker.payments.checkout import description, normalise_phone
 
 TERMINAL = "67e34d63-102f-4bd1-898e-370781d0074d"

@@ -44,7 +44,7 @@ def test_sync_catalog_prints_what_changed_and_refuses_to_lose_destinations(
 ) -> None:
     output = tmp_path / "catalog.json"
 
-    first = run("worker.provisioning.catalog_sync", wired, "--output", str(output))
+    first = run("worker.provisioning.catalogue_sync", wired, "--output", str(output))
 
     assert first.returncode == 0, first.stderr
     assert "National Bank of Kazakhstan rate unavailable" in first.stdout  # no network here
@@ -56,12 +56,12 @@ def test_sync_catalog_prints_what_changed_and_refuses_to_lose_destinations(
     padded = json.dumps(catalog)
     output.write_text(padded, encoding="utf-8")  # as if 30 destinations had been on sale
 
-    refused = run("worker.provisioning.catalog_sync", wired, "--output", str(output))
+    refused = run("worker.provisioning.catalogue_sync", wired, "--output", str(output))
 
     assert refused.returncode == 1
     assert "would disappear" in refused.stderr and "--force" in refused.stderr
     assert output.read_text(encoding="utf-8") == padded
-    forced = run("worker.provisioning.catalog_sync", wired, "--output", str(output), "--force")
+    forced = run("worker.provisioning.catalogue_sync", wired, "--output", str(output), "--force")
     assert forced.returncode == 0 and "destinations gone: gone-00, gone-01" in forced.stdout
 
 

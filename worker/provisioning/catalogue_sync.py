@@ -11,9 +11,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import sys
-import tempfile
 import time
 import xml.etree.ElementTree as ET
 from collections import Counter
@@ -27,9 +25,11 @@ import httpx
 from tqdm import tqdm
 
 from plugins.catalogue.schema import COUNTRY_CODES, CatalogueError, validate
+from worker.atomic_file import replace_atomically
 from worker.config import ROOT, SettingError, load_settings
+from worker.provisioning import open_provider
 from worker.provisioning.pricing import Pricing, PricingError, load_pricing, national_bank_usd_rate
-from worker.provisioning.provider import Package, Provider, ProviderError, open_provider
+from worker.provisioning.provider import Package, Provider, ProviderError
 
 DESTINATIONS_PATH = ROOT / "content" / "data" / "destinations.json"
 MB = 1024**2
@@ -252,22 +252,6 @@ def compare(old: dict[str, Any] | None, new: dict[str, Any], summary: Summary) -
     summary.packages = len(new_prices)
 
 
-def write_atomically(path: Path, catalog: dict[str, Any]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    os.fchmod(handle, 0o644)  # mkstemp makes it private; the site build and the worker read it
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as out:
-            json.dump(catalog, out, ensure_ascii=False, indent=1)
-            out.write("\n")
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-
-
 async def sync(
     provider: Provider,
     pricing: Pricing,
@@ -304,7 +288,9 @@ async def sync(
             f"{', '.join(summary.lost_destinations[:20])}; nothing written. "
             "If the aggregator really dropped them, run again with --force."
         )
-    write_atomically(output, catalog)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    text = json.dumps(catalog, ensure_ascii=False, indent=1) + "\n"
+    replace_atomically(output, text.encode(), mode=0o644)  # the site build and the worker read it
     summary.written = True
     return summary
 

@@ -13,7 +13,6 @@ from typing import TYPE_CHECKING
 from worker.orders.model import Order
 from worker.payments.epay import EpayError
 from worker.provisioning.provider import ProviderError
-from worker.refunds import aggregator
 
 from .support import in_period
 
@@ -44,7 +43,7 @@ class Mismatch:
     detail: str
 
 
-async def reconcile(services: Services, start: date, end: date) -> list[Mismatch]:
+async def find_mismatches(services: Services, start: date, end: date) -> list[Mismatch]:
     orders = services.store.search(lambda o: in_period(o.created_at, start, end))
     found: list[Mismatch] = []
     for order in sorted(orders, key=lambda o: o.created_at):
@@ -56,7 +55,7 @@ async def check(services: Services, order: Order) -> list[Mismatch]:
     order_no = order.profile.provider_order_no if order.profile else order.provider_order_no
     try:
         status = await services.epay.check_status(order.id)
-        agg = await aggregator(services).status(order_no) if order_no else None
+        agg = await services.provider.status(order_no) if order_no else None
     except (EpayError, ProviderError) as error:
         return [Mismatch(order.id, "unchecked", order.status, None, None, str(error)[:200])]
     tx = status.transaction if status.found else None
@@ -65,7 +64,6 @@ async def check(services: Services, order: Order) -> list[Mismatch]:
     epay_refunded = name == "REFUND" or payout > 0
     epay_charged = name == "CHARGE" and not epay_refunded
     epay = f"{name} (refunded {payout:g})" if epay_refunded else name
-    esim_status = (agg or "").partition("/")[0]
     ours_refunded = order.status == "refunded"
     refunding = order.refund is not None and not ours_refunded
     stuck = order.status in ("paid", "provisioning") and _age(order) > IN_PROGRESS
@@ -80,13 +78,14 @@ async def check(services: Services, order: Order) -> list[Mismatch]:
         kinds.append("refunded_here_only")
     if epay_refunded and not ours_refunded and not refunding:
         kinds.append("refunded_at_epay_only")
-    if ours_refunded and order.profile is not None and esim_status not in ("CANCEL", "", "UNUSED_EXPIRED"):
+    if ours_refunded and order.profile is not None and agg is not None and not agg.gone:
         kinds.append("not_cancelled_at_aggregator")
-    if esim_status == "CANCEL" and not ours_refunded and not refunding:
+    if agg is not None and agg.cancelled and not ours_refunded and not refunding:
         kinds.append("cancelled_at_aggregator_only")
     if order.status == "delivered" and agg is None:
         kinds.append("profile_missing")
-    return [Mismatch(order.id, kind, order.status, epay, agg, KINDS[kind]) for kind in kinds]
+    aggregator = agg.words if agg else None
+    return [Mismatch(order.id, kind, order.status, epay, aggregator, KINDS[kind]) for kind in kinds]
 
 
 def _number(value: object) -> float:

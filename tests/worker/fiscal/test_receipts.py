@@ -18,7 +18,7 @@ from smtp_mailbox import Mailbox
 from starlette.datastructures import Secret
 
 from worker.config import Settings
-from worker.fiscal.jobs import fiscal_return, fiscal_sale
+from worker.fiscal.receipts import fiscal_return, fiscal_sale
 from worker.fiscal.register import RegisterUnavailable
 from worker.jobs import RetryLater
 from worker.operator.support import pending_receipts

@@ -11,7 +11,7 @@ import pytest
 from provisioning_helpers import ACCESS_CODE, SECRET_KEY, Aggregator
 
 from plugins.catalogue.schema import load_catalogue
-from worker.provisioning.catalog_sync import SyncRefused, load_destinations, sync
+from worker.provisioning.catalogue_sync import SyncRefused, load_destinations, sync
 from worker.provisioning.esimaccess import EsimAccess
 from worker.provisioning.pricing import Pricing, load_pricing
 

@@ -12,7 +12,7 @@ from worker.payments.confirm import PaymentMismatch, settle
 from worker.payments.epay import EpayError
 from worker.services import Services
 
-log = logging.getLogger("worker.payments.returns")
+log = logging.getLogger("worker.payments.back_links")
 
 # The buyer is waiting on a blank page: ask Epay for at most this long, then show the order
 # page, which keeps polling while the callback, the job or the reconciler settles it.
@@ -37,6 +37,6 @@ async def _return(request: Request, route: str) -> Response:
         try:
             await asyncio.wait_for(settle(services, order), SETTLE_TIMEOUT_S)
         except (EpayError, PaymentMismatch, TimeoutError) as exc:
-            log.warning("returns: order %s not settled on %s: %s", order.id, route, exc)
+            log.warning("back links: order %s not settled on %s: %s", order.id, route, exc)
     site = services.settings.site_url
     return RedirectResponse(f"{site}/{order.lang}/order/#{order.token}", status_code=303)

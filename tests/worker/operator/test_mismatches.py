@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 import pytest
 from after_sale import ROOT, AfterSale
 
-from worker.operator.reconcile import reconcile
+from worker.operator.mismatches import find_mismatches
 from worker.orders.model import Order, Refund, utc_now
 
 pytestmark = pytest.mark.anyio
@@ -24,7 +24,7 @@ def period() -> tuple[datetime, datetime]:
 
 async def mismatches(after_sale: AfterSale) -> dict[str, list[str]]:
     found: dict[str, list[str]] = {}
-    for m in await reconcile(after_sale.services, *period()):  # type: ignore[arg-type]
+    for m in await find_mismatches(after_sale.services, *period()):  # type: ignore[arg-type]
         found.setdefault(m.order_id, []).append(m.kind)
     return found
 

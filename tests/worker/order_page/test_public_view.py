@@ -9,15 +9,13 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from starlette.testclient import TestClient
-from store_helpers import make_order
+from store_helpers import LPA, make_order
+from store_helpers import delivered_order as delivered
 
 from worker.app import create_app
 from worker.config import Settings
+from worker.order_page.public_view import mask_email
 from worker.orders.model import Order, Payment, Profile, Refund
-from worker.orders.view import can_resend_email, mask_email
-
-LPA = "LPA:1$rsp.example.com$ABCD1234"
-
 
 @pytest.fixture
 def client(settings: Settings) -> Iterator[TestClient]:
@@ -27,22 +25,6 @@ def client(settings: Settings) -> Iterator[TestClient]:
 
 def store_order(client: TestClient, order: Order) -> None:
     asyncio.run(client.app.state.services.store.create(order))  # type: ignore[attr-defined]
-
-
-def delivered(**changes: object) -> Order:
-    order = make_order(
-        7, status="delivered", lang="ru", email="buyer@example.kz",
-        payment=Payment(transaction_id="tx-1", reference="512345678901", card_mask="440563...5096",
-                        approval_code="774411", card_type="VISA"),
-        profile=Profile(esim_tran_no="T1", iccid="8986000000000000001", lpa=LPA,
-                        smdp_address="rsp.example.com", activation_code="ABCD1234",
-                        provider_order_no="B1", expires_at="2027-01-01T00:00:00+00:00",
-                        total_bytes=10737418240, used_bytes=0),
-        email_sent_at="2026-11-25T10:00:00+00:00",
-    )
-    for key, value in changes.items():
-        setattr(order, key, value)
-    return order
 
 
 def test_a_new_order_shows_awaiting_payment_and_nothing_else(client: TestClient) -> None:
@@ -120,29 +102,6 @@ def test_an_unknown_token_is_404_without_a_hint(client: TestClient) -> None:
     answers = [client.get(f"/api/orders/{t}") for t in (make_order(2).token, make_order(1).id, "x")]
 
     assert [(a.status_code, a.json()) for a in answers] == [(404, {"error": "not found"})] * 3
-
-
-def test_the_email_again_button_is_rate_limited() -> None:
-    now = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
-    just = (now - timedelta(seconds=10)).isoformat()
-    while_ago = (now - timedelta(minutes=5)).isoformat()
-
-    assert can_resend_email(delivered(email_requested_at=None), now)
-    assert not can_resend_email(delivered(email_requested_at=just), now)
-    assert can_resend_email(delivered(email_requested_at=while_ago), now)
-    assert not can_resend_email(delivered(email=None), now)  # personal data purged
-    assert not can_resend_email(make_order(1), now)
-
-
-def test_the_email_again_button_hides_after_three_resends_in_an_hour() -> None:
-    now = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
-    order = delivered(email_requested_at=(now - timedelta(minutes=5)).isoformat())
-    for minutes_ago in (50, 20, 5):
-        at = (now - timedelta(minutes=minutes_ago)).isoformat()
-        order.timeline.append({"at": at, "event": "email_resend_requested", "detail": ""})
-
-    assert not can_resend_email(order, now)  # the route would answer 429
-    assert can_resend_email(order, now + timedelta(minutes=11))  # the oldest one left the hour
 
 
 def test_the_view_and_the_route_agree_after_three_resends(client: TestClient) -> None:

@@ -1,4 +1,5 @@
-"""The buyer's delivery routes: the QR images of a delivered order and "send the e-mail again"."""
+"""The buyer's order page API: the order as JSON, the QR images of a delivered eSIM, and
+"send the e-mail again"."""
 
 from __future__ import annotations
 
@@ -8,9 +9,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from worker import qr
-from worker.orders.model import Order, utc_now
+from worker.order_page.public_view import public_view
+from worker.orders.model import Order
+from worker.orders.rules import can_resend_email, esim_visible, mailable, request_email
 from worker.orders.store import Unchanged
-from worker.orders.view import can_resend_email
 from worker.services import Services
 
 NOT_FOUND = {"error": "not found"}
@@ -18,27 +20,38 @@ NOT_FOUND = {"error": "not found"}
 PRIVATE = {"Cache-Control": "private, no-store", "X-Content-Type-Options": "nosniff"}
 
 
-def _delivered(request: Request) -> Order | None:
-    """The order of the token, if its eSIM is delivered (a refunded one was cancelled)."""
+async def order_view(request: Request) -> JSONResponse:
     services: Services = request.app.state.services
     order = services.store.by_token(request.path_params["token"])
-    if order is None or order.profile is None or order.status != "delivered":
+    if order is None:
+        return JSONResponse(NOT_FOUND, status_code=404)
+    return JSONResponse(
+        public_view(order, services.settings, services.catalogue),
+        headers={"Cache-Control": "no-store"},
+    )
+
+
+def _lpa(request: Request) -> str | None:
+    """The LPA of the token's order, while its eSIM is the buyer's to see."""
+    services: Services = request.app.state.services
+    order = services.store.by_token(request.path_params["token"])
+    if order is None or order.profile is None or not esim_visible(order):
         return None
-    return order
+    return order.profile.lpa
 
 
 async def qr_svg(request: Request) -> Response:
-    order = _delivered(request)
-    if order is None or order.profile is None:
+    lpa = _lpa(request)
+    if lpa is None:
         return JSONResponse(NOT_FOUND, status_code=404)
-    return Response(qr.svg(order.profile.lpa), media_type="image/svg+xml", headers=PRIVATE)
+    return Response(qr.svg(lpa), media_type="image/svg+xml", headers=PRIVATE)
 
 
 async def qr_png(request: Request) -> Response:
-    order = _delivered(request)
-    if order is None or order.profile is None:
+    lpa = _lpa(request)
+    if lpa is None:
         return JSONResponse(NOT_FOUND, status_code=404)
-    return Response(qr.png(order.profile.lpa), media_type="image/png", headers=PRIVATE)
+    return Response(qr.png(lpa), media_type="image/png", headers=PRIVATE)
 
 
 async def resend_email(request: Request) -> Response:
@@ -50,17 +63,13 @@ async def resend_email(request: Request) -> Response:
     refused: list[str] = []
 
     def ask(o: Order) -> None:
-        now = datetime.now(UTC)
-        if o.status != "delivered" or o.profile is None or not o.email:
+        if not mailable(o):
             refused.append("not delivered")
             raise Unchanged
-        if not can_resend_email(o, now):
+        if not can_resend_email(o, datetime.now(UTC)):
             refused.append("too often")
             raise Unchanged
-        o.email_requested_at = utc_now()
-        o.email_sent_at = None
-        o.email_message_id = None
-        o.log("email_resend_requested")
+        request_email(o)
 
     await services.store.update(order.id, ask, enqueue=("send_email",))
     if refused == ["not delivered"]:

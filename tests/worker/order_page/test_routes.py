@@ -1,4 +1,4 @@
-"""worker/delivery.py: the QR images and "send the e-mail again" (rate-limited), over HTTP."""
+"""worker/order_page/routes.py: the QR images and "send the e-mail again" (rate-limited), over HTTP."""
 
 from __future__ import annotations
 
@@ -11,9 +11,8 @@ from provisioning_helpers import Aggregator, Worker, paid_order, store_paid
 from smtp_mailbox import Mailbox
 
 from worker.config import Settings
-from worker.orders.model import RESENDS_PER_HOUR, Order
+from worker.orders.model import Order
 from worker.orders.store import OrderStore
-from worker.orders.view import resends_in_last_hour
 
 
 def test_send_again_mails_the_qr_once_more_then_429_when_asked_too_often(
@@ -60,16 +59,6 @@ def test_send_again_before_delivery_or_for_an_unknown_token_changes_nothing(
     assert unknown.status_code == 404 and unknown.json() == {"error": "not found"}
     assert [j.kind for j in worker.services.store.jobs(order.id)] == ["provision"]
     assert mailbox.messages == []
-
-
-def test_at_most_three_resends_count_in_any_hour() -> None:
-    order = paid_order()
-    now = datetime.now(UTC)
-    for minutes_ago in (90, 50, 20, 5):
-        at = (now - timedelta(minutes=minutes_ago)).isoformat()
-        order.timeline.append({"at": at, "event": "email_resend_requested", "detail": ""})
-    assert resends_in_last_hour(order, now) == 3 == RESENDS_PER_HOUR
-    assert resends_in_last_hour(order, now + timedelta(minutes=15)) == 2
 
 
 def test_the_qr_of_a_refunded_order_is_gone(

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from worker.crashpoints import crashpoint
 from worker.jobs import GiveUp
-from worker.mail import messages, smtp
+from worker.mail import compose, smtp
 from worker.mail.smtp import MailError
 from worker.orders.model import Order, utc_now
 from worker.orders.store import Unchanged
@@ -45,7 +45,7 @@ async def _delivery(order: Order, services: Services) -> None:
         return
     msgid = order.email_message_id
     if msgid is None:  # a resend: the delivery itself wrote its Message-ID with the profile
-        chosen = messages.delivery_message_id(order, services.settings)
+        chosen = compose.delivery_message_id(order, services.settings)
 
         def choose(o: Order) -> None:
             if o.email_message_id is not None:
@@ -55,7 +55,7 @@ async def _delivery(order: Order, services: Services) -> None:
         order = await services.store.update(order.id, choose)
         msgid = order.email_message_id or chosen
     crashpoint("before_email_sent")
-    await _send(order, services, messages.delivery(order, services.settings, msgid))
+    await _send(order, services, compose.delivery(order, services.settings, msgid))
     crashpoint("after_smtp_accepted")
 
     def sent(o: Order) -> None:
@@ -70,21 +70,21 @@ async def _delivery(order: Order, services: Services) -> None:
 
 
 def _support_alert(order: Order, services: Services, msgid: str) -> EmailMessage:
-    return messages.support_alert(order, services.settings, msgid)
+    return compose.support_alert(order, services.settings, msgid)
 
 
 def _failure_notice(order: Order, services: Services, msgid: str) -> EmailMessage:
-    return messages.failure_notice(order, services.settings, msgid)
+    return compose.failure_notice(order, services.settings, msgid)
 
 
-async def _once(order: Order, services: Services, event: str, kind: str, compose: Compose) -> None:
+async def _once(order: Order, services: Services, event: str, kind: str, build: Compose) -> None:
     """Send one notice unless the timeline records it; record it once the server took it."""
     if any(e["event"] == event for e in order.timeline):
         return
     if kind == "failure" and not order.email:
         return
-    msgid = messages.message_id(order, kind, 1, services.settings)
-    await _send(order, services, compose(order, services, msgid))
+    msgid = compose.message_id(order, kind, 1, services.settings)
+    await _send(order, services, build(order, services, msgid))
 
     def record(o: Order) -> None:
         if any(e["event"] == event for e in o.timeline):

@@ -9,11 +9,11 @@ from pathlib import Path
 import pytest
 from worker_env import TEST_CATALOG
 
-from worker.catalog import Catalog, CatalogueError
+from worker.catalogue import Catalogue, CatalogueError
 
 
 def test_packages_are_found_with_their_catalogue_price(catalog_path: Path) -> None:
-    catalog = Catalog.load(catalog_path)
+    catalog = Catalogue.load(catalog_path)
 
     package = catalog.package("TR-10GB-30D")
 
@@ -34,7 +34,7 @@ def test_packages_are_found_with_their_catalogue_price(catalog_path: Path) -> No
     ],
 )
 def test_titles_in_each_language(catalog_path: Path, code: str, lang: str, title: str) -> None:
-    package = Catalog.load(catalog_path).package(code)
+    package = Catalogue.load(catalog_path).package(code)
     assert package is not None
     assert package.title(lang) == title  # type: ignore[arg-type]
 
@@ -46,11 +46,11 @@ def test_a_broken_catalogue_stops_start_up_naming_the_entry(tmp_path: Path) -> N
     path.write_text(json.dumps(broken))
 
     with pytest.raises(CatalogueError, match="'TR-10GB-30D'.*price_kzt"):
-        Catalog.load(path)
+        Catalogue.load(path)
 
 
 def test_a_new_catalogue_on_disk_changes_the_price_and_a_broken_one_does_not(catalog_path: Path) -> None:
-    catalog = Catalog.load(catalog_path)
+    catalog = Catalogue.load(catalog_path)
     repriced = json.loads(catalog_path.read_text())
     repriced["destinations"][0]["packages"][0]["price_kzt"] = 5490
     catalog_path.write_text(json.dumps(repriced))

@@ -18,9 +18,9 @@ from babel import Locale
 from plugins.catalogue.schema import CatalogueError, load_catalogue
 from worker.orders.model import Lang
 
-log = logging.getLogger("worker.catalog")
+log = logging.getLogger("worker.catalogue")
 
-__all__ = ["Catalog", "CatalogueError", "Package"]
+__all__ = ["Catalogue", "CatalogueError", "Package"]
 
 
 @dataclass(frozen=True)
@@ -66,7 +66,7 @@ def _days(days: int, lang: Lang) -> str:
     return f"{days} " + {"one": "день", "few": "дня"}.get(form, "дней")
 
 
-class Catalog:
+class Catalogue:
     """Packages by code, from catalog.json; ``package()`` re-reads the file after it changed."""
 
     def __init__(self, path: Path) -> None:
@@ -75,7 +75,7 @@ class Catalog:
         self._packages: dict[str, Package] = {}
 
     @classmethod
-    def load(cls, path: str | os.PathLike[str]) -> Catalog:
+    def load(cls, path: str | os.PathLike[str]) -> Catalogue:
         """Read and check the catalogue; CatalogueError names the bad entry and field."""
         catalog = cls(Path(path))
         catalog._reload(strict=True)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from email.message import EmailMessage
+from email.utils import format_datetime as rfc2822
 from email.utils import formataddr, parseaddr
 from pathlib import Path
 from typing import Any
@@ -105,7 +106,7 @@ def _message(settings: Settings, to: str, subject: str, msgid: str, lang: str) -
     message["To"] = to
     message["Subject"] = subject
     message["Message-ID"] = msgid
-    message["Date"] = datetime.now(UTC).strftime("%a, %d %b %Y %H:%M:%S +0000")
+    message["Date"] = rfc2822(datetime.now(UTC))
     message["Content-Language"] = lang
     message["Reply-To"] = formataddr(("Qazaq eSIM", settings.support_email))
     return message

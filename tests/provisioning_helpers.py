@@ -11,10 +11,10 @@ import httpx
 from loopback import ServerThread
 from order_waits import stored, wait_until
 
-from worker.mail.delivery import send_email
+from worker.mail.send_email import send_email
 from worker.orders.model import Lang, Order, Payment
 from worker.orders.store import OrderStore
-from worker.provisioning.runner import provision
+from worker.provisioning.provision import provision
 from worker.services import Services
 
 ACCESS_CODE = "demoAccessCode"

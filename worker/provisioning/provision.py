@@ -19,7 +19,6 @@ tells the buyer what happens next (public offer 5.4: refundable).
 from __future__ import annotations
 
 import logging
-import random
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
@@ -28,36 +27,24 @@ from worker import metrics
 from worker.config import Settings
 from worker.crashpoints import crashpoint
 from worker.jobs import RetryLater
-from worker.mail.messages import delivery_message_id
+from worker.mail.compose import delivery_message_id
 from worker.orders.model import Order, Profile, utc_now
 from worker.orders.store import Unchanged
 from worker.provisioning.provider import (
-    Provider,
     ProviderProfile,
     RejectedError,
     TransientError,
 )
+from worker.retry import Backoff
 
 if TYPE_CHECKING:
     from worker.services import Services
 
 log = logging.getLogger("worker.provisioning")
 
-FIRST_DELAY_S = 1.0  # time-to-QR matters: look again after a second, then back off
-MAX_POLL_DELAY_S = 30.0
-MAX_ERROR_DELAY_S = 60.0
-
-
-def next_delay(waited_s: float, ceiling_s: float) -> float:
-    """About half the time waited so far (at least FIRST_DELAY_S, at most the ceiling), ±20 %."""
-    base = min(ceiling_s, max(FIRST_DELAY_S, waited_s / 2))
-    return base * random.uniform(0.8, 1.2)
-
-
-def provider_of(services: Services) -> Provider:
-    if services.provider is None:
-        raise RuntimeError("Services.provider is not set; build Services with Services.open()")
-    return services.provider
+# Time-to-QR matters: look again after a second, then about half the time waited so far.
+POLL = Backoff(first_s=1.0, ceiling_s=30.0, share=0.5)
+AFTER_ERROR = Backoff(first_s=1.0, ceiling_s=60.0, share=0.5)
 
 
 async def provision(order: Order, services: Services) -> None:
@@ -71,11 +58,11 @@ async def provision(order: Order, services: Services) -> None:
             return
     transaction_id = order.provider_transaction_id
     started = order.provisioning_started_at or utc_now()
-    provider = provider_of(services)
+    provider = services.provider
     try:
         if order.provider_order_no is None:
             crashpoint("before_aggregator_order")
-            package = services.catalog.package(order.package_code)
+            package = services.catalogue.package(order.package_code)
             if package is None:
                 await _fail(
                     order, services, f"package {order.package_code} is not in the catalogue"
@@ -173,7 +160,7 @@ async def _later(order: Order, services: Services, started: str, error: str | No
         await _fail(order, services, f"no profile after {int(give_up_after)} s: {why}"[:300])
         return
     if error is None:
-        raise RetryLater(next_delay(waited, MAX_POLL_DELAY_S), "profile not allocated yet")
+        raise RetryLater(POLL.after_waiting(waited), "profile not allocated yet")
     log.warning("provisioning: order %s: %s", order.id, error)
     last = order.timeline[-1] if order.timeline else {}
     if last.get("event") != "aggregator_error" or last.get("detail") != error[:300]:
@@ -182,7 +169,7 @@ async def _later(order: Order, services: Services, started: str, error: str | No
             o.log("aggregator_error", error[:300])
 
         await services.store.update(order.id, note)
-    raise RetryLater(next_delay(waited, MAX_ERROR_DELAY_S), error)
+    raise RetryLater(AFTER_ERROR.after_waiting(waited), error)
 
 
 async def _fail(order: Order, services: Services, reason: str) -> None:

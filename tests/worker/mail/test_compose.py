@@ -10,7 +10,7 @@ import zxingcpp
 from PIL import Image
 
 from worker.config import Settings
-from worker.mail import messages
+from worker.mail import compose
 from worker.mail.texts import TEXTS
 from worker.orders.model import Lang, Order, Payment, Profile
 
@@ -59,7 +59,7 @@ def test_every_language_has_every_text() -> None:
 
 @pytest.mark.parametrize("lang", ["kk", "ru", "en"])
 def test_delivery_email_speaks_the_buyers_language(lang: Lang, settings: Settings) -> None:
-    mail = messages.delivery(delivered_order(lang), settings, "<m@qazaq-esim.com>")
+    mail = compose.delivery(delivered_order(lang), settings, "<m@qazaq-esim.com>")
     subject_marker, body_marker = LANGUAGE_MARKERS[lang]
     assert subject_marker in mail["Subject"] and "100000123" in mail["Subject"]
     text = mail.get_body(("plain",)).get_content()
@@ -72,7 +72,7 @@ def test_delivery_email_speaks_the_buyers_language(lang: Lang, settings: Setting
 
 @pytest.mark.parametrize("lang", ["kk", "ru", "en"])
 def test_delivery_email_has_everything_needed_to_install(lang: Lang, settings: Settings) -> None:
-    mail = messages.delivery(delivered_order(lang), settings, "<m@qazaq-esim.com>")
+    mail = compose.delivery(delivered_order(lang), settings, "<m@qazaq-esim.com>")
     text = mail.get_body(("plain",)).get_content()
     html = mail.get_body(("html",)).get_content()
     ios = (
@@ -91,7 +91,7 @@ def test_delivery_email_has_everything_needed_to_install(lang: Lang, settings: S
 
 @pytest.mark.parametrize("lang", ["kk", "ru", "en"])
 def test_delivery_email_carries_the_receipt(lang: Lang, settings: Settings) -> None:
-    mail = messages.delivery(delivered_order(lang), settings, "<m@qazaq-esim.com>")
+    mail = compose.delivery(delivered_order(lang), settings, "<m@qazaq-esim.com>")
     for body in (mail.get_body(("plain",)).get_content(), mail.get_body(("html",)).get_content()):
         assert "100000123" in body
         assert "Turkey 10 GB, 30 days" in body
@@ -103,7 +103,7 @@ def test_delivery_email_carries_the_receipt(lang: Lang, settings: Settings) -> N
 
 
 def test_qr_is_inline_and_decodes_to_the_exact_lpa(settings: Settings) -> None:
-    mail = messages.delivery(delivered_order(), settings, "<m@qazaq-esim.com>")
+    mail = compose.delivery(delivered_order(), settings, "<m@qazaq-esim.com>")
     html = mail.get_body(("html",)).get_content()
     [image] = [part for part in mail.walk() if part.get_content_type() == "image/png"]
     assert image["Content-ID"] == "<qr>" and 'src="cid:qr"' in html
@@ -114,18 +114,18 @@ def test_qr_is_inline_and_decodes_to_the_exact_lpa(settings: Settings) -> None:
 
 def test_message_id_is_the_same_for_every_attempt(settings: Settings) -> None:
     order = delivered_order()
-    first = messages.message_id(order, "delivery", 1, settings)
-    assert first == messages.message_id(order, "delivery", 1, settings)
+    first = compose.message_id(order, "delivery", 1, settings)
+    assert first == compose.message_id(order, "delivery", 1, settings)
     assert first == "<100000123.delivery.1@qazaq-esim.com>"
-    assert messages.message_id(order, "delivery", 2, settings) != first
-    mail = messages.delivery(order, settings, first)
+    assert compose.message_id(order, "delivery", 2, settings) != first
+    mail = compose.delivery(order, settings, first)
     assert mail["Message-ID"] == first and mail["To"] == "buyer@example.kz"
 
 
 @pytest.mark.parametrize("lang", ["kk", "ru", "en"])
 def test_failure_notice_tells_the_buyer_what_happens_next(lang: Lang, settings: Settings) -> None:
     order = replace(delivered_order(lang), status="provisioning_failed", profile=None)
-    mail = messages.failure_notice(order, settings, "<f@qazaq-esim.com>")
+    mail = compose.failure_notice(order, settings, "<f@qazaq-esim.com>")
     text = mail.get_body(("plain",)).get_content()
     assert "100000123" in mail["Subject"]
     assert TEXTS[lang]["failed_next"] in text  # support contacts them, full refund or a new eSIM
@@ -139,7 +139,7 @@ def test_support_alert_has_the_timeline_and_no_personal_data(settings: Settings)
     order.log("paid", "Epay CHARGE")
     order.log("aggregator_error", "eSIM Access esim/order timed out; outcome unknown")
     order.log("provisioning_failed", order.failure_reason)
-    mail = messages.support_alert(order, settings, "<s@qazaq-esim.com>")
+    mail = compose.support_alert(order, settings, "<s@qazaq-esim.com>")
     body = mail.get_content()
     assert mail["To"] == settings.support_email
     assert "100000123" in mail["Subject"] and "provisioning_failed" in mail["Subject"]

@@ -1,0 +1,1 @@
+"""The buyer's order page: its JSON, the QR images and "send the e-mail again"."""
