@@ -194,6 +194,12 @@ def bench_site(c: Context) -> None:
     c.run(f"{PY} benchmarks/bench_site.py")
 
 
+@task(help={"only": "comma-separated sections: publish, bytes, backup (default: all)"})
+def bench_deploy(c: Context, only: str = "") -> None:
+    """Print the production figures: publish time, bytes Caddy sends with br, backup at 100k."""
+    c.run(f"{PY} benchmarks/bench_deploy.py" + (f" --only {only}" if only else ""))
+
+
 @task(help={"only": "comma-separated sections of benchmarks/bench_worker.py (default: all)"})
 def bench(c: Context, only: str = "") -> None:
     """Print the worker's figures: store at 1k-100k orders, checkout, postLink, time-to-QR, sync."""
