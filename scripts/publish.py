@@ -41,6 +41,9 @@ TEXT = (".html", ".css", ".js", ".json", ".xml", ".svg", ".txt")
 # Texts that may name an asset by its path: where the hashed names are written in.
 REFERRING = (".html", ".css", ".js", ".json", ".xml", ".txt")
 HASH_LENGTH = 12  # hex digits; the Caddyfile's @hashed matcher expects exactly this many
+# Each release lists its own hashed files here; the next release keeps them too, so a page
+# loaded just before the switch still finds its stylesheet and scripts afterwards.
+OWN_ASSETS = ".hashed-assets"
 
 Say = Callable[[str], None]
 
@@ -117,6 +120,17 @@ def _rewrite(site: Path, mapping: dict[str, str]) -> None:
             path.write_text(new, "utf-8")
 
 
+def carry_hashed(previous: Path, release: Path) -> None:
+    """Hard-link into ``release`` the hashed files ``previous`` made (its OWN_ASSETS)."""
+    listing = previous / OWN_ASSETS
+    names = listing.read_text("utf-8").split() if listing.exists() else []
+    for name in names:
+        target = release / name
+        if not target.exists() and (previous / name).exists():
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.link(previous / name, target)
+
+
 def _files(site: Path, suffixes: tuple[str, ...]) -> list[Path]:
     return sorted(p for p in site.rglob("*") if p.is_file() and p.suffix in suffixes)
 
@@ -163,8 +177,11 @@ class LocalTarget:
     def upload(self, stage: Path, name: str) -> None:
         self.releases_dir.mkdir(parents=True, exist_ok=True)
         partial = self.releases_dir / f".{name}.partial"
+        live = self.current()
         try:
             shutil.copytree(stage, partial, symlinks=True)
+            if live is not None:
+                carry_hashed(self.releases_dir / live, partial)
             os.rename(partial, self.releases_dir / name)
         except OSError:
             shutil.rmtree(partial, ignore_errors=True)
@@ -221,6 +238,11 @@ class RsyncTarget:
         if result.returncode != 0:
             self._ssh(f"rm -rf {shlex.quote(partial)}")
             raise OSError(f"rsync to {self}: {result.stderr.strip()}")
+        if current:  # the live release's own hashed files too (OWN_ASSETS), as hard links
+            releases = shlex.quote(f"{self.path}/releases")
+            self._ssh(f"cd {releases} && test ! -f {current}/{OWN_ASSETS} || rsync -a "
+                      f"--ignore-existing --link-dest=../{current} --files-from="
+                      f"{current}/{OWN_ASSETS} {current}/ .{name}.partial/")
         self._ssh(f"mv -T {shlex.quote(partial)} {shlex.quote(f'{self.path}/releases/{name}')}")
 
     def releases(self) -> list[str]:
@@ -300,6 +322,10 @@ def publish(
         renamed = fingerprint(stage)
         say(f"  {len(renamed)} assets renamed with their content hash")
         files = compress(stage, say)
+        own = [f"{new.lstrip('/')}{ending}" for new in sorted(renamed.values())
+               for ending in ("", ".br", ".gz")]
+        own = [name for name in own if (stage / name).exists()]
+        (stage / OWN_ASSETS).write_text("\n".join(own) + "\n", "utf-8")
         name = release_name()
         live = target.current()
         say(f"Uploading release {name} to {target}…")

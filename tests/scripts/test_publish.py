@@ -86,6 +86,31 @@ def test_failed_upload_leaves_the_live_release_and_says_what_failed(
     assert [p.name for p in (target / "releases").iterdir()] == [first]  # no partial release
 
 
+def test_a_release_keeps_the_stylesheet_of_the_one_before_but_not_older(
+    built: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A page loaded just before a switch asks for the old stylesheet just after it."""
+    edition = [0]
+
+    def build(source: Path, out: Path) -> None:
+        shutil.copytree(built, out)
+        edition[0] += 1
+        with open(out / "theme" / "css" / "site.css", "a") as css:
+            css.write(f"/* edition {edition[0]} */\n")
+
+    monkeypatch.setattr(pub, "build", build)
+    target = tmp_path / "site"
+    sheets = []
+    for _ in range(3):
+        pub.publish(str(target), worker_catalogue=None, say=quiet)
+        home = (release(target) / "en" / "index.html").read_text("utf-8")
+        sheets.append(re.search(r'"/(theme/css/site\.[0-9a-f]{12}\.css)"', home).group(1))  # type: ignore[union-attr]
+    assert len(set(sheets)) == 3
+    live = release(target)
+    assert (live / sheets[1]).is_file() and (live / f"{sheets[1]}.br").is_file()
+    assert not (live / sheets[0]).exists()
+
+
 def test_rollback_switches_back_and_three_releases_are_kept(
     site_build: None, tmp_path: Path
 ) -> None:
