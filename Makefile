@@ -44,9 +44,10 @@ $(NODE_STAMP): package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
-# Debian's Chromium for the end-to-end tests (a browser download cannot work here)
-# and a Java runtime for the Nu HTML Checker.
+# Debian's Chromium for the end-to-end tests (a browser download cannot work here),
+# a Java runtime for the Nu HTML Checker, and Caddy, the production web server the HTTPS
+# suite runs (tests/e2e/test_caddy.py; the package's own service is not used).
 system:
-	@command -v chromium >/dev/null && command -v java >/dev/null || { \
+	@command -v chromium >/dev/null && command -v java >/dev/null && command -v caddy >/dev/null || { \
 	  apt-get update -qq && \
-	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-core default-jre-headless >/dev/null; }
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-core default-jre-headless caddy >/dev/null; }

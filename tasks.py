@@ -58,6 +58,54 @@ def build(c: Context, publish: bool = False) -> None:
     c.run(f"{PY} -m pelican content -o {OUTPUT} -s {conf} -q")
 
 
+@task(i18n_compile, help={
+    "target": "a folder on this host, or an rsync destination host:/srv/qazaq-esim/site",
+    "force": "publish even if the worker's catalogue (CATALOG_PATH) has other prices",
+    "worker_catalog": "the worker's catalogue to compare with (default: CATALOG_PATH of .env)",
+})
+def publish(c: Context, target: str, force: bool = False, worker_catalog: str = "") -> None:
+    """Build with publishconf.py, hash and precompress assets, upload a release, switch to it."""
+    from invoke.exceptions import Exit
+
+    from scripts.publish import PublishError
+    from scripts.publish import publish as run
+
+    catalogue = None if force else Path(worker_catalog) if worker_catalog else _worker_catalogue()
+    try:
+        done = run(target, worker_catalogue=catalogue, force=force)
+    except PublishError as error:
+        raise Exit(f"publish: {error}", code=1) from None
+    print(f"Published release {done.release}: {done.files} files precompressed, "
+          f"{done.seconds:.1f} s.")
+
+
+def _worker_catalogue() -> Path:
+    from invoke.exceptions import Exit
+
+    from worker.config import SettingError, load_settings
+
+    try:
+        return load_settings().catalog_path
+    except SettingError as error:
+        raise Exit(f"publish: the worker's settings do not load ({error}), so its catalogue "
+                   "is unknown: pass --worker-catalog PATH (its CATALOG_PATH) or --force",
+                   code=1) from None
+
+
+@task(help={"target": "the folder or rsync destination given to `invoke publish`"})
+def rollback(c: Context, target: str) -> None:
+    """Switch the live site back to the previous release that publish kept."""
+    from invoke.exceptions import Exit
+
+    from scripts.publish import PublishError
+    from scripts.publish import rollback as run
+
+    try:
+        run(target)
+    except PublishError as error:
+        raise Exit(f"rollback: {error}", code=1) from None
+
+
 @task(i18n_compile)
 def serve(c: Context, port: int = 8000) -> None:
     """Build, serve on localhost and rebuild whenever content, theme or data change."""
@@ -160,6 +208,12 @@ def bench_site(c: Context) -> None:
     c.run(f"{PY} benchmarks/bench_site.py")
 
 
+@task(help={"only": "comma-separated sections: publish, bytes, backup (default: all)"})
+def bench_deploy(c: Context, only: str = "") -> None:
+    """Print the production figures: publish time, bytes Caddy sends with br, backup at 100k."""
+    c.run(f"{PY} benchmarks/bench_deploy.py" + (f" --only {only}" if only else ""))
+
+
 @task(help={"only": "comma-separated sections of benchmarks/bench_worker.py (default: all)"})
 def bench(c: Context, only: str = "") -> None:
     """Print the worker's figures: store at 1k-100k orders, checkout, postLink, time-to-QR, sync."""
@@ -180,6 +234,59 @@ def sync_catalog(c: Context, force: bool = False, output: str = "") -> None:
 def aggregator_webhook(c: Context) -> None:
     """Save {WORKER_URL}/aggregator/webhook/{secret} at the aggregator (once; the worker must run)."""
     c.run(f"{PY} -m worker.provisioning.webhook", pty=False)
+
+
+# ---- Backups (issue 10): see worker/orders/backup.py and docs/operations.md.
+
+
+def _orders_db(store: str) -> Path:
+    from invoke.exceptions import Exit
+
+    from worker.config import SettingError, load_settings
+
+    if store:
+        return Path(store)
+    try:
+        return load_settings().orders_db
+    except SettingError as error:
+        raise Exit(f"the worker's settings do not load ({error}): pass --store ORDERS_DB",
+                   code=1) from None
+
+
+@task(help={"to": "a new or empty folder for this backup",
+            "store": "the store's live file (default: ORDERS_DB of .env)"})
+def backup(c: Context, to: str, store: str = "") -> None:
+    """Back up the order store, archive, journal and accounts while the worker keeps running."""
+    from invoke.exceptions import Exit
+
+    from worker.orders.backup import BackupError
+    from worker.orders.backup import backup as run
+
+    started = time.monotonic()
+    try:
+        done = run(_orders_db(store), Path(to))
+    except BackupError as error:
+        raise Exit(f"backup: {error}", code=1) from None
+    print(f"Backed up {done.orders} orders ({done.bytes / 1e6:.1f} MB) into {done.folder} "
+          f"in {time.monotonic() - started:.1f} s; manifest.json lists every file's checksum.")
+
+
+@task(help={"from_": "the backup folder (with its manifest.json)",
+            "to": "a new or empty folder (default: the folder of ORDERS_DB)"})
+def restore(c: Context, from_: str, to: str = "") -> None:
+    """Check a backup against its manifest and restore it into an empty folder."""
+    from invoke.exceptions import Exit
+
+    from worker.orders.backup import BackupError
+    from worker.orders.backup import restore as run
+
+    target = Path(to) if to else _orders_db("").parent
+    try:
+        done = run(Path(from_), target)
+    except BackupError as error:
+        raise Exit(f"restore: {error}", code=1) from None
+    print(f"Restored {done.orders} orders into {done.folder}; start the worker with "
+          f"ORDERS_DB pointing into it.")
 
 
 # ---- Support operator (issue 6). These open the order store directly, beside the running

@@ -14,7 +14,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from worker import access_log
+from worker import access_log, alerts, monitor, readiness
 from worker.account import routes as account
 from worker.account.usage import refresh_usage
 from worker.catalogue import CatalogueError
@@ -74,6 +74,7 @@ def create_app(
         runner_lock = RunnerLock.take(settings.orders_db)
         runner: JobRunner | None = None
         reconciling: asyncio.Task[None] | None = None
+        alerting: asyncio.Task[None] | None = None
         if runner_lock is None:
             log.warning(
                 "jobs: another worker process runs the jobs of %s (its runner.lock is taken); "
@@ -84,13 +85,15 @@ def create_app(
             runner = JobRunner(services, jobs, busy=gauge.busy)
             runner.start()
             reconciling = asyncio.get_running_loop().create_task(reconciler.run(services))
+            alerting = asyncio.get_running_loop().create_task(alerts.run(services))
         app.state.runner = runner
         try:
             yield
         finally:
-            if reconciling is not None:
-                reconciling.cancel()
-                await asyncio.gather(reconciling, return_exceptions=True)
+            for task in (reconciling, alerting):
+                if task is not None:
+                    task.cancel()
+                    await asyncio.gather(task, return_exceptions=True)
             if runner is not None:
                 await runner.stop()
             await services.aclose()
@@ -113,6 +116,8 @@ def create_app(
         Route("/api/account/orders", account.orders, methods=["GET"]),
         Route("/api/account/sign-out", account.sign_out, methods=["POST"]),
         Route("/healthz", healthz, methods=["GET"]),
+        Route("/readyz", readiness.readyz, methods=["GET"]),
+        Route("/metrics", monitor.metrics_page, methods=["GET"]),
         *operator.routes(settings),  # none unless OPERATOR_TOKEN is set
     ]
     middleware = [
@@ -129,6 +134,10 @@ def create_app(
     ]
     app = Starlette(routes=routes, middleware=middleware, lifespan=lifespan)
     app.state.services = services
+    app.state.runner = None
+    app.state.metrics = monitor.registry(
+        services.store, lambda: app.state.runner.alive if app.state.runner else None
+    )
     return app
 
 

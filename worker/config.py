@@ -122,6 +122,9 @@ class Settings:
     session_secret: Secret
     operator_token: Secret | None
     personal_data_retention_days: int
+    # Monitoring (docs/operations.md)
+    metrics_token: Secret | None = None
+    aggregator_balance_alert_usd: float = 100.0
 
 
 def load_settings(env_file: str | os.PathLike[str] | None = None) -> Settings:
@@ -153,6 +156,12 @@ def load_settings(env_file: str | os.PathLike[str] | None = None) -> Settings:
             "`python -c 'import secrets; print(secrets.token_urlsafe(32))'`"
         )
     seller = load_seller()
+    metrics_token = optional("METRICS_TOKEN", "")
+    if metrics_token and len(metrics_token) < 32:
+        raise SettingError(
+            "METRICS_TOKEN is shorter than 32 characters; generate one with "
+            "`python -c 'import secrets; print(secrets.token_urlsafe(32))'`"
+        )
     session_secret = required("SESSION_SECRET")
     if len(session_secret) < 32:
         raise SettingError("SESSION_SECRET must be at least 32 random characters (README, Settings)")
@@ -203,5 +212,9 @@ def load_settings(env_file: str | os.PathLike[str] | None = None) -> Settings:
             _positive(
                 "PERSONAL_DATA_RETENTION_DAYS", optional("PERSONAL_DATA_RETENTION_DAYS", "1095")
             )
+        ),
+        metrics_token=Secret(metrics_token) if metrics_token else None,
+        aggregator_balance_alert_usd=_positive(
+            "AGGREGATOR_BALANCE_ALERT_USD", optional("AGGREGATOR_BALANCE_ALERT_USD", "100"), float
         ),
     )

@@ -81,6 +81,11 @@ class JobRunner:
         """A job was enqueued: look now rather than at the next poll."""
         self._wake.set()
 
+    @property
+    def alive(self) -> bool:
+        """Whether its loop is running (GET /readyz)."""
+        return self._main is not None and not self._main.done()
+
     def start(self) -> None:
         self.store.on_jobs_added = self.wake
         self._main = asyncio.get_running_loop().create_task(self._loop())

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 import httpx
 
+from worker import metrics
 from worker.catalogue import Catalogue
 from worker.config import Settings
 from worker.fiscal import make_register
@@ -43,7 +44,10 @@ class Services:
         logging.getLogger("httpx").setLevel(logging.WARNING)
         catalog = Catalogue.load(settings.catalog_path)
         store = OrderStore.open(settings.orders_db)
-        http = httpx.AsyncClient(timeout=HTTP_TIMEOUT, follow_redirects=False)
+        http = httpx.AsyncClient(
+            timeout=HTTP_TIMEOUT, follow_redirects=False,
+            transport=metrics.CountingTransport(metrics.partner_hosts(settings)),
+        )
         return cls(
             settings=settings,
             store=store,

@@ -7,6 +7,7 @@ import smtplib
 import ssl
 from email.message import EmailMessage
 
+from worker import metrics
 from worker.config import Settings
 
 TIMEOUT = 15.0
@@ -61,4 +62,8 @@ def _send_now(settings: Settings, message: EmailMessage) -> None:
 
 async def send(settings: Settings, message: EmailMessage) -> None:
     """Return once the server accepted the message; raise MailError otherwise."""
-    await asyncio.to_thread(_send_now, settings, message)
+    try:
+        await asyncio.to_thread(_send_now, settings, message)
+    except MailError as error:
+        metrics.EXTERNAL_ERRORS.labels("smtp", "refused" if error.permanent else "failed").inc()
+        raise

@@ -28,6 +28,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
+from worker import metrics
 from worker.crashpoints import crashpoint
 from worker.orders.archive import Archive, Index, Place
 from worker.orders.durable import AtomicJSONStorage, WriterLock, cut_torn_line, signature
@@ -269,7 +270,8 @@ class OrderStore:
         while self._pending:
             batch, self._pending = self._pending, []
             try:
-                outcomes = await asyncio.to_thread(self._commit, [op for op, _ in batch])
+                with metrics.STORE_WRITE_SECONDS.time():
+                    outcomes = await asyncio.to_thread(self._commit, [op for op, _ in batch])
             except BaseException as exc:  # the write itself failed: nobody is acknowledged
                 for _, future in batch:
                     if not future.done():

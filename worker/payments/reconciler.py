@@ -12,6 +12,7 @@ import asyncio
 import logging
 from datetime import UTC, datetime, timedelta
 
+from worker import metrics
 from worker.orders.model import Order, utc_now
 from worker.orders.store import Unchanged
 from worker.payments.confirm import PaymentMismatch, settle
@@ -79,4 +80,7 @@ async def run(services: Services) -> None:
         try:
             await reconcile_once(services, old_too=passes % OLD_EVERY == 0)
         except Exception:  # keep reconciling; the next pass retries
+            metrics.RECONCILER_PASSES.labels("failed").inc()
             log.exception("reconciler: pass failed")
+        else:
+            metrics.RECONCILER_PASSES.labels("done").inc()

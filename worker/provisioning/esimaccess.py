@@ -362,6 +362,10 @@ class EsimAccess:
         rows = await self._order_rows(order_no)
         return profile_from_row(rows[0]) if rows else None
 
+    async def balance(self) -> int:
+        obj = await self.call("balance/query", {})
+        return int(obj["balance"])
+
     async def save_webhook(self, url: str) -> None:
         await self.call("webhook/save", {"webhook": url})
 

@@ -145,6 +145,11 @@ class Provider(Protocol):
         """Data used per profile, as fresh as the aggregator has it."""
         ...
 
+    async def balance(self) -> int:
+        """The prepaid balance every order is paid from, in 1/10000 USD (at zero every
+        delivery stops)."""
+        ...
+
     async def save_webhook(self, url: str) -> None:
         """Ask the aggregator to post its notifications to `url` (it checks the URL answers)."""
         ...

@@ -23,6 +23,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
+from worker import metrics
 from worker.config import Settings
 from worker.crashpoints import crashpoint
 from worker.jobs import RetryLater
@@ -93,7 +94,11 @@ async def provision(order: Order, services: Services) -> None:
             order, services, f"orderNo {order.provider_order_no} belongs to another transaction"
         )
         return
-    await store.update(order.id, _deliver(profile, services.settings), enqueue=("send_email",))
+    delivered = await store.update(
+        order.id, _deliver(profile, services.settings), enqueue=("send_email",)
+    )
+    if delivered.payment is not None and delivered.payment.paid_at:
+        metrics.PAYMENT_TO_DELIVERY_SECONDS.observe(_waited(delivered.payment.paid_at))
     crashpoint("after_profile_stored")
     log.info("provisioning: order %s delivered", order.id)
 
