@@ -249,7 +249,6 @@ async def _refund_at_epay(services: Services, order: Order, lease_s: float) -> O
         return claimed
     if not won:
         raise RefundInProgress(lease_s)
-    crashpoint("refund.before_epay")
     try:
         await services.epay.refund(
             order.payment.transaction_id, order.refund.amount, external_id=f"refund-{order.id}"

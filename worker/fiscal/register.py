@@ -62,8 +62,5 @@ class CashRegister(Protocol):
     async def refund(self, ticket: Ticket, original: Receipt) -> Receipt:
         """Register the return of `original` for `ticket.amount_tiyn` (≤ the original total)."""
 
-    async def find(self, key: str) -> Receipt | None:
-        """The receipt registered under `key`, or None when the register has none."""
-
     async def close_shift(self) -> None:
         """Close the current shift (Z report); closing a closed shift is not an error."""

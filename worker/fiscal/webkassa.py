@@ -263,10 +263,6 @@ class Webkassa:
         }
         return await self._check(ticket, SALE_RETURN, {"ReturnBasisDetails": basis})
 
-    async def find(self, key: str) -> Receipt | None:
-        async with self._lock:
-            return await self._find(key)
-
     async def _find(self, key: str, total_tiyn: int = 0) -> Receipt | None:
         """Look the key up shift by shift, newest first (the lookup needs a ShiftNumber)."""
         envelope = await self._call("/api/v4/Cashbox/ShiftHistory", {"Skip": 0, "Take": 10})

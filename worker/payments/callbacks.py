@@ -20,7 +20,6 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from worker.crashpoints import crashpoint
 from worker.orders.model import SETTLEABLE, Order, utc_now
 from worker.orders.store import Unchanged, UnknownOrder
 from worker.services import Services
@@ -65,7 +64,6 @@ async def _callback(request: Request, route: str) -> Response:
         o.epay_callback = {**info, "at": utc_now()}
         o.log("callback", f"{route} {info['code']} {info['reason_code']}".strip())
 
-    crashpoint("callback.before_record")
     try:
         if not invoice_id.isdigit():
             raise UnknownOrder(invoice_id)

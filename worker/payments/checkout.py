@@ -18,7 +18,6 @@ from starlette.responses import JSONResponse
 
 from worker.api_errors import errors, message
 from worker.catalogue import Package
-from worker.crashpoints import crashpoint
 from worker.orders.model import LANGS, Lang, Order
 from worker.orders.store import DuplicateOrder
 from worker.payments.epay import EpayError, callback_urls
@@ -65,7 +64,6 @@ async def checkout(request: Request) -> JSONResponse:
                 headers={"Retry-After": "60"},
             )
         order.log("created", f"{package.code} {order.amount} KZT")
-        crashpoint("checkout.before_create")
         try:
             await services.store.create(order)
         except DuplicateOrder:
