@@ -185,6 +185,7 @@ def test_a_sale_repeated_after_the_shift_changed_finds_the_first_receipt(webkass
     first = run(webkassa_url, lambda k: k.sale(ticket("sale-a")))
     control(webkassa_url, "age-shift", hours=25)
     run(webkassa_url, lambda k: k.sale(ticket("sale-b")))
+    control(webkassa_url, "faults", duplicate_mode="14")  # "exists", without the receipt
 
     again = run(webkassa_url, lambda k: k.sale(ticket("sale-a")))
 
