@@ -44,9 +44,9 @@ def i18n_update(c: Context) -> None:
 def i18n_compile(c: Context) -> None:
     """Compile the theme's .po into .mo for the build (not committed); check the worker's .po."""
     c.run(f"{PY} -m babel.messages.frontend compile -d {TRANSLATIONS} --statistics", hide="out")
-    # The worker compiles its catalogues in memory when it first needs them (worker/i18n.py):
+    # The worker compiles its catalogues in memory when it first needs them (worker/locales.py):
     # nothing to write here, but a broken entry should stop an editor now, not a mail job later.
-    from worker.i18n import translations
+    from worker.locales import translations
 
     for lang in ("kk", "ru", "en"):
         translations(lang)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from worker.i18n import N_, gettext
+from worker.locales import N_, gettext
 
 MESSAGES: dict[str, str] = {
     "body": N_("The request could not be read. Reload the page and try again."),

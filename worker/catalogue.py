@@ -17,7 +17,7 @@ from babel import Locale
 
 from plugins.catalogue.localize import volume
 from plugins.catalogue.schema import CatalogueError, load_catalogue
-from worker.i18n import gettext, ngettext
+from worker.locales import gettext, ngettext
 from worker.orders.model import Lang
 
 log = logging.getLogger("worker.catalogue")

@@ -1,7 +1,7 @@
 """Compose every e-mail: the buyer's delivery and failure notices, the sign-in link, the refund
 notice and the fiscal receipt link, and the support alert.
 
-The buyer's texts come from the `worker` gettext catalogues (worker/i18n.py): the templates in
+The buyer's texts come from the `worker` gettext catalogues (worker/locales.py): the templates in
 templates/ call `_()`, this module `gettext()`. Message-IDs are deterministic (order id, kind,
 sequence), so a message sent again after a crash carries the same Message-ID and mail providers
 show it once.
@@ -25,7 +25,7 @@ from markupsafe import Markup, escape
 
 from worker import qr
 from worker.config import Settings
-from worker.i18n import N_, gettext, translations
+from worker.locales import N_, gettext, translations
 from worker.orders.model import Lang, Order
 from worker.provisioning.lpa import ios_install_url
 

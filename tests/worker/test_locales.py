@@ -13,7 +13,7 @@ import pytest
 from babel.messages.catalog import Catalog, Message
 from babel.messages.pofile import read_po
 
-from worker import i18n
+from worker import locales as i18n
 from worker.orders.model import LANGS
 
 ROOT = Path(__file__).resolve().parents[2]
