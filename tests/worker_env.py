@@ -27,6 +27,12 @@ TEST_ENV = {
     "MAIL_FROM": "Qazaq eSIM <no-reply@qazaq-esim.com>",
     "SESSION_SECRET": "test-session-secret-0123456789abcdefghij",
     "FISCAL_PROVIDER": "none",
+    # Suites check out many times from 127.0.0.1 and one address; tests/worker/payments/
+    # test_abuse_limits.py sets the limits it examines.
+    "CHECKOUT_RATE_LIMIT": "10000/minute",
+    "CHECKOUT_EMAIL_RATE_LIMIT": "10000/minute",
+    "CHECKOUT_TOTAL_RATE_LIMIT": "10000/minute",
+    "UNPAID_ORDERS_PER_EMAIL": "10000",
 }
 
 TEST_CATALOG: dict[str, Any] = {

@@ -22,6 +22,10 @@ MESSAGES: dict[str, str] = {
     "email_invalid": N_(
         "Enter a valid e-mail address, like name@example.com. The eSIM is sent there."
     ),
+    "email_not_ascii": N_(
+        "Enter the part of the e-mail address before @ in Latin letters and digits only: "
+        "mail servers cannot deliver the eSIM to other characters there."
+    ),
     "phone_invalid": N_(
         "Enter a valid phone number with the country code, like +7 701 234 5678."
     ),
@@ -30,6 +34,14 @@ MESSAGES: dict[str, str] = {
     "offer_required": N_("Accept the public offer to continue."),
     "payment_unavailable": N_(
         "The payment service is not answering. Nothing was charged; try again in a minute."
+    ),
+    # Abuse limits (issue 14): Retry-After says when to try again.
+    "too_many_checkouts": N_(
+        "Too many orders in a short time. Nothing was charged; wait a few minutes and try again."
+    ),
+    "unpaid_orders": N_(
+        "This e-mail address already has several unpaid orders. Pay one of them or try again "
+        "in a few hours."
     ),
     # "My eSIMs": the sign-in form asks for the address of past orders.
     "account_email_invalid": N_(

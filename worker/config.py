@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit
 
+from limits import parse_many
 from starlette.config import Config, environ
 from starlette.datastructures import Secret
 
@@ -39,6 +40,17 @@ def _url(name: str, value: str) -> str:
 def _choice(name: str, value: str, allowed: tuple[str, ...]) -> str:
     if value not in allowed:
         raise SettingError(f"{name}={value!r} must be one of {', '.join(allowed)} (README, Settings)")
+    return value
+
+
+def _rate_limit(name: str, value: str) -> str:
+    """A limit as the `limits` library writes it: ``5/minute;30/hour``."""
+    try:
+        parse_many(value)
+    except ValueError:
+        raise SettingError(
+            f"{name}={value!r} is not a rate limit like '5/minute;30/hour' (README, Settings)"
+        ) from None
     return value
 
 
@@ -125,6 +137,11 @@ class Settings:
     # Monitoring (docs/operations.md)
     metrics_token: Secret | None = None
     aggregator_balance_alert_usd: float = 100.0
+    # Abuse limits (issue 14), written as the `limits` library writes them
+    checkout_rate_limit: str = "5/minute;30/hour"  # per client address
+    checkout_email_rate_limit: str = "3/minute;10/hour"  # per buyer's e-mail address
+    checkout_total_rate_limit: str = "60/minute;1000/hour"  # the whole shop
+    unpaid_orders_per_email: int = 3
 
 
 def load_settings(env_file: str | os.PathLike[str] | None = None) -> Settings:
@@ -216,5 +233,17 @@ def load_settings(env_file: str | os.PathLike[str] | None = None) -> Settings:
         metrics_token=Secret(metrics_token) if metrics_token else None,
         aggregator_balance_alert_usd=_positive(
             "AGGREGATOR_BALANCE_ALERT_USD", optional("AGGREGATOR_BALANCE_ALERT_USD", "100"), float
+        ),
+        checkout_rate_limit=_rate_limit(
+            "CHECKOUT_RATE_LIMIT", optional("CHECKOUT_RATE_LIMIT", "5/minute;30/hour")
+        ),
+        checkout_email_rate_limit=_rate_limit(
+            "CHECKOUT_EMAIL_RATE_LIMIT", optional("CHECKOUT_EMAIL_RATE_LIMIT", "3/minute;10/hour")
+        ),
+        checkout_total_rate_limit=_rate_limit(
+            "CHECKOUT_TOTAL_RATE_LIMIT", optional("CHECKOUT_TOTAL_RATE_LIMIT", "60/minute;1000/hour")
+        ),
+        unpaid_orders_per_email=int(
+            _positive("UNPAID_ORDERS_PER_EMAIL", optional("UNPAID_ORDERS_PER_EMAIL", "3"))
         ),
     )

@@ -21,6 +21,7 @@ from worker.payments.epay import EpayClient
 from worker.provisioning import open_provider
 from worker.provisioning.notify_ids import RecentIds
 from worker.provisioning.provider import Provider
+from worker.rate_limits import RateLimits
 
 # Every outgoing call gets a deadline; nothing waits forever on a partner.
 HTTP_TIMEOUT = httpx.Timeout(10.0, connect=5.0)
@@ -34,8 +35,13 @@ class Services:
     http: httpx.AsyncClient
     epay: EpayClient
     provider: Provider  # the eSIM aggregator (ESIM_PROVIDER)
+    limits: RateLimits  # checkouts and sign-in links per address, kept beside the store
     register: CashRegister | None = None  # fiscal receipts; None when FISCAL_PROVIDER=none
     webhook_ids: RecentIds = field(default_factory=RecentIds)  # aggregator notifyIds seen
+    # Order id → its age (s) when the reconciler last asked Epay (worker/payments/reconciler.py).
+    status_asks: dict[str, float] = field(default_factory=dict)
+    # Order id → when (time.monotonic) a return link last asked Epay (worker/payments/back_links.py).
+    status_answered: dict[str, float] = field(default_factory=dict)
 
     @classmethod
     def open(cls, settings: Settings) -> Services:
@@ -55,6 +61,11 @@ class Services:
             http=http,
             epay=EpayClient(settings, http),
             register=make_register(settings, http),
+            limits=RateLimits.open(settings.orders_db, {
+                "checkout_address": settings.checkout_rate_limit,
+                "checkout_email": settings.checkout_email_rate_limit,
+                "checkout_total": settings.checkout_total_rate_limit,
+            }),
             provider=open_provider(settings, http),
         )
 

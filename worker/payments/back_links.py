@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
@@ -17,6 +18,9 @@ log = logging.getLogger("worker.payments.back_links")
 # The buyer is waiting on a blank page: ask Epay for at most this long, then show the order
 # page, which keeps polling while the callback, the job or the reconciler settles it.
 SETTLE_TIMEOUT_S = 5.0
+# A reloaded or repeated return link within this many seconds reuses Epay's last answer (the
+# order as stored) instead of asking again: a loop of reloads must not become a loop of calls.
+REUSE_ANSWER_S = 5.0
 
 
 async def back(request: Request) -> Response:
@@ -33,10 +37,23 @@ async def _return(request: Request, route: str) -> Response:
     if order is None:
         return JSONResponse({"error": "not found"}, status_code=404)
     # After a decline the buyer may have paid on a second try: re-check a failed order too.
-    if order.status == "awaiting_payment" or (route == "back" and order.status == "payment_failed"):
+    if (order.status == "awaiting_payment" or (route == "back" and order.status == "payment_failed")) \
+            and _ask_now(services, order.id):
         try:
             await asyncio.wait_for(settle(services, order), SETTLE_TIMEOUT_S)
         except (EpayError, PaymentMismatch, TimeoutError) as exc:
             log.warning("back links: order %s not settled on %s: %s", order.id, route, exc)
     site = services.settings.site_url
     return RedirectResponse(f"{site}/{order.lang}/order/#{order.token}", status_code=303)
+
+
+def _ask_now(services: Services, order_id: str) -> bool:
+    """Whether Epay's answer about this order is older than REUSE_ANSWER_S (then note the ask)."""
+    now = time.monotonic()
+    answered = services.status_answered
+    if now - answered.get(order_id, -REUSE_ANSWER_S) < REUSE_ANSWER_S:
+        return False
+    for stale in [i for i, at in answered.items() if now - at >= REUSE_ANSWER_S]:
+        del answered[stale]
+    answered[order_id] = now
+    return True

@@ -7,8 +7,10 @@ nothing is stored, so there is never an order that could be paid but was not han
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import secrets
+from datetime import UTC, datetime
 from typing import Any
 
 import phonenumbers
@@ -19,8 +21,9 @@ from starlette.responses import JSONResponse
 from worker.api_errors import errors, message
 from worker.catalogue import Package
 from worker.orders.model import LANGS, Lang, Order
-from worker.orders.store import DuplicateOrder
+from worker.orders.store import DuplicateOrder, email_key
 from worker.payments.epay import EpayError, callback_urls
+from worker.payments.status_schedule import PAYMENT_WINDOW_S
 from worker.services import Services
 
 log = logging.getLogger("worker.payments.checkout")
@@ -44,6 +47,9 @@ async def checkout(request: Request) -> JSONResponse:
     problems, form = validate(body, services)
     if problems:
         return JSONResponse(errors(problems, lang), status_code=422)
+    refused = await limit(request, services, form["email"], lang)
+    if refused is not None:
+        return refused
     package: Package = form["package"]
     expected = body.get("expected_price")
     if expected is not None and expected != package.price_kzt:
@@ -82,6 +88,35 @@ async def checkout(request: Request) -> JSONResponse:
     raise RuntimeError(f"checkout: no free order id after {ID_ATTEMPTS} attempts")
 
 
+async def limit(request: Request, services: Services, email: str, lang: Lang) -> JSONResponse | None:
+    """429 with Retry-After when this address, this e-mail or the whole shop has checked out
+    too often, or the e-mail has too many unpaid orders; else count the checkout (durably)."""
+    now = datetime.now(UTC)
+    unpaid = [
+        age for o in services.store.by_email(email)
+        if o.status == "awaiting_payment" and o.abandoned_at is None
+        and (age := (now - datetime.fromisoformat(o.created_at)).total_seconds()) < PAYMENT_WINDOW_S
+    ]
+    if len(unpaid) >= services.settings.unpaid_orders_per_email:
+        wait = int(PAYMENT_WINDOW_S - max(unpaid)) + 1  # when the oldest leaves the window
+        return too_many("unpaid_orders", wait, lang)
+    client = request.client.host if request.client else "unknown"
+    over = services.limits.hit(
+        ("checkout_address", client), ("checkout_email", email_key(email)), ("checkout_total", "all")
+    )
+    if over is not None:
+        log.warning("checkout: refused, rate limit reached (retry in %d s)", over)
+        return too_many("too_many_checkouts", over, lang)
+    await asyncio.to_thread(services.limits.storage.flush)
+    return None
+
+
+def too_many(key: str, wait_s: int, lang: Lang) -> JSONResponse:
+    return JSONResponse(
+        {"error": message(key, lang)}, status_code=429, headers={"Retry-After": str(wait_s)}
+    )
+
+
 def validate(body: dict[str, Any], services: Services) -> tuple[dict[str, str], dict[str, Any]]:
     """Check every field; return ``({field: message key}, normalised values)``."""
     problems: dict[str, str] = {}
@@ -97,9 +132,15 @@ def validate(body: dict[str, Any], services: Services) -> tuple[dict[str, str], 
     try:
         if not isinstance(email, str) or len(email) > 254:
             raise EmailNotValidError("not a string")
-        form["email"] = validate_email(email.strip(), check_deliverability=False).normalized
+        address = validate_email(email.strip(), check_deliverability=False)
     except EmailNotValidError:
         problems["email"] = "email_invalid"
+    else:
+        # Relays without SMTPUTF8 cannot take a non-ASCII local part; an IDN domain is kept
+        # as punycode, which every relay takes.
+        if address.ascii_email is None:
+            problems["email"] = "email_not_ascii"
+        form["email"] = address.ascii_email
     phone = normalise_phone(body.get("phone"))
     if phone is None:
         problems["phone"] = "phone_invalid"

@@ -11,6 +11,7 @@ import pytest
 from epay_buyer import DECLINED_484, Shop
 
 from worker.orders.store import OrderStore
+from worker.payments import status_schedule
 
 TERMINAL = "67e34d63-102f-4bd1-898e-370781d0074d"
 
@@ -62,8 +63,10 @@ def test_a_lost_callback_is_settled_when_the_buyer_comes_back(shop: Shop) -> Non
 
 
 def test_a_lost_callback_and_no_return_is_settled_by_the_reconciler(
-    make_shop: Callable[..., Shop],
+    make_shop: Callable[..., Shop], monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # The schedule in seconds rather than minutes (worker/payments/status_schedule.py).
+    monkeypatch.setattr(status_schedule, "ASK_AT_S", (0.2, 0.4, 0.8, 1.6, 3.2))
     shop = make_shop(reconcile_interval=0.2)
     shop.sandbox(callback="lost")
     answer = shop.checkout()

@@ -1,4 +1,5 @@
-"""The reconciler: orders Epay never heard of are given up after a day, not polled forever."""
+"""The reconciler: orders Epay never heard of are given up after the payment window, asked on
+a backing-off schedule within a budget, not polled forever."""
 
 from __future__ import annotations
 
@@ -22,7 +23,7 @@ def waiting(n: int, age: timedelta) -> Order:
     )
 
 
-def test_unknown_orders_are_abandoned_after_a_day_and_younger_ones_kept(
+def test_unknown_orders_are_abandoned_after_the_payment_window_and_younger_ones_kept(
     settings: Settings, epay_sandbox: str
 ) -> None:
     wired = replace(settings, epay_oauth_url=f"{epay_sandbox}/oauth2/token", epay_api_url=epay_sandbox)
@@ -30,7 +31,7 @@ def test_unknown_orders_are_abandoned_after_a_day_and_younger_ones_kept(
     async def scenario() -> tuple[dict[str, int], dict[str, int]]:
         services = Services.open(wired)
         try:
-            await services.store.create(waiting(1, timedelta(hours=25)))
+            await services.store.create(waiting(1, timedelta(hours=4)))
             await services.store.create(waiting(2, timedelta(hours=1)))
             first = await reconcile_once(services)
             second = await reconcile_once(services)
@@ -41,7 +42,8 @@ def test_unknown_orders_are_abandoned_after_a_day_and_younger_ones_kept(
     first, second = asyncio.run(scenario())
 
     assert first == {"paid": 0, "failed": 0, "pending": 1, "abandoned": 1, "error": 0}
-    assert second == {"paid": 0, "failed": 0, "pending": 1, "abandoned": 0, "error": 0}
+    # Asked a moment ago at the age of an hour: the next ask is at two hours.
+    assert second == {"paid": 0, "failed": 0, "pending": 0, "abandoned": 0, "error": 0}
     store = OrderStore.open(settings.orders_db)
     old, young = store.get("3000000001"), store.get("3000000002")
     assert old is not None and young is not None
@@ -64,14 +66,18 @@ def test_an_unreachable_epay_is_counted_and_changes_nothing(settings: Settings) 
     assert order is not None and order.abandoned_at is None
 
 
-def test_a_quick_pass_asks_only_about_orders_of_the_last_hour(settings: Settings) -> None:
-    async def scenario() -> dict[str, int]:
+def test_a_pass_asks_at_most_its_budget_youngest_first(settings: Settings) -> None:
+    async def scenario() -> tuple[dict[str, int], list[str]]:
         services = Services.open(settings)  # Epay unreachable: every order asked is an error
         try:
-            await services.store.create(waiting(1, timedelta(minutes=5)))
-            await services.store.create(waiting(2, timedelta(hours=3)))
-            return await reconcile_once(services, old_too=False)
+            for n, minutes in enumerate((5, 50, 150), start=1):
+                await services.store.create(waiting(n, timedelta(minutes=minutes)))
+            counts = await reconcile_once(services, budget=2)
+            return counts, sorted(services.status_asks)
         finally:
             await services.aclose()
 
-    assert asyncio.run(scenario())["error"] == 1
+    counts, asked = asyncio.run(scenario())
+
+    assert counts["error"] == 2
+    assert asked == ["3000000001", "3000000002"]

@@ -1,0 +1,108 @@
+"""Limits on checkouts (issue 14: card testing, cost amplification): the `limits` library's
+fixed windows, counted in ``<ORDERS_DB stem>.limits.json`` beside the order store, so a
+restart forgets nothing. The file is small (one counter per address and window, expired
+ones dropped) and replaced atomically after each counted request.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from limits import RateLimitItem, parse_many
+from limits.storage import Storage
+from limits.strategies import FixedWindowRateLimiter
+
+from worker.atomic_file import replace_atomically
+
+
+class FileStorage(Storage):
+    """A `limits` storage kept in memory and written to one JSON file (``flush``)."""
+
+    STORAGE_SCHEME = ["qazaq-file"]  # noqa: RUF012 - the base class declares it so
+
+    def __init__(self, path: Path, clock: Callable[[], float] = time.time) -> None:
+        super().__init__()
+        self.path = path
+        self.clock = clock
+        self._lock = threading.Lock()
+        self.counters: dict[str, list[float]] = {}  # key → [count, expires at (epoch s)]
+        if path.exists():
+            self.counters = json.loads(path.read_text(encoding="utf-8") or "{}")
+
+    @property
+    def base_exceptions(self) -> type[Exception]:
+        return OSError
+
+    def _live(self, key: str) -> list[float] | None:
+        entry = self.counters.get(key)
+        return entry if entry is not None and entry[1] > self.clock() else None
+
+    def incr(self, key: str, expiry: int, amount: int = 1) -> int:
+        with self._lock:
+            entry = self._live(key) or [0, self.clock() + expiry]
+            entry[0] += amount
+            self.counters[key] = entry
+            return int(entry[0])
+
+    def get(self, key: str) -> int:
+        entry = self._live(key)
+        return int(entry[0]) if entry else 0
+
+    def get_expiry(self, key: str) -> float:
+        entry = self._live(key)
+        return entry[1] if entry else self.clock()
+
+    def check(self) -> bool:
+        return True
+
+    def reset(self) -> int | None:
+        with self._lock:
+            count = len(self.counters)
+            self.counters.clear()
+            return count
+
+    def clear(self, key: str) -> None:
+        with self._lock:
+            self.counters.pop(key, None)
+
+    def flush(self) -> None:
+        """Write the live counters durably (drop the expired ones)."""
+        with self._lock:
+            now = self.clock()
+            self.counters = {k: v for k, v in self.counters.items() if v[1] > now}
+            data = json.dumps(self.counters, separators=(",", ":")).encode()
+        replace_atomically(self.path, data)
+
+
+class RateLimits:
+    """Named limits (``{"checkout_address": "5/minute;30/hour", …}``) over one FileStorage."""
+
+    def __init__(self, storage: FileStorage, rules: dict[str, str]) -> None:
+        self.storage = storage
+        self.limiter = FixedWindowRateLimiter(storage)
+        self.rules: dict[str, list[RateLimitItem]] = {n: parse_many(r) for n, r in rules.items()}
+
+    @classmethod
+    def open(cls, orders_db: Path, rules: dict[str, str]) -> RateLimits:
+        return cls(FileStorage(orders_db.with_name(f"{orders_db.stem}.limits.json")), rules)
+
+    def hit(self, *checks: tuple[str, str]) -> int | None:
+        """Count one request against every ``(rule, who)``, unless one of them is used up:
+        then count nothing and return the seconds until it frees (for Retry-After)."""
+        waits = [
+            self.limiter.get_window_stats(item, name, who).reset_time - self.storage.clock()
+            for name, who in checks
+            for item in self.rules[name]
+            if not self.limiter.test(item, name, who)
+        ]
+        if waits:
+            return max(1, math.ceil(max(waits)))
+        for name, who in checks:
+            for item in self.rules[name]:
+                self.limiter.hit(item, name, who)
+        return None
