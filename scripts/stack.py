@@ -163,6 +163,7 @@ class Stack:
             "WEBKASSA_LOGIN": "demo@qazaq-esim.com",
             "WEBKASSA_PASSWORD": "demo",
             "WEBKASSA_CASHBOX": "SWK00000001",
+            "DEPLOYMENT": "development",  # loopback http, the sandboxes' credentials
         }
         env.update(self.run_secrets)
         env.update(self.extra_worker_env)

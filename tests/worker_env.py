@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from pathlib import Path
 from typing import Any
 
@@ -20,20 +21,25 @@ TEST_ENV = {
     "ESIMACCESS_URL": "http://127.0.0.1:9",
     "ESIMACCESS_ACCESS_CODE": "test-access-code",
     "ESIMACCESS_SECRET_KEY": "test-secret-key",
-    "AGGREGATOR_WEBHOOK_SECRET": "test-webhook-secret-0123456789abcdef",
+    "AGGREGATOR_WEBHOOK_SECRET": secrets.token_urlsafe(24),  # fresh per run, like the demo's
     "SMTP_HOST": "127.0.0.1",
     "SMTP_PORT": "9",
     "SMTP_SECURITY": "none",
     "MAIL_FROM": "Qazaq eSIM <no-reply@qazaq-esim.com>",
-    "SESSION_SECRET": "test-session-secret-0123456789abcdefghij",
+    "SESSION_SECRET": secrets.token_urlsafe(32),
     "FISCAL_PROVIDER": "none",
-    # Suites check out many times from 127.0.0.1 and one address; tests/worker/payments/
-    # test_abuse_limits.py sets the limits it examines.
+    "DEPLOYMENT": "development",  # loopback http, the sandboxes' credentials
+}
+
+# Suites check out many times from 127.0.0.1 and one address (the stacks of tests/e2e too);
+# tests/worker/payments/test_abuse_limits.py sets the limits it examines.
+LAX_LIMITS = {
     "CHECKOUT_RATE_LIMIT": "10000/minute",
     "CHECKOUT_EMAIL_RATE_LIMIT": "10000/minute",
     "CHECKOUT_TOTAL_RATE_LIMIT": "10000/minute",
     "UNPAID_ORDERS_PER_EMAIL": "10000",
 }
+TEST_ENV.update(LAX_LIMITS)
 
 TEST_CATALOG: dict[str, Any] = {
     "version": 1,

@@ -7,7 +7,10 @@ with a message that names it and says where to look (README, "Settings").
 from __future__ import annotations
 
 import json
+import math
 import os
+import re
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -21,7 +24,15 @@ ROOT = Path(__file__).resolve().parent.parent
 # The seller's IIN and support contacts, shared with the site build (pelicanconf.py).
 SELLER_FILE = ROOT / "content" / "data" / "seller.json"
 
+# The example files a placeholder secret may have been copied from (issue 14).
+EXAMPLE_FILES = (ROOT / ".env.example", ROOT / "deploy" / "worker.env.example")
+# A secret we generate ourselves must carry at least this much entropy (bits, estimated from
+# its characters); `secrets.token_urlsafe(32)` has about 200.
+MIN_SECRET_BITS = 128
+GENERATE = "generate one with `python -c 'import secrets; print(secrets.token_urlsafe(32))'`"
+
 SmtpSecurity = Literal["none", "starttls", "tls"]
+Deployment = Literal["production", "development"]
 
 
 class SettingError(RuntimeError):
@@ -35,6 +46,82 @@ def _url(name: str, value: str) -> str:
             f"{name}={value!r} is not an absolute http(s) URL; set it in .env (README, Settings)"
         )
     return value.rstrip("/")
+
+
+def example_values() -> set[str]:
+    """Every value written in the example files (.env.example, deploy/worker.env.example)."""
+    values: set[str] = set()
+    for path in EXAMPLE_FILES:
+        if path.exists():
+            text = path.read_text("utf-8")
+            values.update(v.strip() for v in re.findall(r"^[A-Z][A-Z0-9_]*=(.*)$", text, re.MULTILINE))
+    return values - {""}
+
+
+def secret_bits(value: str) -> float:
+    """The entropy of ``value`` estimated from how often each character occurs (Shannon)."""
+    counts = Counter(value)
+    return -sum(n * math.log2(n / len(value)) for n in counts.values())
+
+
+def _own_secret(name: str, value: str, examples: set[str]) -> str:
+    """A secret we choose: refuse an example file's placeholder and anything guessable."""
+    if value in examples or "change-me" in value.lower():
+        raise SettingError(f"{name} is the placeholder from the example file; {GENERATE}")
+    if secret_bits(value) < MIN_SECRET_BITS:
+        raise SettingError(f"{name} is too short or too regular to be secret; {GENERATE}")
+    return value
+
+
+def _partner_secret(name: str, value: str, examples: set[str], deployment: str) -> str:
+    """A partner's credential: the sandboxes' example values are refused in production."""
+    if deployment == "production" and value in examples:
+        raise SettingError(
+            f"{name} is the sandbox value from the example file; in production set the one "
+            "the partner issued (README, Settings)"
+        )
+    return value
+
+
+def _site_origin(value: str, deployment: str) -> str:
+    """SITE_URL is the one origin CORS allows and the base of the return links: no path,
+    query or fragment, which no browser's Origin carries."""
+    parts = urlsplit(value)
+    if parts.path not in ("", "/") or parts.query or parts.fragment or value.endswith(("?", "#")):
+        raise SettingError(
+            f"SITE_URL={value!r} must be an origin like https://qazaq-esim.com, without a path, "
+            "'?' or '#': browsers send only the origin, so every checkout would fail CORS"
+        )
+    return _https_in_production("SITE_URL", value, deployment)
+
+
+def _https_in_production(name: str, value: str, deployment: str) -> str:
+    if deployment == "production" and urlsplit(value).scheme != "https":
+        raise SettingError(
+            f"{name}={value!r}: production needs https (buyers' data and Epay's callbacks "
+            "travel over it); set DEPLOYMENT=development for a local shop (README, Settings)"
+        )
+    return value
+
+
+def orders_db_path(value: str, deployment: str) -> Path:
+    """Where the order store lives. A file path only: the PostgreSQL backend (branch `pg`) is
+    not merged yet, so a database URL is refused here, in one place, until it is."""
+    if "://" in value:
+        scheme = value.split("://", 1)[0]
+        raise SettingError(
+            f"ORDERS_DB: {scheme}:// URLs are not supported yet (the PostgreSQL store is still "
+            "to come); set an absolute file path such as /var/lib/qazaq-esim/orders.json"
+        )
+    path = Path(value)
+    if not path.is_absolute():
+        if deployment == "production":
+            raise SettingError(
+                f"ORDERS_DB={value!r} is relative, so the store would move with the working "
+                "directory; set an absolute path such as /var/lib/qazaq-esim/orders.json"
+            )
+        path = ROOT / path  # development: beside the repository, wherever it is started from
+    return path
 
 
 def _choice(name: str, value: str, allowed: tuple[str, ...]) -> str:
@@ -142,6 +229,7 @@ class Settings:
     checkout_email_rate_limit: str = "3/minute;10/hour"  # per buyer's e-mail address
     checkout_total_rate_limit: str = "60/minute;1000/hour"  # the whole shop
     unpaid_orders_per_email: int = 3
+    deployment: Deployment = "production"
 
 
 def load_settings(env_file: str | os.PathLike[str] | None = None) -> Settings:
@@ -166,33 +254,33 @@ def load_settings(env_file: str | os.PathLike[str] | None = None) -> Settings:
         "FISCAL_PROVIDER", optional("FISCAL_PROVIDER", "none"), ("none", "webkassa")
     )
     webkassa_needed = fiscal_provider == "webkassa"
-    operator_token = optional("OPERATOR_TOKEN", "")
-    if operator_token and len(operator_token) < 32:
-        raise SettingError(
-            "OPERATOR_TOKEN is shorter than 32 characters; generate one with "
-            "`python -c 'import secrets; print(secrets.token_urlsafe(32))'`"
-        )
+    deployment = _choice(
+        "DEPLOYMENT", optional("DEPLOYMENT", "production"), ("production", "development")
+    )
+    examples = example_values()
+
+    def own(name: str, value: str) -> str:
+        return _own_secret(name, value, examples) if value else value
+
+    def partner(name: str, value: str) -> str:
+        return _partner_secret(name, value, examples, deployment)
+
+    operator_token = own("OPERATOR_TOKEN", optional("OPERATOR_TOKEN", ""))
     seller = load_seller()
-    metrics_token = optional("METRICS_TOKEN", "")
-    if metrics_token and len(metrics_token) < 32:
-        raise SettingError(
-            "METRICS_TOKEN is shorter than 32 characters; generate one with "
-            "`python -c 'import secrets; print(secrets.token_urlsafe(32))'`"
-        )
-    session_secret = required("SESSION_SECRET")
-    if len(session_secret) < 32:
-        raise SettingError("SESSION_SECRET must be at least 32 random characters (README, Settings)")
+    metrics_token = own("METRICS_TOKEN", optional("METRICS_TOKEN", ""))
+    session_secret = own("SESSION_SECRET", required("SESSION_SECRET"))
 
     return Settings(
-        site_url=_url("SITE_URL", required("SITE_URL")),
-        worker_url=_url("WORKER_URL", required("WORKER_URL")),
+        site_url=_site_origin(_url("SITE_URL", required("SITE_URL")), deployment),
+        worker_url=_https_in_production("WORKER_URL", _url("WORKER_URL", required("WORKER_URL")),
+                                        deployment),
         epay_oauth_url=_url("EPAY_OAUTH_URL", required("EPAY_OAUTH_URL")),
         epay_api_url=_url("EPAY_API_URL", required("EPAY_API_URL")),
         epay_payment_js_url=_url("EPAY_PAYMENT_JS_URL", required("EPAY_PAYMENT_JS_URL")),
         epay_client_id=required("EPAY_CLIENT_ID"),
-        epay_client_secret=Secret(required("EPAY_CLIENT_SECRET")),
+        epay_client_secret=Secret(partner("EPAY_CLIENT_SECRET", required("EPAY_CLIENT_SECRET"))),
         epay_terminal_id=required("EPAY_TERMINAL_ID"),
-        orders_db=Path(required("ORDERS_DB")),
+        orders_db=orders_db_path(required("ORDERS_DB"), deployment),
         catalog_path=Path(optional("CATALOG_PATH", str(ROOT / "content" / "data" / "catalog.json"))),
         reconcile_interval=_positive(
             "RECONCILE_INTERVAL", optional("RECONCILE_INTERVAL", "60"), float
@@ -202,8 +290,12 @@ def load_settings(env_file: str | os.PathLike[str] | None = None) -> Settings:
         ),
         esimaccess_url=_url("ESIMACCESS_URL", required("ESIMACCESS_URL")),
         esimaccess_access_code=required("ESIMACCESS_ACCESS_CODE"),
-        esimaccess_secret_key=Secret(required("ESIMACCESS_SECRET_KEY")),
-        aggregator_webhook_secret=Secret(required("AGGREGATOR_WEBHOOK_SECRET")),
+        esimaccess_secret_key=Secret(
+            partner("ESIMACCESS_SECRET_KEY", required("ESIMACCESS_SECRET_KEY"))
+        ),
+        aggregator_webhook_secret=Secret(
+            own("AGGREGATOR_WEBHOOK_SECRET", required("AGGREGATOR_WEBHOOK_SECRET"))
+        ),
         provision_give_up_after=_positive(
             "PROVISION_GIVE_UP_AFTER", optional("PROVISION_GIVE_UP_AFTER", "900"), float
         ),
@@ -219,9 +311,13 @@ def load_settings(env_file: str | os.PathLike[str] | None = None) -> Settings:
         seller=seller,
         fiscal_provider=fiscal_provider,
         webkassa_url=_url("WEBKASSA_URL", required("WEBKASSA_URL")) if webkassa_needed else "",
-        webkassa_api_key=Secret(required("WEBKASSA_API_KEY") if webkassa_needed else ""),
+        webkassa_api_key=Secret(
+            partner("WEBKASSA_API_KEY", required("WEBKASSA_API_KEY")) if webkassa_needed else ""
+        ),
         webkassa_login=required("WEBKASSA_LOGIN") if webkassa_needed else "",
-        webkassa_password=Secret(required("WEBKASSA_PASSWORD") if webkassa_needed else ""),
+        webkassa_password=Secret(
+            partner("WEBKASSA_PASSWORD", required("WEBKASSA_PASSWORD")) if webkassa_needed else ""
+        ),
         webkassa_cashbox=required("WEBKASSA_CASHBOX") if webkassa_needed else "",
         session_secret=Secret(session_secret),
         operator_token=Secret(operator_token) if operator_token else None,
@@ -243,6 +339,7 @@ def load_settings(env_file: str | os.PathLike[str] | None = None) -> Settings:
         checkout_total_rate_limit=_rate_limit(
             "CHECKOUT_TOTAL_RATE_LIMIT", optional("CHECKOUT_TOTAL_RATE_LIMIT", "60/minute;1000/hour")
         ),
+        deployment=deployment,  # type: ignore[arg-type]
         unpaid_orders_per_email=int(
             _positive("UNPAID_ORDERS_PER_EMAIL", optional("UNPAID_ORDERS_PER_EMAIL", "3"))
         ),

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from worker_env import LAX_LIMITS
 
 from scripts.stack import Ports, Stack
 
@@ -19,7 +20,7 @@ def shop(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     with a one-second allocation delay at the aggregator like a real supplier's."""
     root = tmp_path_factory.mktemp("shop")
     stack = Stack(state_dir=root / "state", site_dir=root / "site", ports=Ports.free(),
-                  aggregator_allocation_delay=1.0)
+                  aggregator_allocation_delay=1.0, extra_worker_env=dict(LAX_LIMITS))
     stack.build_site()
     with stack:
         _shops.append(stack)

@@ -16,6 +16,7 @@ import httpx
 import pytest
 from playwright.sync_api import expect
 from test_purchase import VISA, buy, status, tr
+from worker_env import LAX_LIMITS
 
 import scripts.publish
 from scripts.caddy import Caddy
@@ -75,7 +76,8 @@ def shop(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HttpsStack]:
             os.environ["SSL_CERT_FILE"] = str(caddy.root_certificate)
             (root / "unused").mkdir()
             stack = HttpsStack(state_dir=root / "state", site_dir=root / "unused", ports=ports,
-                               aggregator_allocation_delay=1.0, caddy=caddy)
+                               aggregator_allocation_delay=1.0, caddy=caddy,
+                               extra_worker_env=dict(LAX_LIMITS))
             with stack:
                 yield stack
     finally:

@@ -92,6 +92,11 @@ def start_worker(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
         ({"WORKER_URL": "127.0.0.1:8100"}, "WORKER_URL='127.0.0.1:8100' is not an absolute"),
         ({"RECONCILE_INTERVAL": "soon"}, "RECONCILE_INTERVAL='soon' is not a number"),
         ({"CATALOG_PATH": "/nonexistent/catalog.json"}, "/nonexistent/catalog.json: no such file"),
+        # issue 14: the example file's placeholder, and settings that cannot work
+        ({"SESSION_SECRET": "change-me-to-at-least-32-random-characters"},
+         "SESSION_SECRET is the placeholder"),
+        ({"ORDERS_DB": "postgresql://user:pw@db/x"}, "ORDERS_DB: postgresql:// URLs are not supported"),
+        ({"DEPLOYMENT": "production"}, "SITE_URL='http://127.0.0.1:9': production needs https"),
     ],
 )
 def test_a_bad_setting_stops_start_up_with_its_name(

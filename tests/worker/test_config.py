@@ -57,3 +57,51 @@ def test_a_broken_seller_file_stops_start_up_naming_it(tmp_path: Path) -> None:
 
     with pytest.raises(SettingError, match=r"seller\.json.*'support'"):
         load_seller(broken)
+
+
+def load_with(tmp_path: Path, **env: str) -> Settings:
+    """load_settings with TEST_ENV changed by ``env`` (written to an env file, which wins)."""
+    from worker.config import load_settings
+
+    env_file = tmp_path / "test.env"
+    env_file.write_text("".join(f"{k}={v}\n" for k, v in env.items()))
+    with pytest.MonkeyPatch.context() as patch:
+        for name in env:
+            patch.delenv(name, raising=False)
+        return load_settings(env_file=env_file)
+
+
+@pytest.mark.parametrize(
+    ("env", "named"),
+    [
+        ({"SESSION_SECRET": "change-me-to-at-least-32-random-characters"}, "SESSION_SECRET is the placeholder"),
+        ({"OPERATOR_TOKEN": "a" * 64}, "OPERATOR_TOKEN is too short or too regular"),
+        ({"METRICS_TOKEN": "abababababababababababababababababab"}, "METRICS_TOKEN is too short"),
+        ({"AGGREGATOR_WEBHOOK_SECRET": "x"}, "AGGREGATOR_WEBHOOK_SECRET is too short"),
+        ({"AGGREGATOR_WEBHOOK_SECRET": "change-me-to-a-long-random-string"},
+         "AGGREGATOR_WEBHOOK_SECRET is the placeholder"),
+        ({"SESSION_SECRET": "FILL-IN"}, "SESSION_SECRET is the placeholder"),
+        ({"DEPLOYMENT": "production", "SITE_URL": "https://qazaq-esim.com",
+          "WORKER_URL": "https://api.qazaq-esim.com"}, "EPAY_CLIENT_SECRET is the sandbox value"),
+        ({"DEPLOYMENT": "production", "SITE_URL": "https://qazaq-esim.com"},
+         "WORKER_URL='http://127.0.0.1:9': production needs https"),
+        ({"SITE_URL": "http://127.0.0.1:8000/shop"}, "SITE_URL='http://127.0.0.1:8000/shop' must be an origin"),
+        ({"SITE_URL": "http://127.0.0.1:8000/?a=1"}, "must be an origin"),
+        ({"SITE_URL": "http://127.0.0.1:8000#top"}, "must be an origin"),
+        ({"ORDERS_DB": "postgresql://user:pw@db/x"}, "postgresql:// URLs are not supported yet"),
+        ({"DEPLOYMENT": "production", "SITE_URL": "https://qazaq-esim.com",
+          "WORKER_URL": "https://api.qazaq-esim.com", "EPAY_CLIENT_SECRET": "a-real-one-from-halyk",
+          "ORDERS_DB": "var/orders.json"}, "ORDERS_DB='var/orders.json' is relative"),
+        ({"CHECKOUT_RATE_LIMIT": "five a minute"}, "CHECKOUT_RATE_LIMIT='five a minute' is not a rate limit"),
+        ({"DEPLOYMENT": "staging"}, "DEPLOYMENT='staging' must be one of"),
+    ],
+)
+def test_placeholder_secrets_and_settings_that_cannot_work_are_refused_by_name(
+    tmp_path: Path, env: dict[str, str], named: str
+) -> None:
+    with pytest.raises(SettingError, match=re.escape(named)):
+        load_with(tmp_path, **env)
+
+
+def test_a_relative_store_is_taken_from_the_repository_in_development(tmp_path: Path) -> None:
+    assert load_with(tmp_path, ORDERS_DB="var/x.json").orders_db == ROOT / "var" / "x.json"

@@ -15,6 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 from lzstring import LZString
+from worker_env import LAX_LIMITS
 
 from scripts.payform import card_form
 from scripts.stack import ROOT, Ports, Stack, free_port, wait_until_answers
@@ -67,7 +68,7 @@ def test_backup_under_load_restores_acknowledged_orders_and_delivers_those_in_fl
     package = catalogue["destinations"][0]["packages"][0]["code"]
     (tmp_path / "site").mkdir()
     stack = Stack(state_dir=tmp_path / "state", site_dir=tmp_path / "site", ports=Ports.free(),
-                  aggregator_allocation_delay=2.0)
+                  aggregator_allocation_delay=2.0, extra_worker_env=dict(LAX_LIMITS))
     with stack:
         buyers = Buyers(stack, package)
         buyers.start()
