@@ -23,7 +23,7 @@ from worker.fiscal.receipts import fiscal_return, fiscal_sale
 from worker.job_runner import JobRunner, RunnerLock
 from worker.jobs import Handler
 from worker.mail.send_email import send_email
-from worker.middleware import BodyLimit, CountRequests, RequestGauge, SecurityHeaders
+from worker.middleware import BodyLimit, CountRequests, JsonErrors, RequestGauge, SecurityHeaders
 from worker.operator import routes as operator
 from worker.order_page import routes as order_page
 from worker.payments import back_links, callbacks, checkout, reconciler
@@ -130,6 +130,7 @@ def create_app(
             allow_headers=["Content-Type", "Authorization"],
             max_age=600,
         ),
+        Middleware(JsonErrors),  # inside CORS and the headers, so its answers carry them
         Middleware(BodyLimit),
     ]
     app = Starlette(routes=routes, middleware=middleware, lifespan=lifespan)

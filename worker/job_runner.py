@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 from worker.jobs import JOB_RETRY, GiveUp, Handler, RetryLater
 from worker.orders.model import Order
 from worker.orders.store import Job, OrderStore
+from worker.retry import Backoff
 
 if TYPE_CHECKING:
     from worker.services import Services
@@ -27,6 +28,10 @@ POLL_INTERVAL_S = 1.0
 # but never longer than this.
 MAX_GIVE_WAY_S = 0.1
 UNKNOWN_KIND_RETRY_S = 60.0
+# The store could not record a job's outcome (disk full, read-only): the job stays due in the
+# store, so this process holds it back itself, longer each time, instead of re-running it at
+# once (issue 14: 3,054 tracebacks in 15 s).
+STORE_FAILED = Backoff(first_s=1.0, ceiling_s=300.0)
 
 
 class RunnerLock:
@@ -76,6 +81,7 @@ class JobRunner:
         self._tasks: set[asyncio.Task[None]] = set()
         self._wake = asyncio.Event()
         self._main: asyncio.Task[None] | None = None
+        self._held: dict[int, tuple[float, int]] = {}  # job id → (held until, store failures)
 
     def wake(self) -> None:
         """A job was enqueued: look now rather than at the next poll."""
@@ -101,8 +107,9 @@ class JobRunner:
     async def run_due(self) -> int:
         """Start every due job not already running; return how many were started."""
         started = 0
+        now = time.time()
         for job in self.store.due_jobs():
-            if job.id in self._running:
+            if job.id in self._running or self._held.get(job.id, (0.0, 0))[0] > now:
                 continue
             self._running.add(job.id)
             task = asyncio.get_running_loop().create_task(self._run(job))
@@ -120,7 +127,7 @@ class JobRunner:
             except Exception:  # a store read failed; try again at the next tick
                 log.exception("jobs: could not list due jobs")
             # A running job stays due until it ends (its end wakes us): look past it.
-            next_due = self.store.next_due_at(skip=self._running)
+            next_due = self.store.next_due_at(skip=self._running | self._held.keys())
             timeout = POLL_INTERVAL_S
             if next_due is not None:
                 timeout = max(0.0, min(timeout, next_due - time.time()))
@@ -140,6 +147,16 @@ class JobRunner:
         try:
             async with self._slots:
                 await self._execute(job)
+            self._held.pop(job.id, None)
+        except Exception as exc:  # noqa: BLE001 - the store failed; the job is still due there
+            failures = self._held.get(job.id, (0.0, 0))[1] + 1
+            delay = STORE_FAILED.after_attempts(failures - 1)
+            self._held[job.id] = (time.time() + delay, failures)
+            log.error(
+                "jobs: %s for order %s: the store could not record it (%s: %s); "
+                "held back %.0f s (store failure %d)",
+                job.kind, job.order_id, type(exc).__name__, exc, delay, failures,
+            )
         finally:
             self._running.discard(job.id)
             self._wake.set()  # a finished job may have enqueued the next one

@@ -1,12 +1,17 @@
-"""ASGI middleware of the worker: request body size limit, security headers, requests in flight."""
+"""ASGI middleware of the worker: request body size limit, security headers, requests in flight,
+and JSON answers for errors no route handled."""
 
 from __future__ import annotations
 
 import json
+import logging
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+log = logging.getLogger("worker.errors")
+
 MAX_BODY_BYTES = 16 * 1024
+STORE_RETRY_AFTER_S = 30
 
 SECURITY_HEADERS = [
     (b"x-content-type-options", b"nosniff"),
@@ -71,15 +76,70 @@ class _TooLarge(Exception):
 
 
 async def _too_large(send: Send) -> None:
-    body = json.dumps({"error": "request body too large"}).encode()
+    await _json(send, 413, {"error": "request body too large"})
+
+
+async def _json(
+    send: Send, status: int, data: dict[str, str], headers: tuple[tuple[bytes, bytes], ...] = ()
+) -> None:
+    body = json.dumps(data).encode()
     await send(
         {
             "type": "http.response.start",
-            "status": 413,
-            "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())],
+            "status": status,
+            "headers": [(b"content-type", b"application/json"),
+                        (b"content-length", str(len(body)).encode()), *headers],
         }
     )
     await send({"type": "http.response.body", "body": body})
+
+
+class JsonErrors:
+    """Answer an error no route handled as JSON, inside the CORS and security-header layers:
+
+    - a store (or other file) write that failed: 503 with Retry-After; nothing was stored, so
+      nothing is acknowledged (Epay sends its postLink again), one log line, no traceback;
+    - JSON nested too deeply to parse (RecursionError): 400;
+    - anything else: 500, with the traceback in the log.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def track(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, track)
+        except Exception as exc:
+            if started:
+                raise
+            await self._answer(scope, send, exc)
+
+    async def _answer(self, scope: Scope, send: Send, exc: Exception) -> None:
+        # The method only: paths carry order tokens and secrets, which stay out of the log.
+        method = scope.get("method")
+        if isinstance(exc, OSError):
+            log.error("errors: %s: the store could not be written (%s); answered 503",
+                      method, exc.strerror or type(exc).__name__)
+            await _json(send, 503, {"error": "the shop cannot save data right now; nothing was "
+                                    "stored, try again in a minute"},
+                        ((b"retry-after", str(STORE_RETRY_AFTER_S).encode()),))
+        elif isinstance(exc, RecursionError):
+            log.warning("errors: %s: JSON nested too deeply; answered 400", method)
+            await _json(send, 400, {"error": "the request body is nested too deeply"})
+        else:
+            log.error("errors: %s failed; answered 500", method, exc_info=exc)
+            await _json(send, 500, {"error": "internal error; try again in a minute"})
 
 
 class SecurityHeaders:

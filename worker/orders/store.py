@@ -269,33 +269,45 @@ class OrderStore:
     async def _commit_loop(self) -> None:
         while self._pending:
             batch, self._pending = self._pending, []
-            try:
-                with metrics.STORE_WRITE_SECONDS.time():
-                    outcomes = await asyncio.to_thread(self._commit, [op for op, _ in batch])
-            except BaseException as exc:  # the write itself failed: nobody is acknowledged
-                for _, future in batch:
-                    if not future.done():
-                        future.set_exception(exc if isinstance(exc, Exception) else RuntimeError(exc))
-                if not isinstance(exc, Exception):
-                    raise
-                continue
-            if self._checkpoint_due() and (not self._pending or self._checkpoint_due(4)):
-                # After the batch is answered, between batches: the rewrite costs the size of
-                # the live set, and nobody waits for it unless writes keep pouring in.
+            groups = [batch]
+            while groups:
+                group = groups.pop(0)
                 try:
-                    await asyncio.to_thread(self.checkpoint)
-                except OSError:
-                    log.exception("store: checkpoint failed; the journal still holds everything")
-            if self._jobs_added and self.on_jobs_added is not None:
-                self._jobs_added = False
-                self.on_jobs_added()
-            for (_, future), (ok, value) in zip(batch, outcomes):
-                if future.done():
+                    with metrics.STORE_WRITE_SECONDS.time():
+                        outcomes = await asyncio.to_thread(self._commit, [op for op, _ in group])
+                except BaseException as exc:  # the write itself failed: nobody is acknowledged
+                    if isinstance(exc, Exception) and len(group) > 1:
+                        # One operation's write may be what fails (an archive that cannot grow
+                        # while the journal can): commit each alone, so the others do not fail
+                        # with it. A failed write left nothing behind, so a retry is safe.
+                        groups[:0] = [[item] for item in group]
+                        continue
+                    for _, future in group:
+                        if not future.done():
+                            future.set_exception(exc if isinstance(exc, Exception) else RuntimeError(exc))
+                    if not isinstance(exc, Exception):
+                        raise
                     continue
-                if ok:
-                    future.set_result(value)
-                else:
-                    future.set_exception(value)
+                await self._after_commit()
+                for (_, future), (ok, value) in zip(group, outcomes):
+                    if future.done():
+                        continue
+                    if ok:
+                        future.set_result(value)
+                    else:
+                        future.set_exception(value)
+
+    async def _after_commit(self) -> None:
+        if self._checkpoint_due() and (not self._pending or self._checkpoint_due(4)):
+            # After the batch is answered, between batches: the rewrite costs the size of
+            # the live set, and nobody waits for it unless writes keep pouring in.
+            try:
+                await asyncio.to_thread(self.checkpoint)
+            except OSError:
+                log.exception("store: checkpoint failed; the journal still holds everything")
+        if self._jobs_added and self.on_jobs_added is not None:
+            self._jobs_added = False
+            self.on_jobs_added()
 
     def _commit(self, ops: list[Callable[[Batch], Any]]) -> list[tuple[bool, Any]]:
         with self._flock():
