@@ -1,0 +1,60 @@
+"""Issue 14: no route answers a bare 500 page. JSON nested too deeply gets 400, any other
+unhandled error 500, both as JSON with the security and CORS headers."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+
+import pytest
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+from starlette.testclient import TestClient
+
+from worker.app import create_app
+from worker.config import Settings
+from worker.middleware import JsonErrors, SecurityHeaders
+
+NESTED = b"[" * 8000 + b"]" * 8000  # under the 16 KB body limit
+
+
+@pytest.fixture
+def client(settings: Settings) -> Iterator[TestClient]:
+    with TestClient(create_app(settings, handlers={})) as client:
+        yield client
+
+
+@pytest.mark.parametrize("path", ["/api/checkout", "/api/account/sign-in-link",
+                                  "/epay/post-link"])
+def test_deeply_nested_json_is_answered_400_as_json_with_the_headers(
+    client: TestClient, settings: Settings, path: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.WARNING):
+        answer = client.post(path, content=NESTED, headers={
+            "content-type": "application/json", "Origin": settings.site_url})
+
+    assert answer.status_code == 400
+    assert answer.json() == {"error": "the request body is nested too deeply"}
+    assert answer.headers["x-frame-options"] == "DENY"
+    assert answer.headers["access-control-allow-origin"] == settings.site_url
+    assert "Traceback" not in caplog.text and len(caplog.records) == 1
+
+
+def test_an_unhandled_error_is_a_json_500_with_the_security_headers(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    async def broken(request: Request) -> Response:
+        raise KeyError("a bug")
+
+    app = Starlette(routes=[Route("/x", broken)],
+                    middleware=[Middleware(SecurityHeaders), Middleware(JsonErrors)])
+    with caplog.at_level(logging.ERROR), TestClient(app) as client:
+        answer = client.get("/x")
+
+    assert answer.status_code == 500
+    assert answer.json() == {"error": "internal error; try again in a minute"}
+    assert answer.headers["content-security-policy"].startswith("default-src 'none'")
+    assert "KeyError: 'a bug'" in caplog.text  # the traceback goes to the log, not the buyer
