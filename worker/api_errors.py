@@ -47,6 +47,9 @@ MESSAGES: dict[str, str] = {
     "account_email_invalid": N_(
         "Enter the e-mail address you ordered with, like name@example.com."
     ),
+    "too_many_sign_in_links": N_(
+        "Too many sign-in requests from your network. Wait a few minutes and try again."
+    ),
 }
 
 

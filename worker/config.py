@@ -229,6 +229,8 @@ class Settings:
     checkout_email_rate_limit: str = "3/minute;10/hour"  # per buyer's e-mail address
     checkout_total_rate_limit: str = "60/minute;1000/hour"  # the whole shop
     unpaid_orders_per_email: int = 3
+    sign_in_rate_limit: str = "5/minute;20/hour"  # sign-in link requests per client address
+    sign_in_mailbox_rate_limit: str = "1/minute;5/day"  # sign-in mails per mailbox
     deployment: Deployment = "production"
 
 
@@ -338,6 +340,12 @@ def load_settings(env_file: str | os.PathLike[str] | None = None) -> Settings:
         ),
         checkout_total_rate_limit=_rate_limit(
             "CHECKOUT_TOTAL_RATE_LIMIT", optional("CHECKOUT_TOTAL_RATE_LIMIT", "60/minute;1000/hour")
+        ),
+        sign_in_rate_limit=_rate_limit(
+            "SIGN_IN_RATE_LIMIT", optional("SIGN_IN_RATE_LIMIT", "5/minute;20/hour")
+        ),
+        sign_in_mailbox_rate_limit=_rate_limit(
+            "SIGN_IN_MAILBOX_RATE_LIMIT", optional("SIGN_IN_MAILBOX_RATE_LIMIT", "1/minute;5/day")
         ),
         deployment=deployment,  # type: ignore[arg-type]
         unpaid_orders_per_email=int(

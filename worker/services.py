@@ -65,6 +65,8 @@ class Services:
                 "checkout_address": settings.checkout_rate_limit,
                 "checkout_email": settings.checkout_email_rate_limit,
                 "checkout_total": settings.checkout_total_rate_limit,
+                "sign_in_address": settings.sign_in_rate_limit,
+                "sign_in_mailbox": settings.sign_in_mailbox_rate_limit,
             }),
             provider=open_provider(settings, http),
         )

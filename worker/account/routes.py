@@ -3,6 +3,7 @@ the buyer's orders, sign-out. A session sees the orders of its own address and n
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from datetime import UTC, datetime
@@ -13,7 +14,7 @@ from starlette.background import BackgroundTask
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from worker.api_errors import errors
+from worker.api_errors import errors, message
 from worker.mail import compose, smtp
 from worker.order_page.public_view import mask_email, public_view
 from worker.orders.model import LANGS, Lang, Order
@@ -25,7 +26,6 @@ from .usage import ask_for_fresh_usage
 
 log = logging.getLogger("worker.account")
 
-LINK_INTERVAL_S = 60.0  # at most one sign-in e-mail per address per minute
 NO_STORE = {"Cache-Control": "no-store"}
 
 
@@ -36,6 +36,12 @@ def keys(services: Services) -> Keys:
 
 def normalise(email: str) -> str:
     return email.strip().lower()
+
+
+def mailbox(email: str) -> str:
+    """The mailbox an address delivers to: ``victim+1@`` and ``Victim+2@`` are one mailbox."""
+    local, _, domain = email.lower().rpartition("@")
+    return f"{local.split('+', 1)[0]}@{domain}"
 
 
 def orders_of(services: Services, email: str) -> list[Order]:
@@ -60,21 +66,27 @@ async def sign_in_link(request: Request) -> Response:
         email = normalise(validate_email(str(body.get("email", "")), check_deliverability=False).normalized)
     except EmailNotValidError:
         return JSONResponse(errors({"email": "account_email_invalid"}, lang), 422)
-    if not hasattr(request.app.state, "sign_in_links_sent"):
-        request.app.state.sign_in_links_sent = {}  # e-mail key -> when (this worker's memory)
-    sent: dict[str, float] = request.app.state.sign_in_links_sent
+    client = request.client.host if request.client else "unknown"
+    over = services.limits.hit(("sign_in_address", client))
+    if over is not None:
+        return JSONResponse({"error": message("too_many_sign_in_links", lang)}, 429,
+                            headers={"Retry-After": str(over)})
+    await asyncio.to_thread(services.limits.storage.flush)
     # The same answer, as fast, whether or not the address has orders: the mail goes after it.
-    return JSONResponse(
-        {"ok": True}, 202, background=BackgroundTask(_send_link, services, sent, email, lang)
-    )
+    return JSONResponse({"ok": True}, 202, background=BackgroundTask(_send_link, services, email, lang))
 
 
-async def _send_link(services: Services, sent: dict[str, float], email: str, lang: Lang) -> None:
-    key = email_key(email)
-    now = time.monotonic()
-    if now - sent.get(key, -LINK_INTERVAL_S) < LINK_INTERVAL_S or not orders_of(services, email):
+async def _send_link(services: Services, email: str, lang: Lang) -> None:
+    # Only a buyer who paid has something to see: an unpaid checkout must not turn the form
+    # into a way to mail anyone (issue 14). And each mailbox gets few links, whatever its
+    # plus-address or the client that asks.
+    if not any(o.payment is not None for o in orders_of(services, email)):
         return
-    sent[key] = now
+    if services.limits.hit(("sign_in_mailbox", mailbox(email))) is not None:
+        log.info("account: sign-in link not sent: the mailbox's limit is reached")
+        return
+    await asyncio.to_thread(services.limits.storage.flush)
+    key = email_key(email)
     token = keys(services).link_token(email)
     link = f"{services.settings.site_url}/{lang}/account/#login={token}"
     msgid = f"<signin.{key[:12]}.{int(time.time())}@{compose.mail_domain(services.settings)}>"

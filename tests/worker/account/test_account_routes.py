@@ -213,3 +213,51 @@ async def test_a_refunded_order_shows_its_refund_and_receipts_but_no_qr(
     [shown] = orders(worker, token).json()["orders"]
     assert (shown["status"], shown["esim"], shown["refund"]["amount"]) == ("refunded", None, 4990)
     assert shown["receipts"] == []  # receipts are off in these settings
+
+
+async def test_sign_in_links_go_only_to_addresses_with_a_paid_order(
+        after_sale: AfterSale, worker: httpx.Client, after_sale_mailbox: Mailbox) -> None:
+    await after_sale.order("awaiting_payment", email=OTHER)  # one unpaid checkout: no mail
+    answer = worker.post("/api/account/sign-in-link", json={"email": OTHER})
+    assert (answer.status_code, answer.json()) == (202, {"ok": True})
+
+    await after_sale.order("delivered", email=BUYER)
+    sign_in(worker, after_sale_mailbox, BUYER)
+
+    assert [m["To"] for m in after_sale_mailbox.messages] == [BUYER]
+
+
+async def test_plus_addresses_of_one_mailbox_share_its_limit(
+        after_sale: AfterSale, worker: httpx.Client, after_sale_mailbox: Mailbox) -> None:
+    for n in (1, 2):
+        await after_sale.order("delivered", email=f"victim+{n}@example.kz")
+    sign_in(worker, after_sale_mailbox, "victim+1@example.kz")
+
+    for address in ("victim+2@example.kz", "Victim@example.kz"):
+        answer = worker.post("/api/account/sign-in-link", json={"email": address})
+        assert answer.status_code == 202
+    time.sleep(0.5)  # the mail would go after the answer
+
+    assert len(after_sale_mailbox.messages) == 1
+
+
+def test_sign_in_requests_per_client_address_are_limited_across_a_restart(
+        after_sale_settings: Settings) -> None:
+    from dataclasses import replace
+
+    from worker.api_errors import message
+
+    limited = replace(after_sale_settings, sign_in_rate_limit="2/minute")
+    with ServerThread(create_app(limited)) as server, \
+            httpx.Client(base_url=server.url, timeout=15) as client:
+        for _ in range(2):
+            assert client.post("/api/account/sign-in-link", json={"email": BUYER}).status_code == 202
+        refused = client.post("/api/account/sign-in-link", json={"email": OTHER, "lang": "ru"})
+    with ServerThread(create_app(limited)) as server, \
+            httpx.Client(base_url=server.url, timeout=15) as client:
+        after_restart = client.post("/api/account/sign-in-link", json={"email": OTHER})
+
+    assert refused.status_code == 429
+    assert refused.json() == {"error": message("too_many_sign_in_links", "ru")}
+    assert 1 <= int(refused.headers["retry-after"]) <= 60
+    assert after_restart.status_code == 429
