@@ -10,8 +10,9 @@ from __future__ import annotations
 import logging
 import re
 
+# Leading slashes repeated (`//api/orders/…`) reach the same route: mask those too.
 SECRET_IN_PATH = re.compile(
-    r"^(/api/orders/|/epay/back/|/epay/failure-back/|/aggregator/webhook/)[^/?]+"
+    r"^(/+(?:api/+orders|epay/+back|epay/+failure-back|aggregator/+webhook)/+)[^/?]+"
 )
 
 

@@ -11,18 +11,26 @@ Checked every minute by the process that runs the jobs:
 
 Each kind is mailed at most once per 15 minutes while it lasts. The e-mail names order ids
 and job kinds, never a buyer's data. Failed paid orders still get their own alert
-(worker/mail/delivery.py).
+(worker/mail/delivery.py), and a job that gives up alerts at once (worker/job_runner.py).
+
+Every alert is also logged; when the mail cannot be sent (the SMTP server is down, or refuses
+support's address) it goes to ALERT_WEBHOOK_URL as a JSON POST (``{"text": …, "kind": …}``,
+the shape chat webhooks take), so a dead mail server cannot hide its own alert.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import time
 from collections.abc import Callable
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid, parseaddr
 
+import httpx
+
+from worker.config import Settings
 from worker.mail import smtp
 from worker.mail.smtp import MailError
 from worker.provisioning.provider import ProviderError
@@ -36,6 +44,38 @@ OVERDUE_AFTER_S = 10 * 60.0
 FAILING_AFTER_ATTEMPTS = 3
 DELIVERY_KINDS = ("provision", "send_email")
 BALANCE_UNIT = 10_000  # balance/query answers in 1/10000 USD
+# An address inside a partner's error text is a buyer's: it stays out of the log and chats.
+ADDRESS = re.compile(r"[^\s<>()\[\]@,;:\"']+@[^\s<>()\[\]@,;:\"']+")
+
+
+def scrub(text: str) -> str:
+    return ADDRESS.sub("<address>", text)
+
+
+async def alert_support(services: Services, kind: str, text: str) -> bool:
+    """Tell support by e-mail, or by ALERT_WEBHOOK_URL when the mail fails; always log it.
+    True when one of the two channels took it."""
+    settings = services.settings
+    log.warning("alerts: %s: %s", kind, scrub(_first_line(text, kind)))
+    try:
+        await smtp.send(settings, _message(settings, kind, text))
+        return True
+    except MailError as error:
+        log.error("alerts: %s alert could not be mailed: %s", kind, error)
+    if not settings.alert_webhook_url:
+        return False
+    try:
+        answer = await services.http.post(
+            settings.alert_webhook_url,
+            json={"text": f"Qazaq eSIM alert, {kind}:\n{scrub(text)}", "kind": kind},
+        )
+        answer.raise_for_status()
+    except httpx.HTTPError as error:
+        log.error("alerts: %s alert could not be posted to ALERT_WEBHOOK_URL: %s",
+                  kind, type(error).__name__)
+        return False
+    log.warning("alerts: %s posted to ALERT_WEBHOOK_URL", kind)
+    return True
 
 
 class Alerts:
@@ -98,27 +138,28 @@ class Alerts:
             last = self.sent_at.get(kind)
             if last is not None and self.clock() - last < REPEAT_AFTER_S:
                 continue
-            try:
-                await smtp.send(self.services.settings, self._message(kind, text))
-            except MailError as error:
-                log.error("alerts: %s alert could not be mailed: %s", kind, error)
+            if not await alert_support(self.services, kind, text):
                 continue
-            log.warning("alerts: %s mailed to support", kind)
             self.sent_at[kind] = self.clock()
             mailed.append(kind)
         return mailed
 
-    def _message(self, kind: str, text: str) -> EmailMessage:
-        settings = self.services.settings
-        domain = parseaddr(settings.mail_from)[1].rpartition("@")[2] or None
-        message = EmailMessage()
-        message["From"] = settings.mail_from
-        message["To"] = settings.support_email
-        message["Subject"] = f"[alert] {kind.replace('_', ' ')}: {text.splitlines()[0]}"[:200]
-        message["Date"] = formatdate(localtime=False)
-        message["Message-ID"] = make_msgid("alert", domain=domain)
-        message.set_content(text + "\n\nAt most one such e-mail per 15 minutes while it lasts.\n")
-        return message
+
+def _first_line(text: str, default: str) -> str:
+    """The text's first line, on one line whatever it holds (a line break would end a header)."""
+    return " ".join(text.strip().splitlines()[0].split()) if text.strip() else default
+
+
+def _message(settings: Settings, kind: str, text: str) -> EmailMessage:
+    domain = parseaddr(settings.mail_from)[1].rpartition("@")[2] or None
+    message = EmailMessage()
+    message["From"] = settings.mail_from
+    message["To"] = settings.support_email
+    message["Subject"] = f"[alert] {kind.replace('_', ' ')}: {_first_line(text, kind)}"[:200]
+    message["Date"] = formatdate(localtime=False)
+    message["Message-ID"] = make_msgid("alert", domain=domain)
+    message.set_content(text + "\n\nAt most one such e-mail per 15 minutes while it lasts.\n")
+    return message
 
 
 async def run(services: Services) -> None:

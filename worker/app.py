@@ -14,7 +14,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from worker import access_log, alerts, monitor, readiness
+from worker import access_log, alerts, log_config, monitor, readiness
 from worker.account import routes as account
 from worker.account.usage import refresh_usage
 from worker.catalogue import CatalogueError
@@ -86,6 +86,7 @@ def create_app(
             runner.start()
             reconciling = asyncio.get_running_loop().create_task(reconciler.run(services))
             alerting = asyncio.get_running_loop().create_task(alerts.run(services))
+            log.info("worker: started; this process runs the jobs and the reconciler")
         app.state.runner = runner
         try:
             yield
@@ -147,6 +148,7 @@ def __getattr__(name: str) -> Starlette:
     # (tests with their own settings) reads no environment.
     if name != "app":
         raise AttributeError(name)
+    log_config.configure()
     try:
         app = create_app()
     except (SettingError, CatalogueError) as exc:

@@ -232,6 +232,7 @@ class Settings:
     sign_in_rate_limit: str = "5/minute;20/hour"  # sign-in link requests per client address
     sign_in_mailbox_rate_limit: str = "1/minute;5/day"  # sign-in mails per mailbox
     deployment: Deployment = "production"
+    alert_webhook_url: str = ""  # support alerts when the mail fails: a chat webhook (JSON POST)
 
 
 def load_settings(env_file: str | os.PathLike[str] | None = None) -> Settings:
@@ -348,6 +349,8 @@ def load_settings(env_file: str | os.PathLike[str] | None = None) -> Settings:
             "SIGN_IN_MAILBOX_RATE_LIMIT", optional("SIGN_IN_MAILBOX_RATE_LIMIT", "1/minute;5/day")
         ),
         deployment=deployment,  # type: ignore[arg-type]
+        alert_webhook_url=_url("ALERT_WEBHOOK_URL", optional("ALERT_WEBHOOK_URL", ""))
+        if optional("ALERT_WEBHOOK_URL", "") else "",
         unpaid_orders_per_email=int(
             _positive("UNPAID_ORDERS_PER_EMAIL", optional("UNPAID_ORDERS_PER_EMAIL", "3"))
         ),

@@ -10,9 +10,11 @@ import logging
 import os
 import time
 from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from worker import alerts
 from worker.jobs import JOB_RETRY, GiveUp, Handler, RetryLater
 from worker.orders.model import Order
 from worker.orders.store import Job, OrderStore
@@ -32,6 +34,9 @@ UNKNOWN_KIND_RETRY_S = 60.0
 # store, so this process holds it back itself, longer each time, instead of re-running it at
 # once (issue 14: 3,054 tracebacks in 15 s).
 STORE_FAILED = Backoff(first_s=1.0, ceiling_s=300.0)
+# A job still failing (or still waiting on a partner) this long after it was enqueued gives
+# up and alerts support: a day covers a partner's or the mail server's outage overnight.
+GIVE_UP_AFTER_S = 24 * 3600.0
 
 
 class RunnerLock:
@@ -176,16 +181,20 @@ class JobRunner:
         try:
             await handler(order, self.services)
         except RetryLater as exc:
+            if self._too_old(job):
+                await self._give_up(job, f"still waiting after {GIVE_UP_AFTER_S / 3600:.0f} h: {exc}")
+                return
             await self.store.retry_job(job.id, exc.delay_s, str(exc) or None, job.requests)
         except GiveUp as exc:
-            log.error("jobs: %s for order %s gave up: %s", job.kind, job.order_id, exc)
-            await self._record_give_up(job, str(exc))
-            await self.store.finish_job(job.id)
+            await self._give_up(job, str(exc))
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # noqa: BLE001 - any handler error is a retry, logged
-            delay = JOB_RETRY.after_attempts(job.attempts)
             error = f"{type(exc).__name__}: {exc}"
+            if self._too_old(job):
+                await self._give_up(job, f"still failing after {GIVE_UP_AFTER_S / 3600:.0f} h: {error}")
+                return
+            delay = JOB_RETRY.after_attempts(job.attempts)
             log.warning(
                 "jobs: %s for order %s failed (attempt %d), retry in %.0f s: %s",
                 job.kind, job.order_id, job.attempts + 1, delay, error,
@@ -193,6 +202,25 @@ class JobRunner:
             await self.store.retry_job(job.id, delay, error, job.requests)
         else:
             await self.store.finish_job(job.id, requests=job.requests)
+
+    @staticmethod
+    def _too_old(job: Job) -> bool:
+        return time.time() - datetime.fromisoformat(job.created_at).timestamp() > GIVE_UP_AFTER_S
+
+    async def _give_up(self, job: Job, reason: str) -> None:
+        """Stop the job for good, note it on the order's timeline and tell support."""
+        log.error("jobs: %s for order %s gave up: %s", job.kind, job.order_id, alerts.scrub(reason))
+        await self._record_give_up(job, reason)
+        await self.store.finish_job(job.id)
+        try:
+            await alerts.alert_support(
+                self.services, "job_gave_up",
+                f"The {job.kind} job of order {job.order_id} gave up: {reason}\n\n"
+                "Nothing will retry it. See the order's timeline (invoke order …) and "
+                "docs/operations.md.",
+            )
+        except Exception:
+            log.exception("jobs: support could not be alerted")
 
     async def _record_give_up(self, job: Job, reason: str) -> None:
         def note(order: Order) -> None:

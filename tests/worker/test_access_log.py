@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -32,6 +33,8 @@ TOKEN = "q3Jx9v-Wm2LZ0bK7c1YtAeR5uHn8sPd4fGj6kMo0iUw"
         ("/aggregator/webhook/the-webhook-secret", "/aggregator/webhook/***"),
         ("/api/checkout?email=buyer@example.kz", "/api/checkout?***"),
         ("/epay/post-link", "/epay/post-link"),
+        (f"//api/orders/{TOKEN}", "//api/orders/***"),
+        (f"/api//orders/{TOKEN}/qr.png", "/api//orders/***/qr.png"),
     ],
 )
 def test_access_log_lines_mask_tokens_and_queries(path: str, shown: str) -> None:
@@ -68,3 +71,5 @@ def test_the_running_worker_logs_no_token(tmp_path: Path, catalog_path: Path) ->
 
     assert '"GET /api/orders/*** HTTP/1.1" 404' in log
     assert TOKEN not in log
+    # The worker's own lines, configured when started as documented (issue 14).
+    assert re.search(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ INFO worker: worker: started", log, re.M), log

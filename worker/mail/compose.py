@@ -166,10 +166,12 @@ def failure_notice(order: Order, settings: Settings, msgid: str) -> EmailMessage
 
 def support_alert(order: Order, settings: Settings, msgid: str) -> EmailMessage:
     """Alert support that an order needs a person, with its timeline (no personal data)."""
+    # The reason may be a partner's text: on one line, or a line break would end the header.
+    reason = " ".join((order.failure_reason or "needs attention").split())
     message = _message(
         settings,
         settings.support_email,
-        f"[{order.status}] order {order.id}: {order.failure_reason or 'needs attention'}",
+        f"[{order.status}] order {order.id}: {reason}"[:200],
         msgid,
         "en",
     )

@@ -48,6 +48,9 @@ def _send_now(settings: Settings, message: EmailMessage) -> None:
         raise MailError(
             f"{where} refused the recipient ({codes})", permanent=all(c >= 500 for c in codes)
         ) from None
+    except smtplib.SMTPNotSupportedError:
+        # A non-ASCII address and a relay without SMTPUTF8: sending again will not help.
+        raise MailError(f"{where} cannot take a non-ASCII address (no SMTPUTF8)", permanent=True) from None
     except smtplib.SMTPAuthenticationError as error:
         raise MailError(
             f"{where} refused the login ({error.smtp_code}); check SMTP_USER and SMTP_PASSWORD"

@@ -22,6 +22,7 @@ class Job:
     due_at: float  # epoch seconds
     last_error: str | None
     requests: int  # bumped when the job is asked for again while pending (see finish_job)
+    created_at: str = ""  # ISO time the job was first enqueued
 
 
 def job_of(record: Record) -> Job:
@@ -33,6 +34,7 @@ def job_of(record: Record) -> Job:
         due_at=record["due_at"],
         last_error=record["last_error"],
         requests=record.get("requests", 0),
+        created_at=record.get("created_at") or utc_now(),  # a record from before it was kept
     )
 
 

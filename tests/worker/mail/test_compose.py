@@ -156,3 +156,14 @@ def test_support_alert_has_the_timeline_and_no_personal_data(settings: Settings)
     assert "invoke refund 100000123" in body
     for personal in ("buyer@example.kz", "+77011234567", "440563...5096", "tok-"):
         assert personal not in mail.as_string()
+
+
+def test_a_partners_line_breaks_stay_out_of_the_support_alerts_subject(settings: Settings) -> None:
+    order = replace(delivered_order(), status="provisioning_failed", profile=None)
+    order.failure_reason = "esim/order: 500\r\nBcc: someone@example.org\nretry later"
+
+    mail = compose.support_alert(order, settings, "<s@qazaq-esim.com>")
+
+    assert mail["Subject"] == (
+        "[provisioning_failed] order 100000123: esim/order: 500 Bcc: someone@example.org retry later")
+    assert mail["Bcc"] is None

@@ -160,3 +160,15 @@ async def test_refused_recipient_is_permanent_and_not_echoed(
         await send(_settings(settings, port, smtp_security="none"), message())
     assert error.value.permanent
     assert "buyer@example.kz" not in str(error.value)
+
+
+async def test_a_non_ascii_address_on_a_relay_without_smtputf8_is_permanent(
+    settings: Settings, serve: Any
+) -> None:
+    port = serve(Mailbox(enable_SMTPUTF8=False))  # a relay that announces no SMTPUTF8
+    mail = message()
+    del mail["To"]
+    mail["To"] = "покупатель@example.com"
+    with pytest.raises(MailError, match="no SMTPUTF8") as error:
+        await send(_settings(settings, port, smtp_security="none"), mail)
+    assert error.value.permanent
