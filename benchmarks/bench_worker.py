@@ -15,6 +15,7 @@ import json
 import os
 import random
 import resource
+import secrets
 import shutil
 import statistics
 import subprocess
@@ -29,6 +30,13 @@ from typing import Any
 import httpx
 
 ROOT = Path(__file__).resolve().parent.parent
+# A local shop on loopback (http), and limits (issue 14) that a benchmark's bursts from one
+# address and one e-mail never reach: the figures measure the path, not the 429.
+BENCH_SETTINGS = {
+    "DEPLOYMENT": "development",
+    "CHECKOUT_RATE_LIMIT": "1000000/minute", "CHECKOUT_EMAIL_RATE_LIMIT": "1000000/minute",
+    "CHECKOUT_TOTAL_RATE_LIMIT": "1000000/minute", "UNPAID_ORDERS_PER_EMAIL": "1000000",
+}
 sys.path.insert(0, str(ROOT))
 
 from scripts.payform import card_form
@@ -188,10 +196,10 @@ def stack(folder: Path, app: str = "bench_worker:money_path_app") -> Iterator[di
         "EPAY_TERMINAL_ID": TERMINAL, "ORDERS_DB": str(folder / "orders.json"),
         "RECONCILE_INTERVAL": "3600",
         "ESIMACCESS_URL": "http://127.0.0.1:9", "ESIMACCESS_ACCESS_CODE": "bench",
-        "ESIMACCESS_SECRET_KEY": "bench", "AGGREGATOR_WEBHOOK_SECRET": "bench-" + "x" * 32,
+        "ESIMACCESS_SECRET_KEY": "bench", "AGGREGATOR_WEBHOOK_SECRET": secrets.token_urlsafe(24),
         "SMTP_HOST": "127.0.0.1", "SMTP_PORT": "9", "SMTP_SECURITY": "none",
-        "MAIL_FROM": "bench@qazaq-esim.com", "SESSION_SECRET": "bench-" + "s" * 40,
-        "FISCAL_PROVIDER": "none",
+        "MAIL_FROM": "bench@qazaq-esim.com", "SESSION_SECRET": secrets.token_urlsafe(32),
+        "FISCAL_PROVIDER": "none", **BENCH_SETTINGS,
     }
     with open(EPAY_LOG, "wb") as epay_log, open(LOG, "wb") as worker_log:
         processes = [

@@ -72,6 +72,7 @@ class Services:
         )
 
     async def aclose(self) -> None:
+        await self.limits.storage.close()
         await self.provider.aclose()
         await self.http.aclose()
         await self.store.wait_idle()

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+import logging
 from pathlib import Path
+
+import pytest
 
 from worker.rate_limits import FileStorage, RateLimits
 
@@ -50,3 +54,22 @@ def test_counts_survive_a_reopen_and_expired_ones_are_dropped(tmp_path: Path) ->
     assert reopened.get("kept") == 0
     reopened.incr("a", 5)
     assert reopened.reset() == 1 and reopened.counters == {}
+
+
+def test_background_writes_are_coalesced_and_a_failed_one_is_logged(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    async def scenario(path: Path) -> None:
+        storage = FileStorage(path)
+        storage.incr("k", 60)
+        storage.flush_soon()
+        storage.flush_soon()  # while the first write runs: one more write after it, not two
+        storage.incr("k", 60)
+        await storage.close()
+
+    asyncio.run(scenario(tmp_path / "orders.limits.json"))
+    assert json.loads((tmp_path / "orders.limits.json").read_text())["k"][0] == 2
+
+    with caplog.at_level(logging.ERROR):
+        asyncio.run(scenario(tmp_path / "gone" / "orders.limits.json"))
+    assert "could not be written" in caplog.text

@@ -3,7 +3,6 @@ the buyer's orders, sign-out. A session sees the orders of its own address and n
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
 from datetime import UTC, datetime
@@ -71,7 +70,7 @@ async def sign_in_link(request: Request) -> Response:
     if over is not None:
         return JSONResponse({"error": message("too_many_sign_in_links", lang)}, 429,
                             headers={"Retry-After": str(over)})
-    await asyncio.to_thread(services.limits.storage.flush)
+    services.limits.storage.flush_soon()
     # The same answer, as fast, whether or not the address has orders: the mail goes after it.
     return JSONResponse({"ok": True}, 202, background=BackgroundTask(_send_link, services, email, lang))
 
@@ -85,7 +84,7 @@ async def _send_link(services: Services, email: str, lang: Lang) -> None:
     if services.limits.hit(("sign_in_mailbox", mailbox(email))) is not None:
         log.info("account: sign-in link not sent: the mailbox's limit is reached")
         return
-    await asyncio.to_thread(services.limits.storage.flush)
+    services.limits.storage.flush_soon()
     key = email_key(email)
     token = keys(services).link_token(email)
     link = f"{services.settings.site_url}/{lang}/account/#login={token}"

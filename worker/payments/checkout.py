@@ -7,7 +7,6 @@ nothing is stored, so there is never an order that could be paid but was not han
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import secrets
 from datetime import UTC, datetime
@@ -107,7 +106,7 @@ async def limit(request: Request, services: Services, email: str, lang: Lang) ->
     if over is not None:
         log.warning("checkout: refused, rate limit reached (retry in %d s)", over)
         return too_many("too_many_checkouts", over, lang)
-    await asyncio.to_thread(services.limits.storage.flush)
+    services.limits.storage.flush_soon()
     return None
 
 

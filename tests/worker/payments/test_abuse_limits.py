@@ -4,6 +4,7 @@ fresh Epay answer. A real worker on loopback against the Epay sandbox."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 
 from epay_buyer import FORM, Shop
@@ -27,6 +28,11 @@ def test_checkouts_over_the_address_limit_are_refused_and_the_count_survives_a_r
     assert refused.headers["x-content-type-options"] == "nosniff"
     assert shop.services.store.count() == 2  # nothing stored, no Epay token asked for
 
+    counted = shop.services.settings.orders_db.with_name("orders.limits.json")
+    deadline = time.monotonic() + 5  # written in the background, just after each checkout
+    while "checkout_address" not in (counted.read_text() if counted.exists() else ""):
+        assert time.monotonic() < deadline, "the counts were never written"
+        time.sleep(0.02)
     restarted = make_shop(checkout_rate_limit="2/minute;30/hour")  # same store folder
     again = restarted.worker.post("/api/checkout", json={**FORM, "email": "four@example.kz"})
     assert again.status_code == 429
