@@ -26,6 +26,10 @@ from worker.atomic_file import replace_atomically
 
 log = logging.getLogger("worker.rate_limits")
 
+# Wrong operator tokens per client address: the operator types the token rarely; a guesser
+# tried 900 a second (issue 14). Not a setting: nobody needs another value.
+OPERATOR_FAILURE_LIMIT = "10/minute;30/hour"
+
 
 class FileStorage(Storage):
     """A `limits` storage kept in memory and written to one JSON file (``flush``)."""
@@ -122,20 +126,26 @@ class RateLimits:
 
     @classmethod
     def open(cls, orders_db: Path, rules: dict[str, str]) -> RateLimits:
+        rules = {**rules, "operator_failures": OPERATOR_FAILURE_LIMIT}
         return cls(FileStorage(orders_db.with_name(f"{orders_db.stem}.limits.json")), rules)
 
     def hit(self, *checks: tuple[str, str]) -> int | None:
         """Count one request against every ``(rule, who)``, unless one of them is used up:
         then count nothing and return the seconds until it frees (for Retry-After)."""
+        wait = self.wait(*checks)
+        if wait is not None:
+            return wait
+        for name, who in checks:
+            for item in self.rules[name]:
+                self.limiter.hit(item, name, who)
+        return None
+
+    def wait(self, *checks: tuple[str, str]) -> int | None:
+        """The seconds until every ``(rule, who)`` has room again; None when all have now."""
         waits = [
             self.limiter.get_window_stats(item, name, who).reset_time - self.storage.clock()
             for name, who in checks
             for item in self.rules[name]
             if not self.limiter.test(item, name, who)
         ]
-        if waits:
-            return max(1, math.ceil(max(waits)))
-        for name, who in checks:
-            for item in self.rules[name]:
-                self.limiter.hit(item, name, who)
-        return None
+        return max(1, math.ceil(max(waits))) if waits else None

@@ -43,12 +43,19 @@ _REQUEST_ID = re.compile(
 )
 
 
+class _Unnamed(dict[str, Any]):
+    """A message's parameters; one not given (a forced fault names only the code) shows as ?."""
+
+    def __missing__(self, key: str) -> str:
+        return "?"
+
+
 class ApiError(Exception):
     """A business or protocol error, answered as an HTTP 200 envelope (spec §4)."""
 
     def __init__(self, code: str, message: str | None = None, **params: Any) -> None:
         self.code = code
-        self.message = message or MESSAGES.get(code, "error").format(**params)
+        self.message = message or MESSAGES.get(code, "error").format_map(_Unnamed(params))
         super().__init__(f"{code} {self.message}")
 
 

@@ -6,15 +6,18 @@ Absent (no route at all, so 404 like any unknown path) unless OPERATOR_TOKEN is 
 from __future__ import annotations
 
 import hmac
+import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import asdict
 from datetime import date
 from typing import Any
 
+from starlette.background import BackgroundTask
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from worker.alerts import alert_support
 from worker.config import Settings
 from worker.orders.store import UnknownOrder
 from worker.refunds import refundable
@@ -25,15 +28,38 @@ from .mismatches import find_mismatches
 
 Endpoint = Callable[[Request], Awaitable[Response]]
 
+log = logging.getLogger("worker.operator")
+
 
 def authorized(endpoint: Endpoint) -> Endpoint:
     async def guarded(request: Request) -> Response:
-        token = request.app.state.services.settings.operator_token
+        services: Services = request.app.state.services
+        client = ("operator_failures", request.client.host if request.client else "unknown")
+        # An address that guessed wrong too often is refused, right token or not: otherwise
+        # the guessing would go on, only answered 429 instead of 401.
+        wait = services.limits.wait(client)
+        if wait is not None:
+            return JSONResponse({"error": "too many wrong tokens from this address; wait"}, 429,
+                                headers={"Retry-After": str(wait)})
+        token = services.settings.operator_token
         scheme, _, given = request.headers.get("authorization", "").partition(" ")
         if token is None or scheme.lower() != "bearer" or not hmac.compare_digest(
             given.strip().encode(), str(token).encode()
         ):
-            return JSONResponse({"error": "unauthorized"}, 401, headers={"WWW-Authenticate": "Bearer"})
+            services.limits.hit(client)
+            services.limits.storage.flush_soon()
+            alert = None
+            if services.limits.wait(client) is not None:  # this one used the limit up
+                log.warning("security: wrong operator tokens, the limit is reached; refusing")
+                alert = BackgroundTask(
+                    alert_support, services, "operator_token_guessing",
+                    "Wrong OPERATOR_TOKENs came from one address until its limit "
+                    f"({services.limits.rules['operator_failures'][0]}…) was reached. If that "
+                    "was not you, someone is guessing: keep the token long and random, and "
+                    "consider changing it (docs/operations.md).",
+                )
+            return JSONResponse({"error": "unauthorized"}, 401,
+                                headers={"WWW-Authenticate": "Bearer"}, background=alert)
         return await endpoint(request)
 
     return guarded

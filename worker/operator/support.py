@@ -145,8 +145,10 @@ def _csv(header: list[str], rows: list[list[Any]]) -> str:
 
 
 def _cell(value: Any) -> Any:
-    """A text starting with = + - @ would be a formula in a spreadsheet: quote it."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@"):
+    """A text starting with = + - @ (or a tab or CR, or spaces before one of them) would be a
+    formula in a spreadsheet: quote it."""
+    if isinstance(value, str) and (value[:1] in ("\t", "\r")
+                                   or value.lstrip(" \t\r\n")[:1] in ("=", "+", "-", "@")):
         return "'" + value
     return value
 

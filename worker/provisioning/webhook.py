@@ -17,7 +17,7 @@ import sys
 from typing import TYPE_CHECKING, Any
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse, PlainTextResponse, Response
 
 from worker.config import SettingError, Settings, load_settings
 from worker.provisioning import open_provider
@@ -33,7 +33,8 @@ async def aggregator_webhook(request: Request) -> Response:
     services: Services = request.app.state.services
     expected = str(services.settings.aggregator_webhook_secret).encode()
     if not hmac.compare_digest(request.path_params["secret"].encode(), expected):
-        return JSONResponse({"error": "not found"}, status_code=404)
+        # Word for word what an unknown path gets: the URL must not tell that it exists.
+        return PlainTextResponse("Not Found", status_code=404)
     try:
         notice = json.loads(await request.body())
     except ValueError:

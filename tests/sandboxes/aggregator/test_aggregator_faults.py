@@ -24,6 +24,15 @@ def test_forced_error_hits_only_its_endpoint(aggregator: Aggregator) -> None:
     assert aggregator.balance() == 10_000_000_000  # nothing was bought
 
 
+def test_a_forced_error_whose_message_names_parameters_is_still_an_envelope(
+    aggregator: Aggregator,
+) -> None:
+    aggregator.fault(endpoint="esim/cancel", kind="error", code="310403")
+    answer = aggregator.post("esim/cancel", {"iccid": "8944000000000000001"})
+    assert answer.status_code == 200
+    assert (answer.json()["errorCode"], answer.json()["errorMsg"]) == ("310403", "iccid:[?] not in order")
+
+
 def test_forced_error_for_a_number_of_calls_then_success(aggregator: Aggregator) -> None:
     aggregator.fault(endpoint="balance/query", kind="error", code="000001", times=2)
     assert aggregator.error("balance/query") == "000001"

@@ -12,6 +12,7 @@ import httpx
 import pytest
 from after_sale import AfterSale
 from loopback import ServerThread
+from smtp_mailbox import Mailbox
 
 from worker.app import create_app
 from worker.config import Settings
@@ -113,3 +114,30 @@ async def test_the_accountant_gets_orders_and_refunds_as_csv(after_sale: AfterSa
     assert desk.get("/operator/export/orders.csv", params={"from": "2020-01-01", "to": "2020-01-31"}
                     ).text.count("\n") == 1
     assert desk.get("/operator/export/orders.csv").status_code == 422
+
+
+async def test_csv_cells_with_spaces_or_a_tab_before_a_formula_are_quoted(
+        after_sale: AfterSale, desk: httpx.Client) -> None:
+    names = {" =HYPERLINK(1)": "' =HYPERLINK(1)", "\t@SUM(1)": "'\t@SUM(1)"}
+    for name in names:  # the operator's name is written as given
+        refunded = await after_sale.order("provisioning_failed")
+        assert desk.post(f"/operator/orders/{refunded.id}/refund",
+                         json={"reason": "no profile", "operator": name}).status_code < 300
+
+    refunds = list(csv.DictReader(io.StringIO(desk.get(
+        "/operator/export/refunds.csv", params={"from": today(), "to": today()}).text)))
+
+    assert sorted(r["operator"] for r in refunds) == sorted(names.values())
+
+
+async def test_wrong_operator_tokens_are_limited_per_address_and_support_is_alerted(
+        desk: httpx.Client, after_sale_mailbox: Mailbox) -> None:
+    wrong = {"Authorization": "Bearer " + "x" * 43}
+    answers = [desk.get("/operator/orders", params={"q": "1"}, headers=wrong).status_code
+               for _ in range(11)]
+    right = desk.get("/operator/orders", params={"q": "1"})
+
+    assert answers == [401] * 10 + [429]
+    assert right.status_code == 429 and 1 <= int(right.headers["retry-after"]) <= 60
+    alert = after_sale_mailbox.wait_for(1)[0]
+    assert alert["Subject"].startswith("[alert] operator token guessing")

@@ -44,9 +44,13 @@ def test_a_wrong_secret_is_404_like_any_unknown_path(
 ) -> None:
     worker = start_worker()
     secret = str(wired.aggregator_webhook_secret)
+    unknown = worker.http.post("/no/such/path", json=notice("a" * 32, "1"))
     for wrong in ("nope", secret[:-1], secret + "x", secret.upper()):
         answer = worker.http.post(f"/aggregator/webhook/{wrong}", json=notice("a" * 32, "1"))
-        assert answer.status_code == 404 and answer.json() == {"error": "not found"}
+        # Word for word an unknown path's answer (issue 14): status, body and headers.
+        assert (answer.status_code, answer.text) == (unknown.status_code, unknown.text) == (404, "Not Found")
+        assert answer.headers.keys() - {"date"} == unknown.headers.keys() - {"date"}
+        assert answer.headers["content-type"] == unknown.headers["content-type"]
     assert worker.http.post("/aggregator/webhook/", json={}).status_code == 404
 
 
