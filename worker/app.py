@@ -22,6 +22,7 @@ from worker.config import SettingError, Settings, load_settings
 from worker.fiscal.receipts import fiscal_return, fiscal_sale
 from worker.job_runner import JobRunner, RunnerLock
 from worker.jobs import Handler
+from worker.mail import smtp
 from worker.mail.send_email import send_email
 from worker.middleware import BodyLimit, CountRequests, JsonErrors, RequestGauge, SecurityHeaders
 from worker.operator import routes as operator
@@ -34,6 +35,12 @@ from worker.refunds import refund_email, refund_job
 from worker.services import Services
 
 log = logging.getLogger("worker")
+
+
+async def warn_if_mail_is_down(settings: Settings) -> None:
+    problem = await smtp.unreachable(settings)
+    if problem:
+        log.warning("mail: %s", problem)
 
 
 async def healthz(request: Request) -> JSONResponse:
@@ -75,6 +82,7 @@ def create_app(
         runner: JobRunner | None = None
         reconciling: asyncio.Task[None] | None = None
         alerting: asyncio.Task[None] | None = None
+        checking = asyncio.get_running_loop().create_task(warn_if_mail_is_down(settings))
         if runner_lock is None:
             log.warning(
                 "jobs: another worker process runs the jobs of %s (its runner.lock is taken); "
@@ -91,7 +99,7 @@ def create_app(
         try:
             yield
         finally:
-            for task in (reconciling, alerting):
+            for task in (reconciling, alerting, checking):
                 if task is not None:
                     task.cancel()
                     await asyncio.gather(task, return_exceptions=True)

@@ -147,3 +147,15 @@ def test_a_second_worker_on_one_store_serves_http_but_runs_no_jobs(
         while store.jobs() and time.monotonic() < deadline:
             time.sleep(0.01)
     assert ran[-1] == "third"  # the first one stopped: the next worker takes the jobs over
+
+
+def test_a_mail_server_that_does_not_answer_is_named_in_the_log_at_start(
+    settings: Settings, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.WARNING, logger="worker"), \
+            TestClient(create_app(settings, handlers={})):  # SMTP_PORT 9: nobody listens
+        deadline = time.monotonic() + 5
+        while "does not answer" not in caplog.text and time.monotonic() < deadline:
+            time.sleep(0.02)
+
+    assert "mail: SMTP 127.0.0.1:9 does not answer" in caplog.text

@@ -63,6 +63,19 @@ def _send_now(settings: Settings, message: EmailMessage) -> None:
         ) from None
 
 
+async def unreachable(settings: Settings) -> str | None:
+    """What is wrong when the SMTP server takes no connection (checked at start: mail would
+    only wait in the jobs); None when it answers."""
+    try:
+        _, writer = await asyncio.wait_for(
+            asyncio.open_connection(settings.smtp_host, settings.smtp_port), TIMEOUT)
+    except (OSError, TimeoutError) as error:
+        return (f"SMTP {settings.smtp_host}:{settings.smtp_port} does not answer "
+                f"({type(error).__name__}); e-mails wait until it does: check SMTP_HOST and SMTP_PORT")
+    writer.close()
+    return None
+
+
 async def send(settings: Settings, message: EmailMessage) -> None:
     """Return once the server accepted the message; raise MailError otherwise."""
     try:

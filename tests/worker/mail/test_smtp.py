@@ -16,7 +16,7 @@ from smtp_mailbox import Mailbox
 from starlette.datastructures import Secret
 
 from worker.config import Settings
-from worker.mail.smtp import MailError, send
+from worker.mail.smtp import MailError, send, unreachable
 
 pytestmark = pytest.mark.anyio
 
@@ -172,3 +172,13 @@ async def test_a_non_ascii_address_on_a_relay_without_smtputf8_is_permanent(
     with pytest.raises(MailError, match="no SMTPUTF8") as error:
         await send(_settings(settings, port, smtp_security="none"), mail)
     assert error.value.permanent
+
+
+async def test_start_up_names_a_mail_server_that_takes_no_connection(
+    settings: Settings, serve: Any
+) -> None:
+    down = await unreachable(_settings(settings, Mailbox().port, smtp_security="none"))
+    up = await unreachable(_settings(settings, serve(Mailbox()), smtp_security="none"))
+
+    assert down is not None and "does not answer" in down and "SMTP_HOST and SMTP_PORT" in down
+    assert up is None
