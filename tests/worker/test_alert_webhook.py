@@ -112,6 +112,15 @@ def test_when_both_channels_fail_the_alert_is_still_in_the_log(
     assert "alerts: job_gave_up: The doomed job of order 3100000001 gave up" in caplog.text
 
 
+def test_without_a_webhook_a_failed_alert_mail_is_logged(
+    settings: Settings, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.WARNING):
+        run_jobs(settings, ["doomed"], lambda: "could not be mailed" in caplog.text)
+
+    assert "ALERT_WEBHOOK_URL" not in caplog.text
+
+
 def test_an_alert_subject_stays_on_one_line(settings: Settings, after_sale_mailbox: Mailbox) -> None:
     async def scenario() -> bool:
         services = Services.open(replace(settings, smtp_port=after_sale_mailbox.port))

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from starlette.applications import Starlette
@@ -40,7 +41,8 @@ def test_deeply_nested_json_is_answered_400_as_json_with_the_headers(
     assert answer.json() == {"error": "the request body is nested too deeply"}
     assert answer.headers["x-frame-options"] == "DENY"
     assert answer.headers["access-control-allow-origin"] == settings.site_url
-    assert "Traceback" not in caplog.text and len(caplog.records) == 1
+    assert [r.name for r in caplog.records if r.name == "worker.errors"] == ["worker.errors"]
+    assert all(r.exc_info is None for r in caplog.records)  # one line, no traceback
 
 
 def test_an_unhandled_error_is_a_json_500_with_the_security_headers(
@@ -58,3 +60,13 @@ def test_an_unhandled_error_is_a_json_500_with_the_security_headers(
     assert answer.json() == {"error": "internal error; try again in a minute"}
     assert answer.headers["content-security-policy"].startswith("default-src 'none'")
     assert "KeyError: 'a bug'" in caplog.text  # the traceback goes to the log, not the buyer
+
+
+def test_an_error_after_the_answer_began_is_left_to_the_server() -> None:
+    async def half(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        raise KeyError("mid-answer")
+
+    client = TestClient(JsonErrors(half))  # no lifespan: the bare app answers HTTP only
+    with pytest.raises(KeyError):
+        client.get("/")  # no second start: the server closes the connection

@@ -7,9 +7,11 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
+import pytest
 from epay_buyer import FORM, Shop
 
 from worker.api_errors import message
+from worker.payments import back_links
 from worker.payments.epay import Status
 
 
@@ -77,8 +79,12 @@ def test_a_non_ascii_local_part_is_refused_and_an_idn_domain_kept_as_punycode(
     assert shop.order(created["order_id"]).email == "buyer@xn--e1afmkfd.xn--p1ai"
 
 
-def test_a_reloaded_return_link_reuses_the_fresh_status_answer(shop: Shop) -> None:
+def test_a_reloaded_return_link_reuses_the_fresh_status_answer(
+    shop: Shop, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(back_links, "REUSE_ANSWER_S", 1.0)
     created = shop.checkout()
+    other = shop.checkout()
     asked: list[str] = []
     epay = shop.services.epay
     real = epay.check_status
@@ -93,3 +99,7 @@ def test_a_reloaded_return_link_reuses_the_fresh_status_answer(shop: Shop) -> No
         assert back.status_code == 303
 
     assert asked == [created["order_id"]]
+    time.sleep(1.0)  # the answer has aged: the next return asks again, the stale note goes
+    shop.worker.get(f"/epay/back/{other['token']}", follow_redirects=False)
+    shop.worker.get(f"/epay/back/{created['token']}", follow_redirects=False)
+    assert asked == [created["order_id"], other["order_id"], created["order_id"]]

@@ -73,7 +73,15 @@ def test_a_pass_asks_at_most_its_budget_youngest_first(settings: Settings) -> No
             for n, minutes in enumerate((5, 50, 150), start=1):
                 await services.store.create(waiting(n, timedelta(minutes=minutes)))
             counts = await reconcile_once(services, budget=2)
-            return counts, sorted(services.status_asks)
+            asked = sorted(services.status_asks)
+
+            def declined(o: Order) -> None:  # settled meanwhile, by a callback
+                o.status = "payment_failed"
+
+            await services.store.update("3000000001", declined)
+            await reconcile_once(services, budget=0)
+            assert "3000000001" not in services.status_asks  # forgotten once settled
+            return counts, asked
         finally:
             await services.aclose()
 
