@@ -133,6 +133,16 @@ def test_checkout_shows_the_new_price_when_it_changed(page: Any, site_url: str, 
     assert [r["expected_price"] for r in worker.requests] == [package["price_kzt"], new_price]
 
 
+def test_checkout_shows_the_workers_429_message(page: Any, site_url: str, package: dict[str, Any]) -> None:
+    text = "Слишком много заказов за короткое время. Деньги не списаны."
+    Worker(page, 429, {"error": text})
+    open_checkout(page, site_url, package, lang="ru")
+    fill_checkout(page)
+    page.click("#pay")
+    page.locator("#form-error", has_text=text).wait_for()
+    assert not page.is_disabled("#pay")  # the buyer may try again later
+
+
 def test_checkout_opens_the_payment_form_from_the_worker_answer(page: Any, site_url: str,
                                                                 package: dict[str, Any]) -> None:
     Worker(page, 201, {"token": "t0k", "order_id": "100000001", "status": "awaiting_payment",

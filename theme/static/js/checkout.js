@@ -104,7 +104,8 @@
           return;
         }
         if (response.status >= 500) { unavailable(); return; }
-        formError.textContent = (data.errors && Object.values(data.errors)[0]) || T.error;
+        // 429 (issue 14): the worker says, in the page's language, when to try again.
+        formError.textContent = (data.errors && Object.values(data.errors)[0]) || data.error || T.error;
       });
     }).catch(function () {
       formError.textContent = "";
