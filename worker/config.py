@@ -42,6 +42,12 @@ def _choice(name: str, value: str, allowed: tuple[str, ...]) -> str:
     return value
 
 
+def _flag(name: str, value: str) -> bool:
+    if value not in ("true", "false"):
+        raise SettingError(f"{name}={value!r} must be true or false (README, Settings)")
+    return value == "true"
+
+
 def _positive(name: str, value: str, cast: type[int | float] = int) -> float:
     try:
         number = cast(value)
@@ -110,6 +116,8 @@ class Settings:
     smtp_password: Secret
     mail_from: str
     support_email: str
+    # Ask DNS whether the buyer's mail domain can receive mail (off where there is no DNS)
+    email_check_deliverability: bool
     seller: Seller
     # Fiscal receipts (online cash register)
     fiscal_provider: str
@@ -199,6 +207,9 @@ def load_settings(env_file: str | os.PathLike[str] | None = None) -> Settings:
         smtp_password=Secret(optional("SMTP_PASSWORD", "")),
         mail_from=required("MAIL_FROM"),
         support_email=optional("SUPPORT_EMAIL", seller.support_email),
+        email_check_deliverability=_flag(
+            "EMAIL_CHECK_DELIVERABILITY", optional("EMAIL_CHECK_DELIVERABILITY", "true")
+        ),
         seller=seller,
         fiscal_provider=fiscal_provider,
         webkassa_url=_url("WEBKASSA_URL", required("WEBKASSA_URL")) if webkassa_needed else "",
