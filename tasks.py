@@ -57,12 +57,16 @@ def i18n_compile(c: Context) -> None:
 JS_BUNDLES = {"theme/src/email-check.js": "theme/static/js/email-check.js"}
 
 
+def esbuild_command(entry: str, outfile: str) -> list[str]:
+    return ["node_modules/.bin/esbuild", entry, "--bundle", "--minify", "--format=iife",
+            "--target=es2017", "--legal-comments=none", f"--outfile={outfile}", "--log-level=warning"]
+
+
 @task
 def js(c: Context) -> None:
     """Bundle the theme's npm code (theme/src/*.js) with esbuild into theme/static/js/."""
     for entry, bundle in JS_BUNDLES.items():
-        c.run(f"node_modules/.bin/esbuild {entry} --bundle --minify --format=iife "
-              f"--target=es2017 --legal-comments=none --outfile={bundle} --log-level=warning")
+        c.run(" ".join(esbuild_command(entry, bundle)))
 
 
 @task(i18n_compile)

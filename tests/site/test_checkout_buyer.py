@@ -1,0 +1,124 @@
+"""The checkout as a buyer on a phone sees it, in each language: every mistake named at once in
+the page's words under its field (and announced), a mistyped e-mail domain corrected in one tap,
+and after a decline the reason, what to do, and a checkout that remembers the contact."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from site_helpers import TEST_WORKER_URL
+
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+
+PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True}
+
+
+@pytest.fixture
+def phone(browser: Any) -> Iterator[Any]:
+    """A phone-sized tab; fails on any script error."""
+    context = browser.new_context(**PHONE)
+    tab = context.new_page()
+    errors: list[str] = []
+    tab.on("pageerror", lambda error: errors.append(str(error)))
+    yield tab
+    context.close()
+    assert not errors, errors
+
+
+@pytest.fixture(scope="module")
+def package(catalogue: dict[str, Any]) -> dict[str, Any]:
+    turkey = next(d for d in catalogue["destinations"] if d["code"] == "TR")
+    return dict(turkey["packages"][0])
+
+
+def checkout_requests(page: Any, status: int = 422, body: Any = None) -> list[dict[str, Any]]:
+    seen: list[dict[str, Any]] = []
+
+    def handle(route: Any) -> None:
+        seen.append(json.loads(route.request.post_data))
+        route.fulfill(status=status, content_type="application/json", body=json.dumps(body or {"errors": {}}),
+                      headers={"Access-Control-Allow-Origin": "*"})
+
+    page.route(f"{TEST_WORKER_URL}/api/checkout", handle)
+    return seen
+
+
+ALL_AT_ONCE = {
+    "kk": ("Төменде белгіленген", "Электрондық пошта мекенжайыңызды", "Телефон нөміріңізді", "eSIM-ді қолдайтынын",
+           "жария офертаны"),
+    "ru": ("Исправьте отмеченные", "Введите адрес электронной почты", "Введите номер телефона",
+           "поддерживает eSIM", "публичную оферту"),
+    "en": ("Please correct the fields", "Enter your e-mail address", "Enter your phone number",
+           "supports eSIM", "Accept the public offer"),
+}
+FIELDS = ("email", "phone", "device_ok", "offer_accepted")
+
+
+@pytest.mark.parametrize("lang", ["kk", "ru", "en"])
+def test_every_mistake_is_named_at_once_under_its_field_in_the_pages_language(
+        phone: Any, site_url: str, package: dict[str, Any], lang: str) -> None:
+    sent = checkout_requests(phone)
+    phone.goto(f"{site_url}/{lang}/checkout/?package={package['code']}")
+    phone.locator("#checkout").wait_for()
+    phone.locator("#pay").tap()
+
+    summary, *texts = ALL_AT_ONCE[lang]
+    assert summary in phone.inner_text("#form-error")
+    assert phone.get_attribute("#form-error", "role") == "alert"
+    for field, text in zip(FIELDS, texts, strict=True):
+        error = phone.locator(f"#{field}-error")
+        assert text in error.inner_text(), field
+        assert error.is_visible()
+        assert phone.get_attribute(f"#{field}", "aria-invalid") == "true"
+        assert f"{field}-error" in phone.get_attribute(f"#{field}", "aria-describedby").split()
+    assert phone.evaluate("document.activeElement.id") == "email"
+    # No browser bubble: nothing is left to the browser's own validation.
+    assert phone.evaluate("document.getElementById('checkout').noValidate")
+
+    # A phone number that only lacks its "+" passes the form; a wrong one is named alone.
+    phone.fill("#email", "buyer@example.kz")
+    phone.fill("#phone", "call me")
+    phone.check("#device_ok")
+    phone.check("#offer_accepted")
+    phone.locator("#pay").tap()
+    assert phone.inner_text("#email-error") == ""
+    assert phone.inner_text("#phone-error") != ""
+    assert phone.get_attribute("#email", "aria-invalid") is None
+    assert sent == []
+    phone.fill("#phone", "447911123456")
+    phone.locator("#pay").tap()
+    phone.wait_for_function("document.getElementById('pay').disabled === false")
+    assert [r["phone"] for r in sent] == ["447911123456"]
+
+
+SUGGESTION = {"kk": "деп жазғыңыз келді ме", "ru": "Возможно, вы имели в виду", "en": "Did you mean"}
+
+
+@pytest.mark.parametrize(("lang", "typed", "meant"), [
+    ("kk", "buyer@gmial.com", "buyer@gmail.com"),
+    ("ru", "buyer@mail.ri", "buyer@mail.ru"),
+    ("en", "buyer@gmail.con", "buyer@gmail.com"),
+])
+def test_a_mistyped_domain_is_suggested_and_one_tap_fills_it(
+        phone: Any, site_url: str, package: dict[str, Any], lang: str, typed: str, meant: str) -> None:
+    phone.goto(f"{site_url}/{lang}/checkout/?package={package['code']}")
+    phone.locator("#checkout").wait_for()
+    phone.fill("#email", typed)
+    phone.locator("#phone").tap()  # leaving the field is enough
+
+    offer = phone.locator("#email-suggestion button")
+    offer.wait_for()
+    assert SUGGESTION[lang] in phone.inner_text("#email-suggestion")
+    assert offer.inner_text() == meant
+    offer.tap()
+    assert phone.input_value("#email") == meant
+    assert phone.inner_text("#email-suggestion") == ""
+
+    # A right address gets no suggestion.
+    phone.fill("#email", "buyer@gmail.com")
+    phone.locator("#phone").tap()
+    phone.wait_for_timeout(150)
+    assert phone.locator("#email-suggestion button").count() == 0
