@@ -122,3 +122,69 @@ def test_a_mistyped_domain_is_suggested_and_one_tap_fills_it(
     phone.locator("#phone").tap()
     phone.wait_for_timeout(150)
     assert phone.locator("#email-suggestion button").count() == 0
+
+
+def declined_order(package: dict[str, Any], code: int | None) -> dict[str, Any]:
+    return {
+        "order_id": "100000777", "status": "payment_failed", "lang": "en", "created_at": "2026-11-25T10:00:00Z",
+        "package": {"code": package["code"], "title": "Turkey", "destination": "TR",
+                    "titles": {"kk": "Түркия пакеті", "ru": "Турция пакет", "en": "Türkiye package"},
+                    "data_mb": package["data_mb"], "days": package["days"]},
+        "amount": package["price_kzt"], "currency": "KZT", "email_masked": "b***@gmail.com", "payment": None,
+        "failure_reason": f"{code}: Insufficient funds" if code else "REJECT", "decline_code": code,
+        "abandoned": False, "esim": None, "email_sent": False, "can_resend_email": False, "refund": None,
+    }
+
+
+DECLINED = {  # (the reason, what to do, the button, the order's title) as the buyer reads them
+    "kk": ("Картада қаражат жеткіліксіз", "Картаны толтырыңыз", "Қайталап көру", "Түркия пакеті"),
+    "ru": ("На карте недостаточно средств", "Пополните карту", "Попробовать ещё раз", "Турция пакет"),
+    "en": ("There is not enough money on the card", "Top up the card", "Try again", "Türkiye package"),
+}
+
+
+@pytest.mark.parametrize("lang", ["kk", "ru", "en"])
+def test_a_decline_says_why_and_try_again_reopens_the_filled_checkout(
+        phone: Any, site_url: str, package: dict[str, Any], lang: str) -> None:
+    sent = checkout_requests(phone, 201, {
+        "token": "tok-declined", "order_id": "100000777", "status": "awaiting_payment",
+        "payment": {"invoiceId": "100000777"}, "payment_js": f"{TEST_WORKER_URL}/payform/payment-api.js"})
+    # Epay's form declines and sends the buyer back to the order page (failureBackLink).
+    phone.route(f"{TEST_WORKER_URL}/payform/payment-api.js", lambda route: route.fulfill(
+        content_type="application/javascript",
+        body=f"window.halyk = {{pay: function () {{ location.href = '/{lang}/order/#tok-declined'; }}}};"))
+    phone.route(f"{TEST_WORKER_URL}/api/orders/tok-declined", lambda route: route.fulfill(
+        content_type="application/json", body=json.dumps(declined_order(package, 484)),
+        headers={"Access-Control-Allow-Origin": "*"}))
+    phone.goto(f"{site_url}/{lang}/checkout/?package={package['code']}")
+    phone.locator("#checkout").wait_for()
+    phone.fill("#email", "buyer@gmail.com")
+    phone.fill("#phone", "+7 701 234 5678")
+    phone.check("#device_ok")
+    phone.check("#offer_accepted")
+    phone.locator("#pay").tap()
+
+    phone.wait_for_url(f"**/{lang}/order/#tok-declined")
+    reason, advice, button, title = DECLINED[lang]
+    phone.locator(".order", has_text=reason).wait_for()
+    order = phone.inner_text(".order")
+    assert advice in order and title in order
+    assert phone.locator(".order h3:visible").all_inner_texts() == [
+        {"kk": "Тапсырыс мәліметтері", "ru": "Данные заказа", "en": "Order details"}[lang]]
+
+    phone.get_by_role("link", name=button).tap()
+    phone.locator("#checkout").wait_for()
+    assert phone.url == f"{site_url}/{lang}/checkout/?package={package['code']}"  # nothing personal in it
+    assert phone.input_value("#email") == "buyer@gmail.com"
+    assert phone.input_value("#phone") == "+7 701 234 5678"
+    assert len(sent) == 1
+
+
+def test_a_decline_without_a_known_code_still_says_what_to_do(phone: Any, site_url: str,
+                                                            package: dict[str, Any]) -> None:
+    phone.route(f"{TEST_WORKER_URL}/api/orders/tok-other", lambda route: route.fulfill(
+        content_type="application/json", body=json.dumps(declined_order(package, None)),
+        headers={"Access-Control-Allow-Origin": "*"}))
+    phone.goto(f"{site_url}/ru/order/#tok-other")
+    phone.locator(".order", has_text="Банк отклонил платёж").wait_for()
+    assert "спросите причину в банке" in phone.inner_text(".order")
