@@ -188,3 +188,70 @@ def test_a_decline_without_a_known_code_still_says_what_to_do(phone: Any, site_u
     phone.goto(f"{site_url}/ru/order/#tok-other")
     phone.locator(".order", has_text="Банк отклонил платёж").wait_for()
     assert "спросите причину в банке" in phone.inner_text(".order")
+
+
+def delivered_order(package: dict[str, Any]) -> dict[str, Any]:
+    return {**declined_order(package, None), "order_id": "100000555", "status": "delivered", "lang": "ru",
+            "token": "tok-ok", "failure_reason": None, "decline_code": None,
+            "payment": {"paid_at": "2026-11-25T10:00:05Z", "card_mask": "440563...5096", "reference": "5123"},
+            "esim": {"qr_svg_url": "", "lpa": "LPA:1$rsp.example.com$ABCD", "smdp_address": "rsp.example.com",
+                     "activation_code": "ABCD", "ios_install_url": "", "iccid": "89", "expires_at": "2027-06-02T10:00:00Z",
+                     "validity_starts": "first_use", "plan_days": 7, "used_bytes": 0, "total_bytes": None,
+                     "installed": False}}
+
+
+MY_ESIMS = {  # install by, the plan's days, the unpaid order's status, the receipt's heading
+    "kk": ("Орнату мерзімі", "алғашқы қосылудан бастап 7 күн", "Бұл тапсырыс төленбеді", "Түбіртек"),
+    "ru": ("Установить до", "Тариф действует 7 дней с первого подключения", "Этот заказ не был оплачен", "Чек"),
+    "en": ("Install by", "The plan runs 7 days from its first connection", "This order was not paid", "Receipt"),
+}
+
+
+@pytest.mark.parametrize("lang", ["kk", "ru", "en"])
+def test_my_esims_in_the_pages_language_unpaid_orders_as_what_they_are(
+        phone: Any, site_url: str, package: dict[str, Any], lang: str) -> None:
+    abandoned = {**declined_order(package, None), "status": "awaiting_payment", "abandoned": True,
+                 "token": "tok-abandoned", "order_id": "100000556"}
+    phone.route(f"{TEST_WORKER_URL}/api/account/orders", lambda route: route.fulfill(
+        content_type="application/json", headers={"Access-Control-Allow-Origin": "*"},
+        body=json.dumps({"email_masked": "b***@gmail.com", "orders": [delivered_order(package), abandoned]})))
+    phone.goto(f"{site_url}/{lang}/account/")
+    phone.evaluate("sessionStorage.setItem('qe-session', 's1')")
+    phone.reload()
+    phone.locator("#order-list .order").nth(1).wait_for()
+
+    install_by, runs, unpaid, receipt = MY_ESIMS[lang]
+    first, second = phone.locator("#order-list .order").all_inner_texts()
+    title = DECLINED[lang][3]
+    assert title in first and title in second  # the page's language, not the order's (ru)
+    assert install_by in first and "2027" in first and runs in first
+    assert unpaid in second and receipt not in second
+    assert phone.locator("#order-list .order").nth(1).locator("[data-show=processing]").is_hidden()
+    assert phone.locator("#order-list .order").nth(1).get_by_role("link", name=DECLINED[lang][2]).is_visible()
+
+
+def test_a_sign_in_link_opened_in_a_tab_already_on_my_esims_signs_in(phone: Any, site_url: str,
+                                                                       package: dict[str, Any]) -> None:
+    logins: list[str] = []
+
+    def session(route: Any) -> None:
+        login = json.loads(route.request.post_data)["login"]
+        logins.append(login)
+        ok = login == "good"
+        route.fulfill(status=200 if ok else 401, content_type="application/json",
+                      headers={"Access-Control-Allow-Origin": "*"},
+                      body=json.dumps({"session": "s2", "expires_at": "2026-11-26T10:00:00Z"} if ok else {"error": "x"}))
+
+    phone.route(f"{TEST_WORKER_URL}/api/account/session", session)
+    phone.route(f"{TEST_WORKER_URL}/api/account/orders", lambda route: route.fulfill(
+        content_type="application/json", headers={"Access-Control-Allow-Origin": "*"},
+        body=json.dumps({"email_masked": "b***@gmail.com", "orders": [delivered_order(package)]})))
+    phone.goto(f"{site_url}/en/account/#login=used")
+    phone.locator("#link-bad").wait_for()
+    # The notice says "ask for a new one below": the form is below it.
+    assert phone.locator("#link-bad").bounding_box()["y"] < phone.locator("#sign-in").bounding_box()["y"]
+
+    phone.goto(f"{site_url}/en/account/#login=good")  # the same tab: only the #fragment changes
+    phone.locator("#orders .order").wait_for()
+    assert logins == ["used", "good"] and "#login" not in phone.url
+    assert phone.locator("#link-bad").is_hidden() and phone.locator("#sign-in").is_hidden()
