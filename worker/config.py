@@ -63,6 +63,7 @@ class Seller:
     """The seller's requisites the buyer reads in e-mails (public offer, "Seller Requisites")."""
 
     iin: str
+    names: dict[str, str]  # per language: "ИП «Исламбакиев Ш.А.»" in Russian, Latin letters in English
     support_phone: str  # the WhatsApp number as printed: "+7 705 454 49 65"
     support_whatsapp_url: str  # "https://wa.me/77054544965"
     support_email: str
@@ -75,6 +76,7 @@ def load_seller(path: Path = SELLER_FILE) -> Seller:
         support = data["support"]
         return Seller(
             iin=str(data["iin"]),
+            names={lang: str(data["name"][lang]) for lang in ("kk", "ru", "en")},
             support_phone=str(support["phone"]),
             support_whatsapp_url=str(support["whatsapp"]),
             support_email=str(support["email"]),

@@ -34,7 +34,10 @@ def test_every_setting_has_a_readme_row_and_an_example_value() -> None:
 
 def test_the_worker_and_the_site_read_the_sellers_facts_from_one_file(
         settings: Settings, tmp_path: Path) -> None:
-    assert settings.seller == Seller(iin="910109301239", support_phone="+7 705 454 49 65",
+    assert settings.seller == Seller(iin="910109301239",
+                                     names={"kk": "ЖК «Исламбакиев Ш.А.»", "ru": "ИП «Исламбакиев Ш.А.»",
+                                            "en": "IE Islambakiyev Sh.A."},
+                                     support_phone="+7 705 454 49 65",
                                      support_whatsapp_url="https://wa.me/77054544965",
                                      support_email="support@qazaq-esim.com")
     # A new number in the file reaches both, with nothing else edited.

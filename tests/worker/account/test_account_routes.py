@@ -47,6 +47,8 @@ def sign_in(worker: httpx.Client, mailbox: Mailbox, email: str, mails_before: in
     text = mail.get_body(("plain",)).get_content()
     match = re.search(r"/en/account/#login=(\S+)", text)
     assert match, text
+    # Mail apps show the HTML part: the same link behind a button.
+    assert f'/en/account/#login={match.group(1)}" style="display:inline-block' in mail.get_body(("html",)).get_content()
     return match.group(1)
 
 
