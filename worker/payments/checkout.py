@@ -123,11 +123,14 @@ def validate(body: dict[str, Any], services: Services) -> tuple[dict[str, str], 
 
 async def deliverable(email: str) -> bool:
     """False when DNS says the address's domain cannot receive mail (no such domain, no MX,
-    a null MX); True when it can, or when DNS does not answer in time."""
+    a null MX); True when it can, or when DNS does not answer in time. The lookup blocks, so
+    it runs in a thread."""
+    return await run_in_threadpool(_takes_mail, email)
+
+
+def _takes_mail(email: str) -> bool:
     try:
-        await run_in_threadpool(
-            validate_email, email, check_deliverability=True, timeout=DELIVERABILITY_TIMEOUT_S
-        )
+        validate_email(email, check_deliverability=True, timeout=DELIVERABILITY_TIMEOUT_S)
     except EmailUndeliverableError:
         return False
     except DNSException as error:  # no resolver configured: we cannot tell, so we do not refuse
