@@ -47,9 +47,9 @@ def checkout_requests(page: Any, status: int = 422, body: Any = None) -> list[di
 
 
 ALL_AT_ONCE = {
-    "kk": ("Төменде белгіленген", "Электрондық пошта мекенжайыңызды", "Телефон нөміріңізді", "eSIM-ді қолдайтынын",
+    "kk": ("Жоғарыда белгіленген", "Электрондық пошта мекенжайыңызды", "Телефон нөміріңізді", "eSIM-ді қолдайтынын",
            "жария офертаны"),
-    "ru": ("Исправьте отмеченные", "Введите адрес электронной почты", "Введите номер телефона",
+    "ru": ("Исправьте отмеченные выше", "Введите адрес электронной почты", "Введите номер телефона",
            "поддерживает eSIM", "публичную оферту"),
     "en": ("Please correct the fields", "Enter your e-mail address", "Enter your phone number",
            "supports eSIM", "Accept the public offer"),
@@ -68,6 +68,8 @@ def test_every_mistake_is_named_at_once_under_its_field_in_the_pages_language(
     summary, *texts = ALL_AT_ONCE[lang]
     assert summary in phone.inner_text("#form-error")
     assert phone.get_attribute("#form-error", "role") == "alert"
+    # It says "marked above": it stands below the last field.
+    assert phone.locator("#form-error").bounding_box()["y"] > phone.locator("#offer_accepted").bounding_box()["y"]
     for field, text in zip(FIELDS, texts, strict=True):
         error = phone.locator(f"#{field}-error")
         assert text in error.inner_text(), field
