@@ -32,6 +32,8 @@ from worker.provisioning.provision import provision
 from worker.provisioning.webhook import aggregator_webhook
 from worker.refunds import refund_email, refund_job
 from worker.services import Services
+from worker.topups import routes as topups
+from worker.topups.apply import apply_topup
 
 log = logging.getLogger("worker")
 
@@ -52,6 +54,7 @@ def job_handlers() -> dict[str, Handler]:
         "refund": refund_job,
         "refund_email": refund_email,
         "refresh_usage": refresh_usage,
+        "apply_topup": apply_topup,
     }
 
 
@@ -106,6 +109,8 @@ def create_app(
         Route("/api/orders/{token}/qr.svg", order_page.qr_svg, methods=["GET"]),
         Route("/api/orders/{token}/qr.png", order_page.qr_png, methods=["GET"]),
         Route("/api/orders/{token}/resend-email", order_page.resend_email, methods=["POST"]),
+        Route("/api/orders/{token}/topups", topups.list_topups, methods=["GET"]),
+        Route("/api/orders/{token}/topups", topups.buy_topup, methods=["POST"]),
         Route("/epay/post-link", callbacks.post_link, methods=["POST"]),
         Route("/epay/failure-post-link", callbacks.failure_post_link, methods=["POST"]),
         Route("/epay/back/{token}", back_links.back, methods=["GET"]),

@@ -23,6 +23,7 @@ from babel.numbers import format_decimal
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup, escape
 
+from plugins.catalogue.localize import volume
 from worker import qr
 from worker.config import Settings
 from worker.locales import N_, gettext, translations
@@ -227,6 +228,61 @@ def refunded(order: Order, settings: Settings) -> EmailMessage:
         order.lang,
     )
     message.set_content(body % values + _footer(settings, order.lang))
+    return message
+
+
+def topup_applied(topup: Order, esim: Order, settings: Settings) -> EmailMessage:
+    """What the top-up added and what the eSIM has now (issue 12)."""
+    if topup.email is None or esim.profile is None:
+        raise ValueError(f"top-up {topup.id} has no e-mail address or no eSIM")
+    lang = topup.lang
+    total = esim.profile.total_bytes
+    values = {
+        "order_id": esim.id,
+        "package": topup.package_title,
+        "amount": _money(topup.amount, lang),
+        "iccid": esim.profile.iccid,
+        "total": volume(total // 1024**2, lang) if total is not None else "—",
+        "expires": _when(esim.profile.expires_at, lang) if esim.profile.expires_at else "—",
+        "order_page": order_page_url(esim, settings),
+    }
+    message = _message(
+        settings,
+        topup.email,
+        gettext("Order %(order_id)s: data added to your eSIM", lang) % values,
+        message_id(topup, "topup", 1, settings),
+        lang,
+    )
+    body = gettext(
+        "We have added “%(package)s” to your eSIM (ICCID %(iccid)s) for %(amount)s; nothing "
+        "to install, it works on the eSIM you have.\n\nYour eSIM now has %(total)s in total, "
+        "valid until %(expires)s.\n\nYour order page: %(order_page)s",
+        lang,
+    )
+    message.set_content(body % values + _footer(settings, lang))
+    return message
+
+
+def topup_failed(topup: Order, settings: Settings, msgid: str) -> EmailMessage:
+    """The top-up could not be added: the money comes back (offer 5.4)."""
+    if topup.email is None:
+        raise ValueError(f"top-up {topup.id} has no e-mail address")
+    values = {"order_id": topup.id, "package": topup.package_title,
+              "amount": _money(topup.amount, topup.lang)}
+    message = _message(
+        settings,
+        topup.email,
+        gettext("Top-up %(order_id)s: we could not add it, your money will be refunded",
+                topup.lang) % values,
+        msgid,
+        topup.lang,
+    )
+    body = gettext(
+        "We could not add “%(package)s” to your eSIM. Your eSIM keeps working as before, and "
+        "we will refund %(amount)s to the card you paid with.",
+        topup.lang,
+    )
+    message.set_content(body % values + _footer(settings, topup.lang))
     return message
 
 
