@@ -25,25 +25,22 @@ def _lang(value: Any, order: Order) -> Lang:
 
 
 def _history(order: Order, services: Services) -> list[dict[str, Any]]:
-    shown = []
-    for topup_id in order.topups:
-        topup = services.store.get(topup_id)
-        if topup is None or topup.topup is None:
-            continue
-        shown.append(
-            {
-                "order_id": topup.id,
-                "package": topup.package_code,
-                "title": topup.package_title,
-                "status": topup.status,
-                "price_kzt": topup.amount,
-                "data_mb": topup.topup["data_mb"],
-                "days": topup.topup["days"],
-                "created_at": topup.created_at,
-                "applied_at": topup.topup.get("applied_at"),
-            }
-        )
-    return shown
+    topups = [services.store.get(topup_id) for topup_id in order.topups]
+    return [
+        {
+            "order_id": topup.id,
+            "package": topup.package_code,
+            "title": topup.package_title,
+            "status": topup.status,
+            "price_kzt": topup.amount,
+            "data_mb": topup.topup["data_mb"],
+            "days": topup.topup["days"],
+            "created_at": topup.created_at,
+            "applied_at": topup.topup.get("applied_at"),
+        }
+        for topup in topups
+        if topup is not None and topup.topup is not None  # each is stored before it is linked
+    ]
 
 
 def _offers(order: Order, services: Services) -> tuple[list[TopUpOffer], str | None]:

@@ -53,32 +53,27 @@ def store_orders(path: Path, *orders: Order, enqueue: tuple[str, ...] = ()) -> N
     asyncio.run(write())
 
 
-def buy_esim(settings: Settings, order_id: str) -> Profile:
+async def buy_esim(settings: Settings, order_id: str) -> Profile:
     """A Turkish 10 GB eSIM bought from the aggregator sandbox, as provisioning leaves it."""
-
-    async def buy() -> Profile:
-        provider = EsimAccess(settings.esimaccess_url, settings.esimaccess_access_code,
-                              str(settings.esimaccess_secret_key))
-        try:
-            placed = await provider.order(order_id, ESIM_PLAN, since=utc_now())
-            async with httpx.AsyncClient(base_url=settings.esimaccess_url) as control:
-                (await control.post("/_sandbox/orders/allocate")).raise_for_status()
-            found = await provider.query(placed.order_no)
-            assert found is not None
-        finally:
-            await provider.aclose()
-        return Profile(esim_tran_no=found.provider_id, iccid=found.iccid, lpa=found.lpa,
-                       smdp_address=found.smdp_address, activation_code=found.matching_id,
-                       provider_order_no=found.order_no, expires_at=found.expires_at,
-                       total_bytes=found.total_bytes, used_bytes=0)
-
-    return asyncio.run(buy())
+    provider = EsimAccess(settings.esimaccess_url, settings.esimaccess_access_code,
+                          str(settings.esimaccess_secret_key))
+    try:
+        placed = await provider.order(order_id, ESIM_PLAN, since=utc_now())
+        async with httpx.AsyncClient(base_url=settings.esimaccess_url) as control:
+            (await control.post("/_sandbox/orders/allocate")).raise_for_status()
+        found = await provider.query(placed.order_no)
+        assert found is not None
+    finally:
+        await provider.aclose()
+    return Profile(esim_tran_no=found.provider_id, iccid=found.iccid, lpa=found.lpa,
+                   smdp_address=found.smdp_address, activation_code=found.matching_id,
+                   provider_order_no=found.order_no, expires_at=found.expires_at,
+                   total_bytes=found.total_bytes, used_bytes=0)
 
 
-def delivered_order(
-    settings: Settings, lang: str = "ru", expires_at: str | None = None, **changes: Any
-) -> Order:
-    """A delivered, mailed eSIM order (TR-10GB-30D), stored."""
+async def new_esim(settings: Settings, lang: str = "ru", expires_at: str | None = None,
+                   **changes: Any) -> Order:
+    """A delivered, mailed eSIM order (TR-10GB-30D), not stored yet."""
     order_id = str(1_000_000_000 + secrets.randbelow(8_999_999_999))
     order = Order(
         id=order_id, token=secrets.token_urlsafe(32), status="delivered", lang=lang,  # type: ignore[arg-type]
@@ -86,11 +81,17 @@ def delivered_order(
         destination="TR", package_title="Turkey 10 GB, 30 days", amount=4990,
         payment=Payment(transaction_id=f"epay-{order_id}"), email_sent_at=utc_now(),
     )
-    order.profile = buy_esim(settings, order_id)
+    order.profile = await buy_esim(settings, order_id)
     if expires_at is not None:
         order.profile.expires_at = expires_at
     for name, value in changes.items():
         setattr(order, name, value)
+    return order
+
+
+def delivered_order(settings: Settings, **changes: Any) -> Order:
+    """new_esim, stored (from a thread without an event loop)."""
+    order = asyncio.run(new_esim(settings, **changes))
     store_orders(settings.orders_db, order)
     return order
 
