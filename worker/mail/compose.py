@@ -263,6 +263,47 @@ def topup_applied(topup: Order, esim: Order, settings: Settings) -> EmailMessage
     return message
 
 
+def alerts_off_url(order: Order, settings: Settings) -> str:
+    """One click turns the usage alerts of this order off (also RFC 8058's POST)."""
+    return f"{settings.worker_url}/api/orders/{order.token}/alerts/off"
+
+
+ALERT_SUBJECTS = {
+    "data_80": N_("Order %(order_id)s: 80 percent of your eSIM's data is used"),
+    "data_100": N_("Order %(order_id)s: your eSIM's data is used up"),
+    "last_day": N_("Order %(order_id)s: your eSIM ends within a day"),
+}
+
+
+def usage_alert(order: Order, kind: str, settings: Settings, msgid: str) -> EmailMessage:
+    """80 % or all of the data used, or the last day (issue 12), with a way out."""
+    profile = order.profile
+    if order.email is None or profile is None:
+        raise ValueError(f"order {order.id} has no e-mail address or no eSIM")
+    lang = order.lang
+    values = {
+        "order_id": order.id,
+        "package": order.package_title,
+        "used": volume((profile.used_bytes or 0) // 1024**2, lang),
+        "total": volume(profile.total_bytes // 1024**2, lang) if profile.total_bytes else "—",
+        "expires": _when(profile.expires_at, lang) if profile.expires_at else "—",
+        "add_data": order_page_url(order, settings),
+        "off": alerts_off_url(order, settings),
+    }
+    message = _message(settings, order.email, gettext(ALERT_SUBJECTS[kind], lang) % values,
+                       msgid, lang)
+    message["List-Unsubscribe"] = f"<{values['off']}>"
+    message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+    body = gettext(
+        "“%(package)s” (order %(order_id)s): %(used)s of %(total)s used, valid until "
+        "%(expires)s.\n\nAdd data to the eSIM you already have, nothing to install again:\n"
+        "%(add_data)s\n\nNo more of these alerts for this eSIM, in one click:\n%(off)s",
+        lang,
+    )
+    message.set_content(body % values + _footer(settings, lang))
+    return message
+
+
 def topup_failed(topup: Order, settings: Settings, msgid: str) -> EmailMessage:
     """The top-up could not be added: the money comes back (offer 5.4)."""
     if topup.email is None:

@@ -119,6 +119,10 @@ class Order:
     topup_of: str | None = None
     topup: dict[str, Any] | None = None
     topups: list[str] = field(default_factory=list)  # the eSIM's order: its top-ups' ids
+    # Usage alerts (80 %, 100 %, last day) sent, one key each per top-up period; off: the
+    # buyer unsubscribed from them.
+    usage_alerts: list[str] = field(default_factory=list)
+    alerts_off: bool = False
     timeline: list[dict[str, str]] = field(default_factory=list)
 
     def log(self, event: str, detail: str = "") -> None:

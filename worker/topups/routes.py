@@ -8,11 +8,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from markupsafe import escape
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import HTMLResponse, JSONResponse
 
 from worker.api_errors import errors, message
+from worker.locales import gettext
 from worker.orders.model import LANGS, Lang, Order
+from worker.orders.store import Unchanged
 from worker.payments.checkout import new_order, open_invoice
 from worker.services import Services
 from worker.topups.offers import TopUpOffer, refusal
@@ -59,11 +62,20 @@ async def list_topups(request: Request) -> JSONResponse:
         return JSONResponse(NOT_FOUND, status_code=404)
     lang = _lang(request.query_params.get("lang"), order)
     offers, reason = _offers(order, services)
+    profile = order.profile
     return JSONResponse(
         {
             "topups": [offer.as_json(lang) for offer in offers],
             "history": _history(order, services),
             "reason": message(reason, lang) if reason else None,
+            # What the aggregator last reported, and when we asked ("updated 2 h ago").
+            "usage": {
+                "used_bytes": profile.used_bytes,
+                "total_bytes": profile.total_bytes,
+                "updated_at": profile.usage_checked_at,
+            }
+            if profile
+            else None,
         },
         headers={"Cache-Control": "no-store"},
     )
@@ -119,3 +131,30 @@ async def buy_topup(request: Request) -> JSONResponse:
         await services.store.update(esim.id, add)
 
     return await open_invoice(services, make, lang, after_create=link)
+
+
+async def alerts_off(request: Request) -> HTMLResponse:
+    """The e-mail's one-click way out of the usage alerts (GET from the link, POST from the
+    mail client's List-Unsubscribe-Post): no sign-in, the order's token is the key."""
+    services: Services = request.app.state.services
+    order = services.store.by_token(request.path_params["token"])
+    if order is None:
+        return HTMLResponse("<!doctype html><title>404</title><p>Not found.</p>", 404)
+
+    def off(o: Order) -> None:
+        if o.alerts_off:
+            raise Unchanged
+        o.alerts_off = True
+        o.log("alerts_off")
+
+    await services.store.update(order.id, off)
+    title = escape(gettext("Usage alerts are off", order.lang))
+    text = escape(gettext(
+        "You will get no more data or validity alerts for order %(order_id)s. Your eSIM "
+        "keeps working as before.", order.lang) % {"order_id": order.id})
+    return HTMLResponse(
+        f'<!doctype html><html lang="{order.lang}"><meta charset="utf-8">'
+        f'<meta name="viewport" content="width=device-width"><title>{title}</title>'
+        f"<h1>{title}</h1><p>{text}</p></html>",
+        headers={"Cache-Control": "no-store"},
+    )

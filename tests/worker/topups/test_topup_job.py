@@ -159,3 +159,60 @@ async def test_list_topups_asks_for_the_topup_type(after_sale_settings: Settings
     topups = await client.list_topups()
     await client.aclose()
     assert topups and all(p.code.startswith("TOPUP_") for p in topups)
+
+
+async def test_usage_of_an_esim_that_is_gone_or_not_delivered_is_left_alone(
+    services: Services, after_sale_settings: Settings
+) -> None:
+    from worker.topups.usage_alerts import check_usage
+
+    esim = await new_esim(after_sale_settings)
+    await services.store.create(esim)
+    assert esim.profile is not None
+    await services.provider.cancel(esim.profile.esim_tran_no)  # cancelled: esim/query says so
+
+    await check_usage(esim, services)
+    await check_usage(replace(esim, status="refunded"), services)
+
+    stored = services.store.get(esim.id)
+    assert stored is not None and stored.usage_alerts == [] and stored.profile is not None
+    assert stored.profile.usage_checked_at == esim.profile.usage_checked_at
+
+
+async def test_an_alert_waits_for_the_mail_server(
+    services: Services, after_sale_settings: Settings
+) -> None:
+    from worker.mail.smtp import MailError
+    from worker.topups.usage_alerts import check_usage
+
+    esim = await new_esim(after_sale_settings)
+    assert esim.profile is not None
+    esim.profile.used_bytes = esim.profile.total_bytes  # as the last refresh found it
+    await services.store.create(esim)
+    services.settings = replace(services.settings, smtp_port=9)  # nobody listens
+
+    with pytest.raises(MailError):
+        await check_usage(esim, services)
+    stored = services.store.get(esim.id)
+    assert stored is not None and stored.usage_alerts == []  # asked again by the job's retry
+
+
+async def test_a_failed_refresh_pass_does_not_stop_the_refreshes() -> None:
+    import asyncio
+    from types import SimpleNamespace
+
+    from worker.topups.usage_alerts import run
+
+    passes: list[int] = []
+
+    def search(predicate: object) -> list[Order]:
+        passes.append(1)
+        raise OSError("the archive could not be read")
+
+    fake = SimpleNamespace(settings=SimpleNamespace(usage_refresh_interval=0.01),
+                           store=SimpleNamespace(search=search))
+    task = asyncio.get_running_loop().create_task(run(fake))  # type: ignore[arg-type]
+    while len(passes) < 2:
+        await asyncio.sleep(0.01)
+    task.cancel()
+    assert len(passes) >= 2

@@ -43,3 +43,25 @@ async def test_sync_writes_the_topups_of_each_plan_that_takes_them(
     assert offers.for_package("TR-UNL-1GB-7D") == []  # day passes are extended, not topped up
     assert offers.for_package("EUROPE-1GB-7D") == offers.for_package("EUROPE-10GB-30D") != []
     assert summary.topups > 500 and f"top-ups: {summary.topups} (topups.json)" in summary.lines()
+
+
+def test_two_topups_of_one_size_get_codes_of_their_own() -> None:
+    from worker.provisioning.catalogue_sync import build_topups
+    from worker.provisioning.provider import Package
+
+    def package(code: str, top_up: bool = True) -> Package:
+        return Package(code=code, slug=code, name=code, location_code="TR", countries=("TR",),
+                       wholesale_price=10_000, retail_price=20_000, currency="USD",
+                       price_scale=10_000, data_bytes=1024**3, days=7, daily=False,
+                       throttled_kbps=None, speed="4G", networks=(), top_up=top_up, sms=False)
+
+    catalog = {"generated_at": "2026-12-06T10:00:00Z", "source": "esimaccess",
+               "destinations": [{"code": "TR", "packages": [
+                   {"code": "TR-1GB-7D", "provider_code": "BASE1"}]}]}
+    written = build_topups([package("BASE1"), package("NOTOP", top_up=False)],
+                           [package("TOPUP_A"), package("TOPUP_B")], catalog,
+                           replace(load_pricing(), national_bank_url=""), 520.0)
+
+    assert written["plans"] == {"TR-1GB-7D": "TR"}
+    assert [e["code"] for e in written["topups"]["TR"]] == [
+        "TR-TOPUP-1GB-7D", "TR-TOPUP-1GB-7D-TOPUP_B"]
