@@ -79,5 +79,7 @@ def test_a_buyer_adds_data_from_the_order_page_and_sees_the_new_totals(
 
     expect(page.locator("#order")).to_contain_text("0 GB of 11 GB")
     expect(page.locator("#topups")).to_contain_text("Top-up: +1 GB, 7 days: added")
+    expect(page.locator("#topups")).to_contain_text(
+        re.compile(r"0 GB of 11 GB used, updated (this minute|\d+ minutes? ago)"))
     context.close()
     assert not errors, errors

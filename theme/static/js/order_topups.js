@@ -13,6 +13,18 @@
     var digits = String(amount).replace(/\B(?=(\d{3})+(?!\d))/g, T.price.group);
     return T.price.pattern.replace("{n}", digits);
   }
+  function gigabytes(bytes) {
+    var n = new Intl.NumberFormat(T.lang, { maximumFractionDigits: 2 }).format(bytes / 1073741824);
+    return T.gb.replace("{n}", n);
+  }
+  // "2 hours ago" in the page's language; the aggregator itself updates usage every 2-3 hours.
+  function ago(iso) {
+    var minutes = Math.round((new Date(iso) - Date.now()) / 60000);
+    var words = new Intl.RelativeTimeFormat(T.lang, { numeric: "auto" });
+    if (Math.abs(minutes) < 60) return words.format(minutes, "minute");
+    if (Math.abs(minutes) < 2880) return words.format(Math.round(minutes / 60), "hour");
+    return words.format(Math.round(minutes / 1440), "day");
+  }
   function address() {
     return worker + "/api/orders/" + encodeURIComponent(decodeURIComponent(location.hash.slice(1))) + "/topups";
   }
@@ -68,10 +80,17 @@
       li.textContent = entry.title + ": " + T.status[entry.status];
       history.appendChild(li);
     });
+    var usage = data.usage;
+    var known = !!(usage && usage.total_bytes && usage.updated_at);
+    part("usage").hidden = !known;
+    if (known) {
+      part("usage").textContent = T.usage.replace("{used}", gigabytes(usage.used_bytes || 0))
+        .replace("{total}", gigabytes(usage.total_bytes)).replace("{ago}", ago(usage.updated_at));
+    }
     part("reason").textContent = data.reason || "";
     part("reason").hidden = !data.reason;
     part("history-title").hidden = !history.children.length;
-    box.hidden = !data.topups.length && !history.children.length;
+    box.hidden = !data.topups.length && !history.children.length && !known;
     if (busy) {
       adding = true;
       setTimeout(load, 2000);
