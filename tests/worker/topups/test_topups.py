@@ -151,3 +151,15 @@ def test_a_topup_is_not_itself_topped_up(world: World) -> None:
 
     assert world.offers(topup)["reason"] is not None
     assert world.buy(topup).json()["reason"] == "topup_not_esim"
+
+
+def test_a_paid_topup_gets_a_fiscal_receipt_like_a_sale(fiscal_world: World) -> None:
+    world = fiscal_world
+    esim = world.esim(lang="ru")
+    bought = world.buy(esim).json()
+    world.pay(bought["payment"])
+
+    topup = world.wait_until(bought["order_id"], lambda o: "sale_mailed_at" in o.fiscal)
+    assert topup.fiscal["sale"]["total_tiyn"] == 990 * 100
+    subjects = [str(m["Subject"]) for m in world.mailbox.wait_for(2)]
+    assert f"Заказ {topup.id}: фискальный чек" in subjects
