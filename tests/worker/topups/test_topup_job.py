@@ -11,6 +11,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from after_sale import AfterSale
 from topup_world import GB, ONE_GB, new_esim, write_offers
 
 from worker.config import Settings
@@ -216,3 +217,23 @@ async def test_a_failed_refresh_pass_does_not_stop_the_refreshes() -> None:
         await asyncio.sleep(0.01)
     task.cancel()
     assert len(passes) >= 2
+
+
+async def test_a_failed_topup_is_refunded_without_touching_its_esim(after_sale: AfterSale) -> None:
+    from worker.refunds import carry_out, request_refund
+
+    services = after_sale.services
+    esim = await new_esim(services.settings)
+    await services.store.create(esim)
+    topup = replace(paid_topup(esim), status="failed", failure_reason="200002")
+    tx = after_sale.charge(topup.id, 990)  # paid at the Epay sandbox with a test card
+    topup.payment = Payment(transaction_id=tx["id"])
+    await services.store.create(topup)
+
+    await request_refund(services, topup.id, reason="the aggregator refused it", operator="t")
+    refunded = await carry_out(services, topup.id)
+
+    assert refunded.status == "refunded" and refunded.refund is not None
+    assert refunded.refund.amount == 990
+    assert esim.profile is not None
+    assert after_sale.profile(esim.profile.esim_tran_no)["esimStatus"] == "GOT_RESOURCE"
