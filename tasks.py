@@ -244,6 +244,7 @@ def bench(c: Context, only: str = "") -> None:
     c.run(f"{PY} benchmarks/bench_worker.py" + (f" --only {only}" if only else ""))
     if not only:
         c.run(f"{PY} benchmarks/bench_time_to_qr.py")
+        c.run(f"{PY} benchmarks/bench_topup.py")
 
 
 @task(help={"force": "write even if more destinations vanish than pricing.json allows",
