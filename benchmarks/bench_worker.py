@@ -199,7 +199,7 @@ def stack(folder: Path, app: str = "bench_worker:money_path_app") -> Iterator[di
         "ESIMACCESS_SECRET_KEY": "bench", "AGGREGATOR_WEBHOOK_SECRET": secrets.token_urlsafe(24),
         "SMTP_HOST": "127.0.0.1", "SMTP_PORT": "9", "SMTP_SECURITY": "none",
         "MAIL_FROM": "bench@qazaq-esim.com", "SESSION_SECRET": secrets.token_urlsafe(32),
-        "FISCAL_PROVIDER": "none", **BENCH_SETTINGS,
+        "FISCAL_PROVIDER": "none", "EMAIL_CHECK_DELIVERABILITY": "false", **BENCH_SETTINGS,
     }
     with open(EPAY_LOG, "wb") as epay_log, open(LOG, "wb") as worker_log:
         processes = [

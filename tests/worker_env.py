@@ -29,6 +29,7 @@ TEST_ENV = {
     "SESSION_SECRET": secrets.token_urlsafe(32),
     "FISCAL_PROVIDER": "none",
     "DEPLOYMENT": "development",  # loopback http, the sandboxes' credentials
+    "EMAIL_CHECK_DELIVERABILITY": "false",  # no DNS in the tests
 }
 
 # Suites check out many times from 127.0.0.1 and one address (the stacks of tests/e2e too);

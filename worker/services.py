@@ -22,6 +22,8 @@ from worker.provisioning import open_provider
 from worker.provisioning.notify_ids import RecentIds
 from worker.provisioning.provider import Provider
 from worker.rate_limits import RateLimits
+from worker.topups.offers import FILE_NAME as TOPUPS_FILE
+from worker.topups.offers import TopUpOffers
 
 # Every outgoing call gets a deadline; nothing waits forever on a partner.
 HTTP_TIMEOUT = httpx.Timeout(10.0, connect=5.0)
@@ -35,6 +37,7 @@ class Services:
     http: httpx.AsyncClient
     epay: EpayClient
     provider: Provider  # the eSIM aggregator (ESIM_PROVIDER)
+    topup_offers: TopUpOffers  # topups.json beside the catalogue (issue 12)
     limits: RateLimits  # checkouts and sign-in links per address, kept beside the store
     register: CashRegister | None = None  # fiscal receipts; None when FISCAL_PROVIDER=none
     webhook_ids: RecentIds = field(default_factory=RecentIds)  # aggregator notifyIds seen
@@ -69,6 +72,7 @@ class Services:
                 "sign_in_mailbox": settings.sign_in_mailbox_rate_limit,
             }),
             provider=open_provider(settings, http),
+            topup_offers=TopUpOffers(settings.catalog_path.with_name(TOPUPS_FILE)),
         )
 
     async def aclose(self) -> None:
