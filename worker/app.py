@@ -18,6 +18,8 @@ from worker import access_log, alerts, monitor, readiness
 from worker.account import routes as account
 from worker.account.usage import refresh_usage
 from worker.catalogue import CatalogueError
+from worker.chat import notify as chat_notify
+from worker.chat import routes as chat
 from worker.config import SettingError, Settings, load_settings
 from worker.fiscal.receipts import fiscal_return, fiscal_sale
 from worker.job_runner import JobRunner, RunnerLock
@@ -75,6 +77,7 @@ def create_app(
         runner: JobRunner | None = None
         reconciling: asyncio.Task[None] | None = None
         alerting: asyncio.Task[None] | None = None
+        chat_mail: asyncio.Task[None] | None = None
         if runner_lock is None:
             log.warning(
                 "jobs: another worker process runs the jobs of %s (its runner.lock is taken); "
@@ -86,11 +89,12 @@ def create_app(
             runner.start()
             reconciling = asyncio.get_running_loop().create_task(reconciler.run(services))
             alerting = asyncio.get_running_loop().create_task(alerts.run(services))
+            chat_mail = asyncio.get_running_loop().create_task(chat_notify.run(services))
         app.state.runner = runner
         try:
             yield
         finally:
-            for task in (reconciling, alerting):
+            for task in (reconciling, alerting, chat_mail):
                 if task is not None:
                     task.cancel()
                     await asyncio.gather(task, return_exceptions=True)
@@ -115,6 +119,9 @@ def create_app(
         Route("/api/account/session", account.session, methods=["POST"]),
         Route("/api/account/orders", account.orders, methods=["GET"]),
         Route("/api/account/sign-out", account.sign_out, methods=["POST"]),
+        Route("/api/chat/threads", chat.open_thread, methods=["POST"]),
+        Route("/api/chat/threads/{key}", chat.read_thread, methods=["GET"]),
+        Route("/api/chat/threads/{key}/messages", chat.post_message, methods=["POST"]),
         Route("/healthz", healthz, methods=["GET"]),
         Route("/readyz", readiness.readyz, methods=["GET"]),
         Route("/metrics", monitor.metrics_page, methods=["GET"]),

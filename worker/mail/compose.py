@@ -9,6 +9,7 @@ show it once.
 
 from __future__ import annotations
 
+import secrets
 from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.utils import format_datetime as rfc2822
@@ -255,4 +256,15 @@ def fiscal_receipt(order: Order, settings: Settings, operation: str) -> EmailMes
         order.lang,
     )
     message.set_content(body % values + _footer(settings, order.lang))
+    return message
+
+
+def chat_reply(settings: Settings, to: str, lang: Lang, link: str, text: str) -> EmailMessage:
+    """Support answered in the chat while the buyer's panel was closed (plain text: the reply is
+    quoted as text, so nothing in it can run or render as markup)."""
+    msgid = f"<chat-{secrets.token_hex(8)}@{mail_domain(settings)}>"
+    message = _message(settings, to, gettext("Support answered your question", lang), msgid, lang)
+    body = gettext("Support answered in the chat:\n\n%(reply)s\n\nContinue the conversation: "
+                   "%(link)s", lang)
+    message.set_content(body % {"reply": text, "link": link} + _footer(settings, lang))
     return message

@@ -15,6 +15,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from worker.chat import desk
+from worker.chat.routes import MAX_TEXT
+from worker.chat.threads import UnknownThread
 from worker.config import Settings
 from worker.orders.store import UnknownOrder
 from worker.refunds import refundable
@@ -136,6 +139,33 @@ async def reconciliation(request: Request) -> Response:
     return JSONResponse({"mismatches": [asdict(m) for m in found]})
 
 
+async def chat_threads(request: Request) -> Response:
+    services = _services(request)
+    status = request.query_params.get("status", "open")
+    return JSONResponse({"threads": [desk.view(services, t) for t in desk.inbox(services, status)]})
+
+
+async def chat_thread(request: Request) -> Response:
+    services = _services(request)
+    thread = services.chat.get(request.path_params["thread_id"])
+    if thread is None:
+        return JSONResponse({"error": "no such thread"}, 404)
+    return JSONResponse(desk.view(services, thread))
+
+
+async def chat_reply(request: Request) -> Response:
+    body = await _json(request)
+    text = body.get("text")
+    if not isinstance(text, str) or not text.strip() or len(text) > MAX_TEXT:
+        return JSONResponse({"error": f"give text: 1 to {MAX_TEXT} characters"}, 422)
+    try:
+        message = await desk.reply(_services(request), request.path_params["thread_id"],
+                                   text.strip(), str(body.get("operator") or "operator-api"))
+    except UnknownThread:
+        return JSONResponse({"error": "no such thread"}, 404)
+    return JSONResponse({"id": message.id, "at": message.at}, 201)
+
+
 async def _json(request: Request) -> dict[str, Any]:
     try:
         body = await request.json()
@@ -157,5 +187,8 @@ def routes(settings: Settings) -> list[Route]:
         ("/operator/queues/pending-receipts", pending_receipts, "GET"),
         ("/operator/queues/refundable", refundable_queue, "GET"),
         ("/operator/reconcile", reconciliation, "GET"),
+        ("/operator/chat/threads", chat_threads, "GET"),
+        ("/operator/chat/threads/{thread_id}", chat_thread, "GET"),
+        ("/operator/chat/threads/{thread_id}/messages", chat_reply, "POST"),
     ]
     return [Route(path, authorized(endpoint), methods=[method]) for path, endpoint, method in table]

@@ -1,0 +1,147 @@
+"""The buyer's chat API and support's side of it (issue 11): keys, 404s, 422s, limits, restart."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import replace
+
+import httpx
+import pytest
+from after_sale import AfterSale
+from loopback import ServerThread
+from smtp_mailbox import Mailbox
+
+from worker.app import create_app
+from worker.chat import notify
+from worker.chat.threads import ChatStore
+from worker.config import Settings
+
+pytestmark = pytest.mark.anyio
+TOKEN = "operator-token-0123456789-abcdefghijklmnop"  # tests/worker/conftest.py
+
+
+@pytest.fixture
+def worker(after_sale_settings: Settings) -> Iterator[httpx.Client]:
+    with ServerThread(create_app(after_sale_settings, handlers={})) as server, \
+            httpx.Client(base_url=server.url, timeout=15) as client:
+        yield client
+
+
+def desk(worker: httpx.Client) -> dict[str, str]:
+    return {"Authorization": f"Bearer {TOKEN}"}
+
+
+def ask(worker: httpx.Client, text: str = "Where is my QR code?", **more: object) -> str:
+    answer = worker.post("/api/chat/threads", json={"lang": "en", "text": text, **more})
+    assert answer.status_code == 201, answer.text
+    return str(answer.json()["thread_key"])
+
+
+def test_a_thread_opens_with_its_key_only_and_the_file_keeps_no_key(
+        worker: httpx.Client, after_sale_settings: Settings) -> None:
+    key = ask(worker, "<script>alert(1)</script>")
+    assert len(key) >= 22  # 128 bits in URL-safe base64
+    thread = worker.get(f"/api/chat/threads/{key}").json()
+    assert thread["status"] == "open"
+    assert [(m["author"], m["text"]) for m in thread["messages"]] == [
+        ("buyer", "<script>alert(1)</script>")]
+    assert key not in after_sale_settings.orders_db.with_name("chat.json").read_text()
+    unknown = [worker.get(f"/api/chat/threads/{k}") for k in (key[:-1] + "x", "a")]
+    assert [a.status_code for a in unknown] == [404, 404]
+    assert unknown[0].text == unknown[1].text == '{"error":"not found"}'
+    assert worker.post(f"/api/chat/threads/{key}x/messages", json={"text": "hi"}).status_code == 404
+
+
+def test_bad_input_is_refused_per_field_in_the_threads_language(worker: httpx.Client) -> None:
+    answer = worker.post("/api/chat/threads", json={
+        "lang": "ru", "text": "x" * 2001, "email": "not-an-address", "order_token": "nope"})
+    assert answer.status_code == 422
+    assert answer.json()["errors"] == {
+        "text": "В сообщении не больше 2 000 символов. Разделите его на два.",
+        "email": "Введите правильный адрес e-mail, например name@example.com, или оставьте "
+                 "поле пустым.",
+        "order_token": "Заказ не найден. Откройте чат заново со страницы заказа.",
+    }
+    assert set(worker.post("/api/chat/threads", json={"text": " "}).json()["errors"]) == {
+        "lang", "text"}
+    key = worker.post("/api/chat/threads", json={"lang": "kk", "text": "x" * 2000}).json()[
+        "thread_key"]
+    empty = worker.post(f"/api/chat/threads/{key}/messages", content=b"[")
+    assert (empty.status_code, empty.json()) == (
+        422, {"errors": {"text": "Сұрағыңызды жазыңыз."}})
+
+
+def test_more_than_ten_messages_a_minute_are_refused(worker: httpx.Client) -> None:
+    key = ask(worker)
+    codes = [worker.post(f"/api/chat/threads/{key}/messages", json={"text": f"m{i}"}).status_code
+             for i in range(10)]
+    assert codes == [201] * 9 + [429]  # the first message opened the thread
+    refused = worker.post("/api/chat/threads", json={"lang": "ru", "text": "again"})
+    assert refused.status_code == 429  # the same address
+    assert refused.json() == {"error": "Вы пишете слишком часто. Подождите минуту и отправьте "
+                                       "сообщение снова."}
+    assert len(worker.get(f"/api/chat/threads/{key}").json()["messages"]) == 10
+
+
+async def test_support_sees_the_order_number_never_its_token_and_answers(
+        worker: httpx.Client, after_sale: AfterSale, after_sale_mailbox: Mailbox,
+        after_sale_settings: Settings) -> None:
+    order = await after_sale.order("delivered")
+    key = ask(worker, "It does not connect", order_token=order.token, email="Buyer@Example.kz")
+    assert worker.get("/operator/chat/threads").status_code == 401
+    threads = worker.get("/operator/chat/threads?status=open", headers=desk(worker)).json()
+    [thread] = threads["threads"]
+    assert thread["order"] == {"order_id": order.id, "status": "delivered"}
+    assert thread["email"] == "buyer@example.kz" and thread["waiting_since"]
+    assert order.token not in str(threads)
+    path = f"/operator/chat/threads/{thread['id']}"
+    assert worker.get(path, headers=desk(worker)).json()["id"] == thread["id"]
+    assert worker.get(path + "x", headers=desk(worker)).status_code == 404
+    assert worker.post(path + "/messages", headers=desk(worker), json={}).status_code == 422
+    assert worker.post(path + "x/messages", headers=desk(worker),
+                       json={"text": "a"}).status_code == 404
+    answer = worker.post(path + "/messages", headers=desk(worker),
+                         json={"text": "Turn on roaming <b>now</b>", "operator": "Aigerim"})
+    assert answer.status_code == 201
+    seen = worker.get(f"/api/chat/threads/{key}").json()["messages"]
+    assert seen[-1] == {"id": 2, "author": "support", "text": "Turn on roaming <b>now</b>",
+                        "at": seen[-1]["at"]}  # no operator name for the buyer
+    assert worker.get(path, headers=desk(worker)).json()["waiting_since"] is None
+    assert after_sale_mailbox.messages == []  # the buyer's panel was open: no e-mail
+    # A restart keeps everything.
+    assert ChatStore(after_sale_settings.orders_db.with_name("chat.json")).get(
+        thread["id"]).messages[-1].operator == "Aigerim"
+
+
+async def test_a_reply_while_the_buyer_is_away_is_emailed_with_a_link_that_reopens(
+        worker: httpx.Client, after_sale_mailbox: Mailbox, after_sale_settings: Settings,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    key = ask(worker, "Hello", email="buyer@example.kz")
+    ask(worker, "No address given")
+    monkeypatch.setattr(notify, "AWAY_S", -1.0)
+    [with_mail, _] = worker.get("/operator/chat/threads", headers=desk(worker)).json()["threads"]
+    path = f"/operator/chat/threads/{with_mail['id']}/messages"
+    worker.post(path, headers=desk(worker), json={"text": "<img src=x onerror=alert(1)>"})
+    [mail] = after_sale_mailbox.wait_for(1)
+    assert mail["To"] == "buyer@example.kz"
+    assert mail["Subject"] == "Support answered your question"
+    assert mail.get_content_type() == "text/plain"
+    body = mail.get_content()
+    assert "<img src=x onerror=alert(1)>" in body
+    link_key = re.search(r"/en/#chat=(\S+)", body)
+    assert link_key and link_key.group(1) != key
+    reopened = worker.get(f"/api/chat/threads/{link_key.group(1)}").json()
+    assert reopened["messages"][-1]["text"] == "<img src=x onerror=alert(1)>"
+    assert worker.get(f"/api/chat/threads/{key}").status_code == 200  # the panel's key still works
+
+
+async def test_a_failed_reply_email_is_sent_later(after_sale: AfterSale,
+                                                  after_sale_settings: Settings) -> None:
+    services = after_sale.services
+    services.settings = replace(after_sale_settings, smtp_port=1)  # nothing listens there
+    thread, _ = services.chat.open_thread("kk", "Сәлем", "buyer@example.kz", None)
+    services.chat.change(thread.id, lambda t: setattr(t, "email_due", True))
+    assert await notify.send_due(services) == 0
+    assert services.chat.get(thread.id).email_due  # type: ignore[union-attr]
+    assert await notify.send_due(services) == 0  # waits before trying again
