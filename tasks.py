@@ -394,6 +394,23 @@ def erase_personal_data(c: Context, email: str) -> None:
     _operator(commands.erase_personal_data(email))
 
 
+@task(help={"email": "the support person's address (their sign-in)", "name": "their name, shown with "
+            "every action they take"})
+def add_operator(c: Context, email: str, name: str = "") -> None:
+    """Add a support person to the console (or reset their password): prints a one-time link."""
+    from worker.operator import commands
+
+    _operator(commands.add_operator(email, name))
+
+
+@task(help={"email": "the operator's address"})
+def operator_token(c: Context, email: str) -> None:
+    """Print a new personal API token for the operator API (the previous one stops working)."""
+    from worker.operator import commands
+
+    _operator(commands.operator_token(email))
+
+
 @task
 def close_shift(c: Context) -> None:
     """Close the cash register's shift with a Z report (run daily, e.g. from cron)."""

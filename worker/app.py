@@ -21,6 +21,7 @@ from worker.catalogue import CatalogueError
 from worker.chat import notify as chat_notify
 from worker.chat import routes as chat
 from worker.config import SettingError, Settings, load_settings
+from worker.console import routes as console
 from worker.fiscal.receipts import fiscal_return, fiscal_sale
 from worker.job_runner import JobRunner, RunnerLock
 from worker.jobs import Handler
@@ -125,7 +126,8 @@ def create_app(
         Route("/healthz", healthz, methods=["GET"]),
         Route("/readyz", readiness.readyz, methods=["GET"]),
         Route("/metrics", monitor.metrics_page, methods=["GET"]),
-        *operator.routes(settings),  # none unless OPERATOR_TOKEN is set
+        *operator.routes(),
+        *console.routes(),
     ]
     middleware = [
         Middleware(CountRequests, gauge=gauge),

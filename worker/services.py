@@ -42,6 +42,9 @@ class Services:
     chat_limits: Limiter = field(default_factory=Limiter)  # buyers' messages a minute
     chat_seen: dict[str, float] = field(default_factory=dict)  # thread id → panel last read it
     chat_retry_at: dict[str, float] = field(default_factory=dict)  # reply e-mail failed: wait
+    # The console's failed sign-ins: 5 per account, 20 per address in 15 minutes.
+    sign_in_failures: Limiter = field(default_factory=lambda: Limiter(5, 900.0))
+    sign_in_address_failures: Limiter = field(default_factory=lambda: Limiter(20, 900.0))
 
     @classmethod
     def open(cls, settings: Settings) -> Services:

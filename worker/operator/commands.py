@@ -12,6 +12,7 @@ from datetime import date
 from pathlib import Path
 
 from worker.config import load_settings
+from worker.console.accounts import Accounts
 from worker.refunds import refundable
 from worker.services import Services
 
@@ -170,3 +171,29 @@ async def close_shift() -> int:
         return 0
 
     return await _with_services(work)
+
+
+def _accounts() -> tuple[Accounts, str]:
+    settings = load_settings()
+    return Accounts(settings.orders_db.with_name("operators.json")), settings.worker_url
+
+
+async def add_operator(email: str, name: str) -> int:
+    """Add a support person (or reset their password): print their one-time set-password link."""
+    accounts, worker_url = _accounts()
+    token = accounts.add(email, name)
+    print(f"{name or email}: set a password within 24 hours at {worker_url}/console/set-password/{token}"
+          "\n(the link works once; send it to them privately)")
+    return 0
+
+
+async def operator_token(email: str) -> int:
+    """Print a new personal API token for the operator (their previous one stops working)."""
+    accounts, _ = _accounts()
+    try:
+        token = accounts.new_api_token(email)
+    except KeyError:
+        print(f"no operator {email}: add them first with `invoke add-operator {email} --name NAME`")
+        return 1
+    print(f"{email}: Authorization: Bearer {token}\n(shown once; a new one replaces it)")
+    return 0

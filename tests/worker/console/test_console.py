@@ -1,0 +1,241 @@
+"""The support console (issue 11): operators, sessions, CSRF, lockout, inbox, refunds, claims."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import httpx
+import pytest
+from after_sale import AfterSale
+from loopback import ServerThread
+
+from worker.app import create_app
+from worker.config import Settings
+from worker.console.accounts import Accounts
+from worker.operator import commands
+
+pytestmark = pytest.mark.anyio
+EMAIL, PASSWORD = "aigerim@qazaq-esim.com", "correct horse battery"
+
+
+class Console:
+    """A browser on the console: keeps the session cookie (Secure: httpx would not send it over
+    loopback HTTP, a browser does) and reads each form's CSRF token."""
+
+    def __init__(self, url: str) -> None:
+        self.http = httpx.Client(base_url=url, timeout=15)
+        self.cookies: dict[str, str] = {}
+
+    def _keep(self, answer: httpx.Response) -> httpx.Response:
+        for header in answer.headers.get_list("set-cookie"):
+            name, _, rest = header.partition("=")
+            value = rest.split(";")[0]
+            if "max-age=0" in header.lower() or value in ('""', ""):
+                self.cookies.pop(name, None)
+            else:
+                self.cookies[name] = value
+        return answer
+
+    def _cookie(self) -> dict[str, str]:
+        return {"Cookie": "; ".join(f"{k}={v}" for k, v in self.cookies.items())}
+
+    def get(self, path: str) -> httpx.Response:
+        return self._keep(self.http.get(path, headers=self._cookie()))
+
+    def post(self, path: str, data: dict[str, str], csrf: str | None = None) -> httpx.Response:
+        form = {**data, "csrf": csrf} if csrf is not None else data
+        return self._keep(self.http.post(path, data=form, headers=self._cookie()))
+
+    def csrf(self, path: str = "/console/") -> str:
+        match = re.search(r'name="csrf" value="([^"]+)"', self.get(path).text)
+        assert match
+        return match.group(1)
+
+    def sign_in(self, email: str = EMAIL, password: str = PASSWORD) -> httpx.Response:
+        return self.post("/console/sign-in", {"email": email, "password": password},
+                         self.csrf("/console/sign-in"))
+
+
+def add_operator(settings: Settings, email: str = EMAIL, name: str = "Aigerim") -> str:
+    return Accounts(settings.orders_db.with_name("operators.json")).add(email, name)
+
+
+@pytest.fixture
+def server(after_sale_settings: Settings) -> Iterator[str]:
+    with ServerThread(create_app(after_sale_settings, handlers={})) as running:
+        yield running.url
+
+
+@pytest.fixture
+def console(server: str, after_sale_settings: Settings) -> Console:
+    browser = Console(server)
+    token = add_operator(after_sale_settings)
+    assert browser.post(f"/console/set-password/{token}", {"password": PASSWORD}).status_code == 303
+    assert browser.sign_in().status_code == 303
+    return browser
+
+
+def test_an_operator_sets_a_password_once_and_signs_in_with_a_strict_cookie(
+        server: str, after_sale_settings: Settings) -> None:
+    browser = Console(server)
+    token = add_operator(after_sale_settings)
+    assert browser.get(f"/console/set-password/{token}").status_code == 200
+    short = browser.post(f"/console/set-password/{token}", {"password": "short"})
+    assert short.status_code == 422 and "at least 12 characters" in short.text
+    assert browser.post(f"/console/set-password/{token}", {"password": PASSWORD}).status_code == 303
+    assert browser.get(f"/console/set-password/{token}").status_code == 404  # used up
+    stored = after_sale_settings.orders_db.with_name("operators.json").read_text()
+    assert PASSWORD not in stored and token not in stored and "$argon2id$" in stored
+    assert browser.get("/console/").headers["location"] == "/console/sign-in"
+    wrong = browser.sign_in(password="wrong password!")
+    assert wrong.status_code == 401 and "Wrong e-mail address or password." in wrong.text
+    answer = browser.sign_in()
+    assert answer.status_code == 303
+    cookie = next(h for h in answer.headers.get_list("set-cookie") if h.startswith("qe_console="))
+    for attribute in ("HttpOnly", "Secure", "SameSite=strict", "Max-Age=43200", "Path=/console"):
+        assert attribute.lower() in cookie.lower(), cookie
+    inbox = browser.get("/console/")
+    assert inbox.status_code == 200 and "Aigerim" in inbox.text
+    assert "default-src 'none'; style-src 'self'" in inbox.headers["content-security-policy"]
+    assert browser.get("/console/console.css").headers["content-type"].startswith("text/css")
+    assert browser.post("/console/sign-out", {}, browser.csrf()).status_code == 303
+    assert browser.get("/console/").status_code == 303  # the session ended on the server too
+
+
+def test_the_sign_in_form_needs_its_csrf_token(server: str, after_sale_settings: Settings) -> None:
+    add_operator(after_sale_settings)
+    browser = Console(server)
+    refused = browser.post("/console/sign-in", {"email": EMAIL, "password": PASSWORD}, "forged")
+    assert refused.status_code == 403
+
+
+def test_sign_in_attempts_are_limited_per_account(server: str, after_sale_settings: Settings) -> None:
+    token = add_operator(after_sale_settings)
+    browser = Console(server)
+    browser.post(f"/console/set-password/{token}", {"password": PASSWORD})
+    codes = [browser.sign_in(password=f"guess number {i}").status_code for i in range(5)]
+    assert codes == [401] * 5
+    locked = browser.sign_in()  # even the right password, for 15 minutes
+    assert locked.status_code == 429 and "Too many failed attempts" in locked.text
+    assert "qe_console" not in browser.cookies
+
+
+def test_sign_in_attempts_are_limited_per_address(server: str, after_sale_settings: Settings) -> None:
+    browser = Console(server)
+    codes = [browser.sign_in(email=f"nobody{i}@example.kz").status_code for i in range(21)]
+    assert codes == [401] * 20 + [429]
+
+
+async def test_the_inbox_shows_a_buyers_markup_as_text_and_an_answer_is_recorded_by_name(
+        console: Console, after_sale: AfterSale) -> None:
+    order = await after_sale.order("delivered")
+    payload = '<script>alert("x")</script><img src=x onerror=alert(1)>'
+    key = console.http.post("/api/chat/threads", json={
+        "lang": "ru", "text": payload, "order_token": order.token}).json()["thread_key"]
+    inbox = console.get("/console/")
+    assert "<script>alert" not in inbox.text and "&lt;script&gt;alert" in inbox.text
+    assert f"order {order.id} (delivered)" in inbox.text and "waiting 0 min" in inbox.text
+    thread_path = re.search(r'href="(/console/threads/\w+)"', inbox.text).group(1)  # type: ignore[union-attr]
+    page = console.get(thread_path)
+    assert "<img src=x" not in page.text and "&lt;img src=x onerror=alert(1)&gt;" in page.text
+    assert order.token not in page.text
+    forged = console.post(thread_path + "/reply", {"text": "hi"}, "forged")
+    assert forged.status_code == 403
+    assert console.post(thread_path + "/reply", {"text": "hi"}).status_code == 403  # no token
+    csrf = console.csrf(thread_path)
+    assert console.post(thread_path + "/reply", {"text": " "}, csrf).status_code == 422
+    assert console.post(thread_path + "x/reply", {"text": "a"}, csrf).status_code == 404
+    assert console.post(thread_path + "/reply", {"text": "Restart the phone"}, csrf).status_code == 303
+    messages = console.http.get(f"/api/chat/threads/{key}").json()["messages"]
+    assert [m["author"] for m in messages] == ["buyer", "support"]
+    assert "<b>Aigerim</b>" in console.get(thread_path).text
+    assert console.post(thread_path + "x/close", {}, csrf).status_code == 404
+    assert console.post(thread_path + "/close", {}, csrf).status_code == 303
+    assert "No open conversations." in console.get("/console/").text
+    assert "closed by Aigerim" in console.get(thread_path).text
+    assert console.get(thread_path + "x").status_code == 404
+
+
+async def test_orders_are_found_shown_without_codes_and_resent_by_name(
+        console: Console, after_sale: AfterSale) -> None:
+    order = await after_sale.order("delivered", email="buyer@example.kz")
+    assert order.profile is not None
+    found = console.get("/console/orders?q=buyer@example.kz")
+    assert f'href="/console/orders/{order.id}"' in found.text
+    assert "No order matches." in console.get("/console/orders?q=nobody@example.kz").text
+    page = console.get(f"/console/orders/{order.id}")
+    assert order.profile.iccid in page.text
+    for secret in (order.token, order.profile.lpa, order.profile.activation_code):
+        assert secret not in page.text
+    resent = console.post(f"/console/orders/{order.id}/resend", {}, console.csrf(page.url.path))
+    assert "being sent again" in resent.text and "by Aigerim" in resent.text
+    assert console.get("/console/orders/1").status_code == 404
+    failed = await after_sale.order("provisioning_failed")
+    refused = console.post(f"/console/orders/{failed.id}/resend", {}, console.csrf())
+    assert refused.status_code == 409
+
+
+async def test_a_refund_shows_the_offers_rule_and_refuses_what_it_refuses(
+        console: Console, after_sale: AfterSale) -> None:
+    delivered = await after_sale.order("delivered")
+    page = console.get(f"/console/orders/{delivered.id}/refund")
+    assert "Refused by offer 5.2, 5.4" in page.text and "Amount paid</dt><dd>4990 ₸" in page.text
+    assert "Delivered</dt><dd>yes" in page.text and "Data used</dt><dd>0 bytes" in page.text
+    csrf = console.csrf()
+    refused = console.post(f"/console/orders/{delivered.id}/refund", {"reason": "asked"}, csrf)
+    assert refused.status_code == 409 and "Refused by offer 5.2, 5.4" in refused.text
+    assert console.get("/console/orders/1/refund").status_code == 404
+    failed = await after_sale.order("provisioning_failed")
+    page = console.get(f"/console/orders/{failed.id}/refund")
+    assert "The offer allows refunding 4990 ₸." in page.text
+    done = console.post(f"/console/orders/{failed.id}/refund", {"reason": "not issued"}, csrf)
+    assert done.status_code == 200 and "Refund: refunded." in done.text
+    assert "4990 ₸ by Aigerim: not issued" in done.text
+    again = console.post(f"/console/orders/{failed.id}/refund", {"reason": "again"}, csrf)
+    assert again.status_code == 409 and "Refused by offer 6.3" in again.text
+
+
+async def test_a_claim_shows_its_deadline_and_is_flagged_when_nearly_overdue(
+        console: Console, after_sale: AfterSale) -> None:
+    order = await after_sale.order("delivered")
+    csrf = console.csrf()
+    received = (datetime.now(UTC).date() - timedelta(days=27)).isoformat()
+    assert console.post("/console/claims", {"received_on": "yesterday", "summary": "x"},
+                        csrf).status_code == 422
+    assert console.post("/console/claims", {"received_on": received, "summary": " "},
+                        csrf).status_code == 422
+    assert console.post("/console/claims", {"received_on": received, "order_id": order.id,
+                                            "summary": "Wants money <b>back</b>"}, csrf).status_code == 303
+    deadline = (datetime.now(UTC).date() + timedelta(days=3)).isoformat()
+    claims = console.get("/console/claims")
+    assert f"answer by <b>{deadline}</b>" in claims.text and "(3 days left)" in claims.text
+    assert "Wants money &lt;b&gt;back&lt;/b&gt;" in claims.text
+    assert f"due soon: Wants money &lt;b&gt;back&lt;/b&gt; (by {deadline})" in console.get("/console/").text
+    old = (datetime.now(UTC).date() - timedelta(days=31)).isoformat()
+    console.post("/console/claims", {"received_on": old, "summary": "Old one"}, csrf)
+    assert "overdue: Old one" in console.get("/console/orders").text
+    claim_id = re.search(r'id="claim-(\w+)"', console.get("/console/claims").text).group(1)  # type: ignore[union-attr]
+    assert console.post(f"/console/claims/{claim_id}/resolve", {"resolution": ""}, csrf).status_code == 422
+    assert console.post(f"/console/claims/{claim_id}/resolve", {"resolution": "refunded"},
+                        csrf).status_code == 303
+    assert "resolved by Aigerim" in console.get("/console/claims").text
+
+
+def test_add_operator_and_operator_token_print_what_the_person_needs(
+        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path,
+        anyio_backend: str) -> None:
+    import asyncio
+
+    monkeypatch.setenv("ORDERS_DB", str(tmp_path / "orders.json"))
+    assert asyncio.run(commands.operator_token("nobody@example.kz")) == 1
+    assert "add them first" in capsys.readouterr().out
+    assert asyncio.run(commands.add_operator(EMAIL, "Aigerim")) == 0
+    assert "/console/set-password/" in capsys.readouterr().out
+    assert asyncio.run(commands.operator_token(EMAIL)) == 0
+    token = re.search(r"Bearer (\S+)", capsys.readouterr().out).group(1)  # type: ignore[union-attr]
+    accounts = Accounts(tmp_path / "operators.json")
+    assert accounts.by_api_token(token).name == "Aigerim"  # type: ignore[union-attr]
+    assert accounts.by_api_token(token + "x") is None
