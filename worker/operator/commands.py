@@ -135,7 +135,7 @@ async def queues() -> int:
 async def purge_personal_data() -> int:
     async def work(services: Services) -> int:
         days = services.settings.personal_data_retention_days
-        erased = await privacy.purge(services.store, days)
+        erased = await privacy.purge(services.store, days, chat=services.chat)
         print(f"personal data erased from {len(erased)} order(s) finished over {days} days ago")
         return 0
 
@@ -144,7 +144,7 @@ async def purge_personal_data() -> int:
 
 async def export_personal_data(email: str) -> int:
     async def work(services: Services) -> int:
-        print(json.dumps(privacy.export(services.store, email), ensure_ascii=False, indent=2))
+        print(json.dumps(privacy.export(services.store, email, chat=services.chat), ensure_ascii=False, indent=2))
         return 0
 
     return await _with_services(work)
@@ -152,7 +152,7 @@ async def export_personal_data(email: str) -> int:
 
 async def erase_personal_data(email: str) -> int:
     async def work(services: Services) -> int:
-        erased, kept = await privacy.erase(services.store, email)
+        erased, kept = await privacy.erase(services.store, email, chat=services.chat)
         print(f"erased from {len(erased)} order(s): {' '.join(erased)}")
         if kept:
             print(f"kept until finished (money still moving): {' '.join(kept)}; run again later")
