@@ -19,7 +19,7 @@ from worker.api_errors import errors, message
 from worker.orders.model import LANGS, Lang
 from worker.services import Services
 
-from .threads import Thread, UnknownThread
+from .threads import Thread
 
 MAX_TEXT = 2000
 NO_STORE = {"Cache-Control": "no-store"}
@@ -110,11 +110,7 @@ async def post_message(request: Request) -> Response:
         return JSONResponse(errors({"text": wrong}, thread.lang), 422, headers=NO_STORE)
     if (limited := _limited(request, thread.id, thread.lang)) is not None:
         return limited
-    try:
-        message_ = await asyncio.to_thread(
-            services.chat.change, thread.id, lambda t: t.add("buyer", text))
-    except UnknownThread:  # erased in the meantime
-        return NOT_FOUND
+    message_ = await asyncio.to_thread(services.chat.change, thread.id, lambda t: t.add("buyer", text))
     seen(services, thread)
     return JSONResponse({"id": message_.id, "at": message_.at}, 201, headers=NO_STORE)
 

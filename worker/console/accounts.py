@@ -157,9 +157,7 @@ class Accounts:
         found = data["sessions"].get(digest(session_id))
         if found is None or found["expires_at"] <= time.time():
             return None
-        op = data["operators"].get(found["email"])
-        if op is None:
-            return None
+        op = data["operators"][found["email"]]
         return Session(Operator(found["email"], op["name"]), found["csrf"], found["expires_at"])
 
     def end_session(self, session_id: str) -> None:

@@ -70,9 +70,7 @@ def _address(request: Request) -> str:
     return forwarded or (request.client.host if request.client else "")
 
 
-def _ago(iso: str | None) -> str:
-    if not iso:
-        return ""
+def _ago(iso: str) -> str:
     minutes = int((datetime.now(UTC) - datetime.fromisoformat(iso)).total_seconds() // 60)
     return f"{minutes // 60} h {minutes % 60} min" if minutes >= 60 else f"{minutes} min"
 
@@ -273,8 +271,7 @@ async def refund(request: Request) -> Response:
     if outcome.state == "refused":
         return render(request, "message.html", 409,
                       text=f"Refused by offer {refund_rules.clause(outcome.rule)}: {outcome.detail}")
-    if outcome.state == "failed":
-        return render(request, "message.html", 502, text=f"The refund failed: {outcome.detail}")
+    # refunded, or in progress (the `refund` job carries on), or failed: the notice says which.
     return await order_page(request, f"Refund: {outcome.state}. {outcome.detail}".strip())
 
 

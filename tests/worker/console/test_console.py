@@ -239,3 +239,26 @@ def test_add_operator_and_operator_token_print_what_the_person_needs(
     accounts = Accounts(tmp_path / "operators.json")
     assert accounts.by_api_token(token).name == "Aigerim"  # type: ignore[union-attr]
     assert accounts.by_api_token(token + "x") is None
+
+
+async def test_a_delivered_unused_esim_confirmed_non_functional_may_be_refunded(
+        console: Console, after_sale: AfterSale) -> None:
+    delivered = await after_sale.order("delivered")
+    page = console.get(f"/console/orders/{delivered.id}/refund")
+    assert f'href="/console/orders/{delivered.id}/refund?non_functional=1"' in page.text
+    confirmed = console.get(f"/console/orders/{delivered.id}/refund?non_functional=1")
+    assert "The offer allows refunding 4990 ₸." in confirmed.text
+    assert 'name="non_functional" value="1"' in confirmed.text
+
+
+def test_expired_sessions_and_used_links_open_nothing(tmp_path: Path) -> None:
+    accounts = Accounts(tmp_path / "operators.json")
+    token = accounts.add(EMAIL, "Aigerim")
+    assert accounts.set_password("not-the-link", PASSWORD) is None
+    assert accounts.set_password(token, PASSWORD) is not None
+    assert accounts.verify(EMAIL, PASSWORD) is not None
+    assert accounts.verify("nobody@example.kz", PASSWORD) is None
+    session = accounts.start_session(accounts.verify(EMAIL, PASSWORD))  # type: ignore[arg-type]
+    assert accounts.session(session) is not None
+    accounts.doc.change(lambda data: [s.update(expires_at=0) for s in data["sessions"].values()])
+    assert accounts.session(session) is None
