@@ -54,6 +54,7 @@ class Thread:
     events: list[dict[str, str]] = field(default_factory=list)  # who did what, when
     waiting_since: str | None = None  # the buyer's oldest unanswered message
     email_due: bool = False  # support answered while the buyer was away
+    support_told: int = 0  # messages SUPPORT_EMAIL has heard of (worker/chat/notify.py)
 
     def add(self, author: Author, text: str, operator: str | None = None) -> Message:
         message = Message(len(self.messages) + 1, author, text, utc_now(), operator)

@@ -10,6 +10,7 @@ show it once.
 from __future__ import annotations
 
 import secrets
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.utils import format_datetime as rfc2822
@@ -267,4 +268,20 @@ def chat_reply(settings: Settings, to: str, lang: Lang, link: str, text: str) ->
     body = gettext("Support answered in the chat:\n\n%(reply)s\n\nContinue the conversation: "
                    "%(link)s", lang)
     message.set_content(body % {"reply": text, "link": link} + _footer(settings, lang))
+    return message
+
+
+def chat_digest(settings: Settings,
+                items: Sequence[tuple[str, str, str | None, list[str]]]) -> EmailMessage:
+    """To support: the buyers' new chat messages, ``(console link, language, order, texts)`` each."""
+    count = sum(len(texts) for *_, texts in items)
+    msgid = f"<chat-digest-{secrets.token_hex(8)}@{mail_domain(settings)}>"
+    message = _message(settings, settings.support_email,
+                       f"Chat: {count} new message(s) in {len(items)} conversation(s)", msgid, "en")
+    parts = []
+    for link, lang, order_id, texts in items:
+        about = f", order {order_id}" if order_id else ""
+        quoted = "\n".join("> " + line for text in texts for line in text.splitlines())
+        parts.append(f"{link} ({lang}{about})\n{quoted}")
+    message.set_content("\n\n".join(parts) + "\n\nAnswer in the console.\n")
     return message
