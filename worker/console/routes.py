@@ -10,6 +10,7 @@ import asyncio
 import hmac
 import logging
 import secrets
+import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -21,10 +22,12 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 
+from worker.alerts import OVERDUE_AFTER_S
 from worker.chat import desk
 from worker.chat.routes import MAX_TEXT
 from worker.chat.threads import UnknownThread
 from worker.operator import support
+from worker.refunds import refundable
 from worker.services import Services
 
 from . import refund_rules
@@ -275,6 +278,21 @@ async def refund(request: Request) -> Response:
     return await order_page(request, f"Refund: {outcome.state}. {outcome.detail}".strip())
 
 
+# ---- queues ---------------------------------------------------------------------------------
+
+
+async def queues(request: Request) -> Response:
+    """Refundable orders, fiscal receipts not registered yet, jobs due for over 10 minutes."""
+    services = _services(request)
+    now = time.time()
+    stuck = [j for j in services.store.jobs() if now - j.due_at > OVERDUE_AFTER_S]
+    return render(request, "queues.html", refundable=refundable(services),
+                  receipts=support.pending_receipts(services.store),
+                  stuck=[{"order_id": j.order_id, "kind": j.kind, "attempts": j.attempts,
+                          "last_error": j.last_error, "minutes": int((now - j.due_at) // 60)}
+                         for j in stuck])
+
+
 # ---- claims ---------------------------------------------------------------------------------
 
 
@@ -323,6 +341,7 @@ def routes() -> list[Route]:
         ("/console/orders/{order_id}/resend", order_resend, ["POST"]),
         ("/console/orders/{order_id}/refund", refund_page, ["GET"]),
         ("/console/orders/{order_id}/refund", refund, ["POST"]),
+        ("/console/queues", queues, ["GET"]),
         ("/console/claims", claims_page, ["GET"]),
         ("/console/claims", claim_open, ["POST"]),
         ("/console/claims/{claim_id}/resolve", claim_resolve, ["POST"]),

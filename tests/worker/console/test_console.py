@@ -262,3 +262,15 @@ def test_expired_sessions_and_used_links_open_nothing(tmp_path: Path) -> None:
     assert accounts.session(session) is not None
     accounts.doc.change(lambda data: [s.update(expires_at=0) for s in data["sessions"].values()])
     assert accounts.session(session) is None
+
+
+async def test_queues_list_orders_to_refund_receipts_not_registered_and_stuck_jobs(
+        console: Console, after_sale: AfterSale) -> None:
+    assert console.get("/console/queues").text.count("<li>None.</li>") == 3
+    failed = await after_sale.order("provisioning_failed")
+    delivered = await after_sale.order("delivered")
+    await after_sale.store.enqueue(delivered.id, "fiscal_sale", delay_s=-11 * 60)
+    page = console.get("/console/queues").text
+    assert f'<a href="/console/orders/{failed.id}/refund">{failed.id}</a> · provisioning_failed' in page
+    assert f'{delivered.id}</a> · fiscal_sale · 0 attempts' in page
+    assert "fiscal_sale · 11 min" in page
