@@ -42,6 +42,7 @@ MESSAGES: dict[str, str] = {
         "Enter a valid e-mail address, like name@example.com, or leave it empty."
     ),
     "chat_order_unknown": N_("This order was not found. Open the chat from your order page again."),
+    "chat_screenshot_invalid": N_("Attach a screenshot as a PNG or JPEG image of at most 5 MB."),
     "chat_too_many": N_("You are writing too fast. Wait a minute, then send your message again."),
 }
 

@@ -123,6 +123,7 @@ def create_app(
         Route("/api/chat/threads", chat.open_thread, methods=["POST"]),
         Route("/api/chat/threads/{key}", chat.read_thread, methods=["GET"]),
         Route("/api/chat/threads/{key}/messages", chat.post_message, methods=["POST"]),
+        Route("/api/chat/threads/{key}/screenshot", chat.post_screenshot, methods=["POST"]),
         Route("/healthz", healthz, methods=["GET"]),
         Route("/readyz", readiness.readyz, methods=["GET"]),
         Route("/metrics", monitor.metrics_page, methods=["GET"]),

@@ -6,6 +6,7 @@ offer; a claim shows its deadline."""
 from __future__ import annotations
 
 import asyncio
+import io
 import threading
 from collections.abc import Iterator
 from dataclasses import replace
@@ -15,6 +16,7 @@ from typing import Any
 
 import pytest
 from after_sale import AfterSale
+from PIL import Image
 from playwright.sync_api import expect
 from starlette.datastructures import Secret
 
@@ -113,10 +115,20 @@ def test_a_buyer_asks_support_answers_and_the_buyer_sees_it_without_reloading(
         "Scan it from another screen <b>please</b>", timeout=10_000)
     assert page.title() not in ("1", "2") and operator.title() not in ("1", "2")
 
+    # A screenshot: support sees the image, the buyer a note.
+    shot = io.BytesIO()
+    Image.new("RGB", (30, 20), "red").save(shot, "PNG")
+    panel.get_by_label("Attach a screenshot").set_input_files(
+        files=[{"name": "error.png", "mimeType": "image/png", "buffer": shot.getvalue()}])
+    expect(panel.locator(".chat-m p").last).to_have_text("Screenshot sent")
+    operator.reload()
+    expect(operator.locator("img.shot")).to_be_visible()
+    assert operator.locator("img.shot").evaluate("image => image.naturalWidth") == 30
+
     # The buyer reloads: the thread is still there (its key is in this browser).
     page.reload()
     page.get_by_role("link", name="Chat with support").click()
-    expect(page.locator(".chat-m")).to_have_count(2)
+    expect(page.locator(".chat-m")).to_have_count(3)
 
     # A claim from the conversation: received today, answered within 30 days.
     operator.get_by_text("Open a claim").click()

@@ -28,7 +28,7 @@ def view(services: Services, thread: Thread) -> dict[str, Any]:
         "created_at": thread.created_at, "waiting_since": thread.waiting_since,
         "order": {"order_id": order.id, "status": order.status} if order else None,
         "messages": [{"id": m.id, "author": m.author, "text": m.text, "at": m.at,
-                      "operator": m.operator} for m in thread.messages],
+                      "operator": m.operator, "screenshot": m.screenshot} for m in thread.messages],
         "events": thread.events,
     }
 

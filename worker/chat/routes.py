@@ -19,6 +19,7 @@ from worker.api_errors import errors, message
 from worker.orders.model import LANGS, Lang
 from worker.services import Services
 
+from . import screenshots
 from .threads import Thread
 
 MAX_TEXT = 2000
@@ -111,6 +112,24 @@ async def post_message(request: Request) -> Response:
     if (limited := _limited(request, thread.id, thread.lang)) is not None:
         return limited
     message_ = await asyncio.to_thread(services.chat.change, thread.id, lambda t: t.add("buyer", text))
+    seen(services, thread)
+    return JSONResponse({"id": message_.id, "at": message_.at}, 201, headers=NO_STORE)
+
+
+async def post_screenshot(request: Request) -> Response:
+    """The body is the image itself (PNG or JPEG, at most 5 MB)."""
+    services = _services(request)
+    thread = services.chat.by_key(request.path_params["key"])
+    if thread is None:
+        return NOT_FOUND
+    try:
+        image, extension = await asyncio.to_thread(screenshots.clean, await request.body())
+    except screenshots.NotAScreenshot:
+        return JSONResponse(errors({"screenshot": "chat_screenshot_invalid"}, thread.lang), 422,
+                            headers=NO_STORE)
+    if (limited := _limited(request, thread.id, thread.lang)) is not None:
+        return limited
+    message_ = await asyncio.to_thread(services.chat.add_screenshot, thread.id, image, extension)
     seen(services, thread)
     return JSONResponse({"id": message_.id, "at": message_.at}, 201, headers=NO_STORE)
 

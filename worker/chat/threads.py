@@ -39,6 +39,7 @@ class Message:
     text: str
     at: str
     operator: str | None = None  # the support person's name; never shown to the buyer
+    screenshot: str | None = None  # its file in chat-files/ (worker/chat/screenshots.py)
 
 
 @dataclass
@@ -56,8 +57,9 @@ class Thread:
     email_due: bool = False  # support answered while the buyer was away
     support_told: int = 0  # messages SUPPORT_EMAIL has heard of (worker/chat/notify.py)
 
-    def add(self, author: Author, text: str, operator: str | None = None) -> Message:
-        message = Message(len(self.messages) + 1, author, text, utc_now(), operator)
+    def add(self, author: Author, text: str, operator: str | None = None,
+            screenshot: str | None = None) -> Message:
+        message = Message(len(self.messages) + 1, author, text, utc_now(), operator, screenshot)
         self.messages.append(message)
         if author == "buyer":
             self.waiting_since = self.waiting_since or message.at
@@ -72,7 +74,8 @@ class Thread:
     def public(self) -> dict[str, Any]:
         """What the buyer's panel reads: no operator names, no ids of support's records."""
         return {"status": self.status, "messages": [
-            {"id": m.id, "author": m.author, "text": m.text, "at": m.at} for m in self.messages
+            {"id": m.id, "author": m.author, "text": m.text, "at": m.at,
+             **({"screenshot": True} if m.screenshot else {})} for m in self.messages
         ]}
 
     @classmethod
@@ -95,6 +98,7 @@ class ChatStore:
         self._mem = threading.Lock()
         path.parent.mkdir(parents=True, exist_ok=True)
         self._lock_path = path.with_name(f"{path.stem}.lock")
+        self.files = path.with_name(f"{path.stem}-files")  # screenshots, one file each
 
     def _reload(self) -> None:
         sig = signature(self.path)
@@ -144,12 +148,27 @@ class ChatStore:
 
         return self._write(apply)
 
+    def add_screenshot(self, thread_id: str, image: bytes, extension: str) -> Message:
+        """Keep the (already re-encoded) image and add it to the thread as the buyer's message."""
+        name = f"{thread_id}-{secrets.token_hex(8)}.{extension}"
+        self.files.mkdir(exist_ok=True)
+        replace_atomically(self.files / name, image)
+        message: Message = self.change(thread_id, lambda t: t.add("buyer", "", screenshot=name))
+        return message
+
+    def screenshot(self, name: str) -> bytes:
+        return (self.files / name).read_bytes()
+
     def remove(self, thread_ids: list[str]) -> None:
+        """Remove the threads and their screenshots."""
         def drop(threads: dict[str, Thread]) -> None:
             for thread_id in thread_ids:
                 threads.pop(thread_id, None)
 
         self._write(drop)
+        for thread_id in thread_ids:
+            for file in self.files.glob(f"{thread_id}-*"):
+                file.unlink()
 
     def _write(self, op: Callable[[dict[str, Thread]], Any]) -> Any:
         fd = os.open(self._lock_path, os.O_RDWR | os.O_CREAT, 0o600)

@@ -23,7 +23,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from worker.alerts import OVERDUE_AFTER_S
-from worker.chat import desk
+from worker.chat import desk, screenshots
 from worker.chat.routes import MAX_TEXT
 from worker.chat.threads import UnknownThread
 from worker.operator import support
@@ -42,7 +42,7 @@ FORM_COOKIE = "qe_console_form"  # the sign-in form's CSRF token (there is no se
 ACCOUNT_FAILURES, ADDRESS_FAILURES, FAILURE_WINDOW_S = 5, 20, 15 * 60
 HEADERS = {
     "Cache-Control": "no-store",
-    "Content-Security-Policy": "default-src 'none'; style-src 'self'; form-action 'self'; "
+    "Content-Security-Policy": "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
                                "frame-ancestors 'none'; base-uri 'none'",
 }
 TEMPLATES = Environment(
@@ -203,6 +203,17 @@ async def thread_page(request: Request) -> Response:
                   today=date.today().isoformat())
 
 
+async def screenshot(request: Request) -> Response:
+    services = _services(request)
+    thread = services.chat.get(request.path_params["thread_id"])
+    name = request.path_params["name"]
+    if thread is None or name not in {m.screenshot for m in thread.messages}:
+        return render(request, "message.html", 404, text="No such screenshot.")
+    media_type = screenshots.MEDIA_TYPES[name.rpartition(".")[2]]
+    return Response(await asyncio.to_thread(services.chat.screenshot, name), media_type=media_type,
+                    headers={**HEADERS, "Content-Disposition": "inline"})
+
+
 async def thread_reply(request: Request) -> Response:
     thread_id = request.path_params["thread_id"]
     text = str(_form(request).get("text", "")).strip()
@@ -334,6 +345,7 @@ def routes() -> list[Route]:
     guarded: list[tuple[str, Endpoint, list[str]]] = [
         ("/console/", inbox, ["GET"]),
         ("/console/threads/{thread_id}", thread_page, ["GET"]),
+        ("/console/threads/{thread_id}/screenshots/{name}", screenshot, ["GET"]),
         ("/console/threads/{thread_id}/reply", thread_reply, ["POST"]),
         ("/console/threads/{thread_id}/close", thread_close, ["POST"]),
         ("/console/orders", orders, ["GET"]),

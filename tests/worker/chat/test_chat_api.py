@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import re
 from collections.abc import Iterator
 from dataclasses import replace
@@ -15,8 +16,8 @@ from smtp_mailbox import Mailbox
 from worker.app import create_app
 from worker.chat import notify
 from worker.chat.threads import ChatStore
-from worker.mail import smtp
 from worker.config import Settings
+from worker.mail import smtp
 
 pytestmark = pytest.mark.anyio
 TOKEN = "operator-token-0123456789-abcdefghijklmnop"  # tests/worker/conftest.py
@@ -176,3 +177,55 @@ async def test_support_hears_of_new_questions_in_one_email_a_minute_at_most(
     monkeypatch.setattr(smtp, "send", refused)
     assert await notify.tell_support(services, 0.0) > 0.0  # tried: waits a minute again
     assert services.chat.get(second.id).support_told == 2  # type: ignore[union-attr]
+
+
+def png(size: tuple[int, int] = (40, 30), mode: str = "RGB", **info: str) -> bytes:
+    from PIL import Image, PngImagePlugin
+
+    meta = PngImagePlugin.PngInfo()
+    for name, value in info.items():
+        meta.add_text(name, value)
+    out = io.BytesIO()
+    Image.new(mode, size, "white" if mode == "RGB" else 1).save(out, "PNG", pnginfo=meta)
+    return out.getvalue()
+
+
+def test_a_screenshot_is_decoded_encoded_again_and_shown_only_to_support(
+        worker: httpx.Client, after_sale_settings: Settings) -> None:
+    from PIL import Image
+
+    key = ask(worker, "See the error", email="buyer@example.kz")
+    path = f"/api/chat/threads/{key}/screenshot"
+    gif = io.BytesIO()
+    Image.new("RGB", (8, 8)).save(gif, "GIF")
+    for bad in (b"<html><script>alert(1)</script></html>", b"", gif.getvalue(),
+                png((7_000, 7_000), mode="1"), png((10_000, 10_000), mode="1")):
+        refused = worker.post(path, content=bad, headers={"Content-Type": "image/png"})
+        assert refused.status_code == 422, bad[:10]
+        assert refused.json() == {"errors": {
+            "screenshot": "Attach a screenshot as a PNG or JPEG image of at most 5 MB."}}
+    assert worker.post(path, content=b"x" * (5 * 1024 * 1024 + 2000)).status_code == 413
+    assert worker.post(f"/api/chat/threads/{key}/messages",
+                       content=b"x" * 20_000).status_code == 413  # text stays at 16 KB
+    assert worker.post(path + "x", content=png()).status_code == 404
+    assert worker.post(f"/api/chat/threads/{key}x/screenshot", content=png()).status_code == 404
+    answer = worker.post(path, content=png(Comment="secret location 43.2,76.9"),
+                         headers={"Content-Type": "image/png"})
+    assert answer.status_code == 201
+    jpeg = io.BytesIO()
+    Image.new("RGB", (20, 20)).save(jpeg, "JPEG")
+    assert worker.post(path, content=jpeg.getvalue()).status_code == 201
+    for i in range(7):
+        worker.post(f"/api/chat/threads/{key}/messages", json={"text": f"m{i}"})
+    limited = worker.post(path, content=png())
+    assert limited.status_code == 429  # screenshots count with messages: 10 a minute
+    messages = worker.get(f"/api/chat/threads/{key}").json()["messages"][:3]
+    assert [m.get("screenshot") for m in messages] == [None, True, True]
+    assert messages[1]["text"] == ""
+    thread = worker.get("/operator/chat/threads", headers=desk(worker)).json()["threads"][0]
+    [name, jpg_name] = [m["screenshot"] for m in thread["messages"][1:3]]
+    assert name.endswith(".png") and jpg_name.endswith(".jpg")
+    stored = after_sale_settings.orders_db.with_name("chat-files") / name
+    with Image.open(stored) as image:
+        assert image.format == "PNG" and image.size == (40, 30)
+        assert "Comment" not in image.info

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import re
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -274,3 +275,24 @@ async def test_queues_list_orders_to_refund_receipts_not_registered_and_stuck_jo
     assert f'<a href="/console/orders/{failed.id}/refund">{failed.id}</a> · provisioning_failed' in page
     assert f'{delivered.id}</a> · fiscal_sale · 0 attempts' in page
     assert "fiscal_sale · 11 min" in page
+
+
+def test_support_opens_a_buyers_screenshot_in_the_console(console: Console) -> None:
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", (8, 8)).save(out, "PNG")
+    key = console.http.post("/api/chat/threads", json={"lang": "en", "text": "Look"}).json()[
+        "thread_key"]
+    assert console.http.post(f"/api/chat/threads/{key}/screenshot",
+                             content=out.getvalue()).status_code == 201
+    inbox = console.get("/console/")
+    assert "(screenshot)" in inbox.text
+    thread_path = re.search(r'href="(/console/threads/\w+)"', inbox.text).group(1)  # type: ignore[union-attr]
+    src = re.search(r'<img class="shot" src="([^"]+)"', console.get(thread_path).text).group(1)  # type: ignore[union-attr]
+    image = console.get(src)
+    assert image.status_code == 200 and image.headers["content-type"] == "image/png"
+    assert image.content.startswith(b"\x89PNG")
+    assert console.get(src.replace(".png", "x.png")).status_code == 404
+    assert console.get(src.replace(thread_path.rpartition("/")[2], "nothread")).status_code == 404
+    assert Console(console.http.base_url.__str__()).get(src).status_code == 303  # signed out

@@ -71,6 +71,15 @@
     form.appendChild(email);
     form.appendChild(el("button", "btn", T.send));
     form.addEventListener("submit", send);
+    // A screenshot goes to an existing thread: the field shows once the first message is sent.
+    var shot = el("label", "chat-shot", T.screenshot);
+    shot.setAttribute("data-c", "shot");
+    var file = el("input");
+    file.type = "file";
+    file.accept = "image/png,image/jpeg";
+    file.addEventListener("change", function () { upload(file); });
+    shot.appendChild(file);
+    form.appendChild(shot);
     panel.appendChild(form);
     document.body.appendChild(panel);
   }
@@ -78,11 +87,12 @@
   function render(thread) {
     var log = part("log");
     part("email").hidden = true;
+    part("shot").hidden = false;
     if (thread.messages.length < shown) { log.textContent = ""; shown = 0; }
     thread.messages.slice(shown).forEach(function (m) {
       var item = el("li", "chat-m chat-" + m.author);
       item.appendChild(el("b", null, m.author === "support" ? T.support : T.you));
-      item.appendChild(el("p", null, m.text));
+      item.appendChild(el("p", null, m.screenshot ? T.screenshot_sent : m.text));
       log.appendChild(item);
     });
     shown = thread.messages.length;
@@ -108,6 +118,7 @@
     part("log").textContent = "";
     shown = 0;
     part("email").hidden = false;
+    part("shot").hidden = true;
     part("note").textContent = orderToken() ? T.empty + " " + T.order : T.empty;
   }
 
@@ -130,6 +141,26 @@
           if (r.status !== 201) { part("note").textContent = problem(answer); return; }
           if (answer.thread_key) remember(answer.thread_key);
           text.value = "";
+          poll();
+        });
+      })
+      .catch(function () { part("note").textContent = T.offline; });
+  }
+
+  function upload(input) {
+    var image = input.files[0];
+    var key = stored();
+    input.value = "";
+    if (!image || !key) return;
+    if (["image/png", "image/jpeg"].indexOf(image.type) < 0 || image.size > 5242880) {
+      part("note").textContent = T.screenshot_invalid;
+      return;
+    }
+    fetch(worker + "/api/chat/threads/" + encodeURIComponent(key) + "/screenshot",
+      { method: "POST", headers: { "Content-Type": image.type }, body: image })
+      .then(function (r) {
+        return r.json().then(function (answer) {
+          if (r.status !== 201) { part("note").textContent = problem(answer); return; }
           poll();
         });
       })
