@@ -30,7 +30,7 @@ from worker.operator import support
 from worker.refunds import refundable
 from worker.services import Services
 
-from . import refund_rules
+from . import dashboard, refund_rules
 from .accounts import MIN_PASSWORD, SESSION_S, Accounts, Session
 from .claims import Claims
 
@@ -78,7 +78,13 @@ def _ago(iso: str) -> str:
     return f"{minutes // 60} h {minutes % 60} min" if minutes >= 60 else f"{minutes} min"
 
 
+def _number(value: float) -> str:
+    """1 decimal at most, no exponent: 14970, 2.5."""
+    return f"{value:.1f}".removesuffix(".0")
+
+
 TEMPLATES.filters["ago"] = _ago
+TEMPLATES.filters["number"] = _number
 
 
 def render(request: Request, name: str, status: int = 200, **context: Any) -> HTMLResponse:
@@ -304,6 +310,10 @@ async def queues(request: Request) -> Response:
                          for j in stuck])
 
 
+async def dashboard_page(request: Request) -> Response:
+    return render(request, "dashboard.html", days=dashboard.days(_services(request).store))
+
+
 # ---- claims ---------------------------------------------------------------------------------
 
 
@@ -354,6 +364,7 @@ def routes() -> list[Route]:
         ("/console/orders/{order_id}/refund", refund_page, ["GET"]),
         ("/console/orders/{order_id}/refund", refund, ["POST"]),
         ("/console/queues", queues, ["GET"]),
+        ("/console/dashboard", dashboard_page, ["GET"]),
         ("/console/claims", claims_page, ["GET"]),
         ("/console/claims", claim_open, ["POST"]),
         ("/console/claims/{claim_id}/resolve", claim_resolve, ["POST"]),

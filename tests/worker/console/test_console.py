@@ -296,3 +296,32 @@ def test_support_opens_a_buyers_screenshot_in_the_console(console: Console) -> N
     assert console.get(src.replace(".png", "x.png")).status_code == 404
     assert console.get(src.replace(thread_path.rpartition("/")[2], "nothread")).status_code == 404
     assert Console(console.http.base_url.__str__()).get(src).status_code == 303  # signed out
+
+
+async def test_the_dashboard_draws_orders_revenue_refunds_and_delivery_time_per_day(
+        console: Console, after_sale: AfterSale) -> None:
+    from store_helpers import make_order
+
+    from worker.orders.model import Payment, Refund
+
+    today = datetime.now(UTC).replace(microsecond=0)
+    for n, wait_s in enumerate((10, 20, 90)):
+        order = make_order(n, status="delivered", payment=Payment(
+            transaction_id=f"tx-{n}", paid_at=today.isoformat()))
+        order.timeline.append({"at": (today + timedelta(seconds=wait_s)).isoformat(),
+                               "event": "delivered", "detail": ""})
+        await after_sale.store.create(order)
+    refunded = make_order(9, status="refunded", payment=Payment(
+        transaction_id="tx-9", paid_at=(today - timedelta(days=1)).isoformat()),
+        refund=Refund(amount=4990, reason="x", operator="A", epay_refunded_at=today.isoformat()))
+    await after_sale.store.create(refunded)
+    await after_sale.store.create(make_order(10, payment=Payment(  # 31 days ago: not shown
+        transaction_id="tx-10", paid_at=(today - timedelta(days=31)).isoformat())))
+    page = console.get("/console/dashboard").text
+    assert "4 paid orders, 19960 ₸ paid, 4990 ₸ refunded." in page
+    day = today.date().isoformat()
+    assert f"<title>{day}: 3 orders</title>" in page
+    assert f"<title>{day}: 14970 ₸</title>" in page
+    assert f"<title>{day}: 20 s</title>" in page and f"<title>{day}: 90 s</title>" in page
+    assert "(highest: 14970 ₸)" in page
+    assert page.count("<rect ") == 5 * 30
