@@ -26,6 +26,7 @@ from worker.alerts import OVERDUE_AFTER_S
 from worker.chat import desk, screenshots
 from worker.chat.routes import MAX_TEXT
 from worker.chat.threads import UnknownThread
+from worker.operator import routes as operator_api
 from worker.operator import support
 from worker.refunds import refundable
 from worker.services import Services
@@ -270,6 +271,19 @@ async def order_resend(request: Request) -> Response:
     return await order_page(request, "The e-mail with the QR code is being sent again.")
 
 
+async def order_usage(request: Request) -> Response:
+    """The profile's data used and state, asked of the aggregator now."""
+    services = _services(request)
+    order = services.store.get(request.path_params["order_id"])
+    if order is None or order.profile is None:
+        return render(request, "message.html", 404, text="No such order with an eSIM.")
+    facts = await refund_rules.facts(services, order)
+    used = "unknown" if facts.used_bytes is None else f"{facts.used_bytes} bytes"
+    return await order_page(request, f"The aggregator says now: {used} used, installed: "
+                                      f"{'yes' if facts.installed else 'no'}, status "
+                                      f"{facts.aggregator_status or 'unknown'}.")
+
+
 async def refund_page(request: Request) -> Response:
     services = _services(request)
     order = services.store.get(request.path_params["order_id"])
@@ -361,6 +375,8 @@ def routes() -> list[Route]:
         ("/console/orders", orders, ["GET"]),
         ("/console/orders/{order_id}", order_page, ["GET"]),
         ("/console/orders/{order_id}/resend", order_resend, ["POST"]),
+        ("/console/orders/{order_id}/usage", order_usage, ["POST"]),
+        ("/console/export/{what}.csv", operator_api.export_csv, ["GET"]),
         ("/console/orders/{order_id}/refund", refund_page, ["GET"]),
         ("/console/orders/{order_id}/refund", refund, ["POST"]),
         ("/console/queues", queues, ["GET"]),

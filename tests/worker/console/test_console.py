@@ -325,3 +325,18 @@ async def test_the_dashboard_draws_orders_revenue_refunds_and_delivery_time_per_
     assert f"<title>{day}: 20 s</title>" in page and f"<title>{day}: 90 s</title>" in page
     assert "(highest: 14970 ₸)" in page
     assert page.count("<rect ") == 5 * 30
+
+
+async def test_support_asks_the_aggregator_for_usage_and_exports_csv(
+        console: Console, after_sale: AfterSale) -> None:
+    order = await after_sale.order("delivered")
+    csrf = console.csrf()
+    fresh = console.post(f"/console/orders/{order.id}/usage", {}, csrf)
+    assert "The aggregator says now: 0 bytes used, installed: no, status" in fresh.text
+    failed = await after_sale.order("provisioning_failed")
+    assert console.post(f"/console/orders/{failed.id}/usage", {}, csrf).status_code == 404
+    day = datetime.now(UTC).date().isoformat()
+    csv_text = console.get(f"/console/export/orders.csv?from={day}&to={day}").text
+    assert csv_text.startswith("order_id,created_at,status") and order.id in csv_text
+    assert Console(str(console.http.base_url)).get(
+        f"/console/export/orders.csv?from={day}&to={day}").status_code == 303
