@@ -177,7 +177,7 @@ def demo(c: Context) -> None:
     token = stack.worker_env()["OPERATOR_TOKEN"]
     from worker.console.accounts import Accounts
 
-    console_link = Accounts(Path(stack.worker_env()["ORDERS_DB"]).with_name("operators.json")).add(
+    console_link, _ = Accounts(Path(stack.worker_env()["ORDERS_DB"]).with_name("operators.json")).add(
         "support@qazaq-esim.com", "Demo Support")
     rel = state.relative_to(ROOT)
     print(f"""
@@ -402,12 +402,12 @@ def erase_personal_data(c: Context, email: str) -> None:
 
 
 @task(help={"email": "the support person's address (their sign-in)", "name": "their name, shown with "
-            "every action they take"})
-def add_operator(c: Context, email: str, name: str = "") -> None:
+            "every action they take", "totp": "also a second factor (a TOTP code from an app)"})
+def add_operator(c: Context, email: str, name: str = "", totp: bool = False) -> None:
     """Add a support person to the console (or reset their password): prints a one-time link."""
     from worker.operator import commands
 
-    _operator(commands.add_operator(email, name))
+    _operator(commands.add_operator(email, name, totp))
 
 
 @task(help={"email": "the operator's address"})

@@ -44,7 +44,7 @@ def until(look: Callable[[], bool], timeout: float = 10.0) -> float:
 
 def latency(stack: Stack) -> tuple[list[float], list[float]]:
     accounts = Accounts(stack.state_dir / "operators.json")
-    token = accounts.add("bench@qazaq-esim.com", "Bench")
+    token, _ = accounts.add("bench@qazaq-esim.com", "Bench")
     accounts.set_password(token, "benchmark password")
     worker = httpx.Client(base_url=stack.worker_url, timeout=10)
     form = worker.get("/console/sign-in")

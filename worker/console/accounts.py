@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import pyotp
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
@@ -70,10 +71,12 @@ class Accounts:
 
     # ---- operators -----------------------------------------------------------------------
 
-    def add(self, email: str, name: str) -> str:
-        """Add the operator (or reset their password); return the one-time set-password token."""
+    def add(self, email: str, name: str, totp: bool = False) -> tuple[str, str | None]:
+        """Add the operator (or reset their password); return the one-time set-password token
+        and, with ``totp``, the otpauth:// URI of a new second factor for their phone's app."""
         token = secrets.token_urlsafe(32)
         email = email.strip().lower()
+        secret = pyotp.random_base32() if totp else None
 
         def change(data: dict[str, Any]) -> None:
             known = data["operators"].get(email, {})
@@ -81,10 +84,12 @@ class Accounts:
                 **known, "name": name.strip() or known.get("name") or email,
                 "password_hash": None,
                 "set_password": {"hash": digest(token), "expires_at": time.time() + SET_PASSWORD_S},
+                "totp_secret": secret or known.get("totp_secret"),
             }
 
         self._change(change)
-        return token
+        uri = pyotp.TOTP(secret).provisioning_uri(name=email, issuer_name="Qazaq eSIM support") if secret else None
+        return token, uri
 
     def set_password(self, token: str, password: str) -> Operator | None:
         """Set the password of the operator whose link this is; the link then works no more."""
@@ -108,7 +113,8 @@ class Accounts:
                    and op["set_password"]["expires_at"] > time.time()
                    for op in self._read()["operators"].values())
 
-    def verify(self, email: str, password: str) -> Operator | None:
+    def verify(self, email: str, password: str, code: str = "") -> Operator | None:
+        """The operator when the password (and, if they have one, the TOTP code) is right."""
         email = email.strip().lower()
         op = self._read()["operators"].get(email)
         stored = (op or {}).get("password_hash")
@@ -116,7 +122,10 @@ class Accounts:
             HASHER.verify(stored or DUMMY_HASH, password)
         except (VerificationError, InvalidHashError):
             return None
-        return Operator(email, op["name"]) if op and stored else None
+        assert op is not None  # only a stored hash matches: the dummy's password is random
+        if op.get("totp_secret") and not pyotp.TOTP(op["totp_secret"]).verify(code.strip(), valid_window=1):
+            return None
+        return Operator(email, op["name"])
 
     def new_api_token(self, email: str) -> str:
         """A new personal API token for the operator (the old one stops working)."""

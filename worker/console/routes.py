@@ -154,11 +154,12 @@ async def sign_in(request: Request) -> Response:
         return await sign_in_page(
             request, "Too many failed attempts. Wait 15 minutes, or ask a colleague to reset your "
                      "password with `invoke add-operator`.", 429)
-    operator = await asyncio.to_thread(accounts(services).verify, email, str(form.get("password", "")))
+    operator = await asyncio.to_thread(accounts(services).verify, email, str(form.get("password", "")),
+                                       str(form.get("code", "")))
     if operator is None:
         failures.allow(keys[0])
         services.sign_in_address_failures.allow(keys[1])
-        return await sign_in_page(request, "Wrong e-mail address or password.", 401)
+        return await sign_in_page(request, "Wrong e-mail address, password or code.", 401)
     session_id = await asyncio.to_thread(accounts(services).start_session, operator)
     log.info("console: %s signed in", operator.name)
     response = RedirectResponse("/console/", 303, headers=HEADERS)

@@ -178,12 +178,16 @@ def _accounts() -> tuple[Accounts, str]:
     return Accounts(settings.orders_db.with_name("operators.json")), settings.worker_url
 
 
-async def add_operator(email: str, name: str) -> int:
-    """Add a support person (or reset their password): print their one-time set-password link."""
+async def add_operator(email: str, name: str, totp: bool = False) -> int:
+    """Add a support person (or reset their password): print their one-time set-password link,
+    and with ``totp`` the second factor to add to their authenticator app."""
     accounts, worker_url = _accounts()
-    token = accounts.add(email, name)
+    token, uri = accounts.add(email, name, totp)
     print(f"{name or email}: set a password within 24 hours at {worker_url}/console/set-password/{token}"
           "\n(the link works once; send it to them privately)")
+    if uri:
+        print(f"Second factor: add this to their authenticator app (QR or text), then they sign in "
+              f"with its 6-digit code:\n{uri}")
     return 0
 
 

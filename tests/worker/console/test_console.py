@@ -61,7 +61,7 @@ class Console:
 
 
 def add_operator(settings: Settings, email: str = EMAIL, name: str = "Aigerim") -> str:
-    return Accounts(settings.orders_db.with_name("operators.json")).add(email, name)
+    return Accounts(settings.orders_db.with_name("operators.json")).add(email, name)[0]
 
 
 @pytest.fixture
@@ -92,7 +92,7 @@ def test_an_operator_sets_a_password_once_and_signs_in_with_a_strict_cookie(
     assert PASSWORD not in stored and token not in stored and "$argon2id$" in stored
     assert browser.get("/console/").headers["location"] == "/console/sign-in"
     wrong = browser.sign_in(password="wrong password!")
-    assert wrong.status_code == 401 and "Wrong e-mail address or password." in wrong.text
+    assert wrong.status_code == 401 and "Wrong e-mail address, password or code." in wrong.text
     answer = browser.sign_in()
     assert answer.status_code == 303
     cookie = next(h for h in answer.headers.get_list("set-cookie") if h.startswith("qe_console="))
@@ -235,6 +235,8 @@ def test_add_operator_and_operator_token_print_what_the_person_needs(
     assert "add them first" in capsys.readouterr().out
     assert asyncio.run(commands.add_operator(EMAIL, "Aigerim")) == 0
     assert "/console/set-password/" in capsys.readouterr().out
+    assert asyncio.run(commands.add_operator(EMAIL, "Aigerim", totp=True)) == 0
+    assert "otpauth://totp/" in capsys.readouterr().out
     assert asyncio.run(commands.operator_token(EMAIL)) == 0
     token = re.search(r"Bearer (\S+)", capsys.readouterr().out).group(1)  # type: ignore[union-attr]
     accounts = Accounts(tmp_path / "operators.json")
@@ -254,7 +256,7 @@ async def test_a_delivered_unused_esim_confirmed_non_functional_may_be_refunded(
 
 def test_expired_sessions_and_used_links_open_nothing(tmp_path: Path) -> None:
     accounts = Accounts(tmp_path / "operators.json")
-    token = accounts.add(EMAIL, "Aigerim")
+    token, _ = accounts.add(EMAIL, "Aigerim")
     assert accounts.set_password("not-the-link", PASSWORD) is None
     assert accounts.set_password(token, PASSWORD) is not None
     assert accounts.verify(EMAIL, PASSWORD) is not None
@@ -340,3 +342,25 @@ async def test_support_asks_the_aggregator_for_usage_and_exports_csv(
     assert csv_text.startswith("order_id,created_at,status") and order.id in csv_text
     assert Console(str(console.http.base_url)).get(
         f"/console/export/orders.csv?from={day}&to={day}").status_code == 303
+
+
+def test_an_operator_with_a_second_factor_needs_the_code_from_their_app(
+        server: str, after_sale_settings: Settings) -> None:
+    import pyotp
+
+    accounts = Accounts(after_sale_settings.orders_db.with_name("operators.json"))
+    token, uri = accounts.add(EMAIL, "Aigerim", totp=True)
+    assert uri is not None and uri.startswith("otpauth://totp/")
+    browser = Console(server)
+    browser.post(f"/console/set-password/{token}", {"password": PASSWORD})
+    totp = pyotp.parse_uri(uri)
+    assert browser.sign_in().status_code == 401  # the password alone is not enough
+    wrong = str((int(totp.now()) + 1) % 1_000_000).zfill(6)
+    answer = browser.post("/console/sign-in", {"email": EMAIL, "password": PASSWORD, "code": wrong},
+                          browser.csrf("/console/sign-in"))
+    assert answer.status_code == 401
+    answer = browser.post("/console/sign-in", {"email": EMAIL, "password": PASSWORD,
+                                               "code": totp.now()}, browser.csrf("/console/sign-in"))
+    assert answer.status_code == 303
+    assert accounts.add(EMAIL, "Aigerim")[1] is None  # a password reset keeps the factor
+    assert "totp_secret" in after_sale_settings.orders_db.with_name("operators.json").read_text()
