@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import io
+import json
 import re
+import shutil
+import subprocess
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -19,6 +23,7 @@ from worker.console.accounts import Accounts
 from worker.operator import commands
 
 pytestmark = pytest.mark.anyio
+ROOT = Path(__file__).resolve().parents[3]
 EMAIL, PASSWORD = "aigerim@qazaq-esim.com", "correct horse battery"
 
 
@@ -376,3 +381,36 @@ def test_an_operator_with_a_second_factor_needs_the_code_from_their_app(
     assert answer.status_code == 303
     assert accounts.add(EMAIL, "Aigerim")[1] is None  # a password reset keeps the factor
     assert "totp_secret" in after_sale_settings.orders_db.with_name("operators.json").read_text()
+
+
+def html_errors(files: list[Path]) -> list[dict[str, Any]]:
+    """The Nu HTML Checker's errors (tests/site/test_html_valid.py runs it on the site)."""
+    vnu = ROOT / "node_modules" / "vnu-jar" / "build" / "dist" / "vnu.jar"
+    result = subprocess.run(["java", "-jar", str(vnu), "--errors-only", "--format", "json",
+                             *map(str, files)], capture_output=True, text=True, check=False,
+                            timeout=120)
+    messages: list[dict[str, Any]] = json.loads(result.stderr or '{"messages": []}')["messages"]
+    assert messages or result.returncode == 0, result.stderr
+    return messages
+
+
+@pytest.mark.skipif(not shutil.which("java"), reason="no Java runtime: `make setup` installs it")
+async def test_every_console_page_is_valid_html(console: Console, after_sale: AfterSale,
+                                               tmp_path: Path, server: str) -> None:
+    order = await after_sale.order("delivered")
+    console.http.post("/api/chat/threads", json={"lang": "en", "text": "Hi <b>", "order_token": order.token})
+    inbox = console.get("/console/").text
+    thread = re.search(r'href="(/console/threads/\w+)"', inbox).group(1)  # type: ignore[union-attr]
+    console.post("/console/claims", {"received_on": "2026-01-01", "summary": "Late"}, console.csrf())
+    paths = ["/console/", thread, f"/console/orders?q={order.id}", f"/console/orders/{order.id}",
+             f"/console/orders/{order.id}/refund", "/console/claims", "/console/queues",
+             "/console/dashboard", "/console/orders/1"]
+    pages = [(p, console.get(p).text) for p in paths]
+    pages += [("sign-in", Console(server).get("/console/sign-in").text)]
+    files = []
+    for n, (_, html) in enumerate(pages):
+        files.append(tmp_path / f"page{n}.html")
+        files[-1].write_text(html)
+    messages = html_errors(files)
+    assert not messages, [(paths[int(Path(m["url"]).stem[4:])] if int(Path(m["url"]).stem[4:]) < len(paths)
+                           else "sign-in", m.get("lastLine"), m["message"]) for m in messages]
