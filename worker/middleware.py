@@ -8,8 +8,12 @@ import re
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 MAX_BODY_BYTES = 16 * 1024
-# Paths that take more: a chat screenshot (worker/chat/screenshots.py), 5 MB and some slack.
-LARGER_BODIES = ((re.compile(r"^/api/chat/threads/[^/]+/screenshot$"), 5 * 1024 * 1024 + 1024),)
+# Paths that take more: a chat screenshot (worker/chat/screenshots.py), 5 MB and some slack;
+# a console form with 2,000 characters of emoji, URL-encoded (12 bytes each).
+LARGER_BODIES = (
+    (re.compile(r"^/api/chat/threads/[^/]+/screenshot$"), 5 * 1024 * 1024 + 1024),
+    (re.compile(r"^/console/"), 64 * 1024),
+)
 
 SECURITY_HEADERS = [
     (b"x-content-type-options", b"nosniff"),

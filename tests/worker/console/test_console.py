@@ -166,9 +166,10 @@ async def test_the_inbox_shows_a_buyers_markup_as_text_and_an_answer_is_recorded
     csrf = console.csrf(thread_path)
     assert console.post(thread_path + "/reply", {"text": " "}, csrf).status_code == 422
     assert console.post(thread_path + "x/reply", {"text": "a"}, csrf).status_code == 404
+    assert console.post(thread_path + "/reply", {"text": "😀" * 2000}, csrf).status_code == 303
     assert console.post(thread_path + "/reply", {"text": "Restart the phone"}, csrf).status_code == 303
     messages = console.http.get(f"/api/chat/threads/{key}").json()["messages"]
-    assert [m["author"] for m in messages] == ["buyer", "support"]
+    assert [m["author"] for m in messages] == ["buyer", "support", "support"]
     assert "<b>Aigerim</b>" in console.get(thread_path).text
     assert console.post(thread_path + "x/close", {}, csrf).status_code == 404
     assert console.post(thread_path + "/close", {}, csrf).status_code == 303
