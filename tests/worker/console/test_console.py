@@ -156,6 +156,7 @@ async def test_the_inbox_shows_a_buyers_markup_as_text_and_an_answer_is_recorded
     inbox = console.get("/console/")
     assert "<script>alert" not in inbox.text and "&lt;script&gt;alert" in inbox.text
     assert f"order {order.id} (delivered)" in inbox.text and "waiting 0 min" in inbox.text
+    assert '<meta http-equiv="refresh" content="15">' in inbox.text  # new questions appear
     thread_path = re.search(r'href="(/console/threads/\w+)"', inbox.text).group(1)  # type: ignore[union-attr]
     page = console.get(thread_path)
     assert "<img src=x" not in page.text and "&lt;img src=x onerror=alert(1)&gt;" in page.text
