@@ -129,9 +129,12 @@ async def test_a_reply_while_the_buyer_is_away_is_emailed_with_a_link_that_reope
     mail = next(m for m in after_sale_mailbox.wait_for(2) if m["To"] == "buyer@example.kz")
     assert mail["To"] == "buyer@example.kz"
     assert mail["Subject"] == "Support answered your question"
-    assert mail.get_content_type() == "text/plain"
-    body = mail.get_content()
-    assert "<img src=x onerror=alert(1)>" in body
+    text_part, html_part = mail.get_body(("plain",)), mail.get_body(("html",))
+    assert text_part is not None and html_part is not None
+    body = text_part.get_content()
+    assert "<img src=x onerror=alert(1)>" in body  # text is text
+    assert "&lt;img src=x onerror=alert(1)&gt;" in html_part.get_content()
+    assert "<img src=x" not in html_part.get_content()  # never markup in the HTML part
     link_key = re.search(r"/en/#chat=(\S+)", body)
     assert link_key and link_key.group(1) != key
     reopened = worker.get(f"/api/chat/threads/{link_key.group(1)}").json()
