@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from store_helpers import make_order
 from tinydb import TinyDB
+from worker_env import coverage_env
 
 from worker.orders.model import Order
 from worker.orders.store import (
@@ -302,7 +303,7 @@ def test_a_crash_while_archiving_leaves_one_consistent_order(path: Path, crash_a
         asyncio.run(main())
     """)
     done = subprocess.run(
-        [sys.executable, "-c", script], cwd=ROOT, env={"QAZAQ_CRASH_AT": crash_at, "PATH": ""},
+        [sys.executable, "-c", script], cwd=ROOT, env={**coverage_env(), "QAZAQ_CRASH_AT": crash_at, "PATH": ""},
         check=False,
     )
     assert done.returncode == 137
@@ -349,7 +350,7 @@ def test_a_crash_after_a_checkpoint_applies_no_journal_entry_twice(path: Path) -
     """)
     done = subprocess.run(
         [sys.executable, "-c", script], cwd=ROOT,
-        env={"QAZAQ_CRASH_AT": "store.checkpointed", "PATH": ""}, check=False,
+        env={**coverage_env(), "QAZAQ_CRASH_AT": "store.checkpointed", "PATH": ""}, check=False,
     )
     assert done.returncode == 137
     assert path.with_name("orders.journal.jsonl").stat().st_size > 0  # not emptied
