@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
 from loopback import ServerThread, free_port
+from provisioning_fixtures import RSS
 from starlette.applications import Starlette
 from starlette.responses import Response
 from starlette.routing import Route
@@ -20,22 +20,6 @@ from worker.provisioning.pricing import (
     national_bank_usd_rate,
     shop_round,
 )
-
-RSS = """<?xml version="1.0" encoding="utf-8"?>
-<rss version="2.0"><channel><title>Official exchange rates</title>
-<item><title>EUR</title><pubDate>25.11.26</pubDate><description>548.20</description><quant>1</quant></item>
-<item><title>USD</title><pubDate>25.11.26</pubDate><description>471.35</description><quant>1</quant></item>
-<item><title>JPY</title><pubDate>25.11.26</pubDate><description>30.49</description><quant>10</quant></item>
-</channel></rss>"""
-
-
-@pytest.fixture(scope="module")
-def national_bank() -> Iterator[str]:
-    async def rates(request: object) -> Response:
-        return Response(RSS, media_type="application/xml")
-
-    with ServerThread(Starlette(routes=[Route("/rss/rates_all.xml", rates)])) as server:
-        yield f"{server.url}/rss/rates_all.xml"
 
 
 @pytest.mark.parametrize(
