@@ -342,11 +342,19 @@ async def test_a_malformed_activation_code_is_retried_not_delivered() -> None:
     ("totalVolume", "lots", "total_bytes", None),
 ])
 async def test_a_field_the_aggregator_wrote_oddly_is_read_or_left_out(
-        field: str, value: str, attribute: str, read: object) -> None:
+        field: str, value: str, attribute: str, read: object, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TZ", "Asia/Almaty")  # a time without offset is UTC, not the server's
+    time.tzset()
     row = _row(**{field: value})
     profile = await _client(lambda p, b: _ok({"esimList": [row]})).query("B25112512000001")
     assert profile is not None and getattr(profile, attribute) == read
     assert profile.lpa == LPA  # the rest of the profile is still delivered
+
+
+@pytest.fixture(autouse=True)
+def _local_time_restored() -> Any:
+    yield
+    time.tzset()  # after a test that changed TZ (monkeypatch restores the variable first)
 
 
 @pytest.mark.parametrize(("call", "says"), [
