@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -12,6 +13,12 @@ log = logging.getLogger("worker.errors")
 
 MAX_BODY_BYTES = 16 * 1024
 STORE_RETRY_AFTER_S = 30
+# Paths that take more: a chat screenshot (worker/chat/screenshots.py), 5 MB and some slack;
+# a console form with 2,000 characters of emoji, URL-encoded (12 bytes each).
+LARGER_BODIES = (
+    (re.compile(r"^/api/chat/threads/[^/]+/screenshot$"), 5 * 1024 * 1024 + 1024),
+    (re.compile(r"^/console/"), 64 * 1024),
+)
 
 SECURITY_HEADERS = [
     (b"x-content-type-options", b"nosniff"),
@@ -34,8 +41,9 @@ class BodyLimit:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        limit = next((size for path, size in LARGER_BODIES if path.match(scope["path"])), self.limit)
         for name, value in scope["headers"]:
-            if name == b"content-length" and (not value.isdigit() or int(value) > self.limit):
+            if name == b"content-length" and (not value.isdigit() or int(value) > limit):
                 await _too_large(send)
                 return
         received = 0
@@ -46,7 +54,7 @@ class BodyLimit:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.limit:
+                if received > limit:
                     too_large = True
                     raise _TooLarge
             return message

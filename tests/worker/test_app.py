@@ -159,3 +159,12 @@ def test_a_mail_server_that_does_not_answer_is_named_in_the_log_at_start(
             time.sleep(0.02)
 
     assert "mail: SMTP 127.0.0.1:9 does not answer" in caplog.text
+
+
+def test_uvicorn_stops_on_a_bad_setting_with_its_message(monkeypatch: pytest.MonkeyPatch) -> None:
+    import worker.app as module
+
+    monkeypatch.setenv("SITE_URL", "qazaq-esim.com")
+
+    with pytest.raises(SystemExit, match=r"^worker: SITE_URL='qazaq-esim.com' is not an absolute"):
+        module.__getattr__("app")

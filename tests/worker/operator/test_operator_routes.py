@@ -16,6 +16,7 @@ from smtp_mailbox import Mailbox
 
 from worker.app import create_app
 from worker.config import Settings
+from worker.console.accounts import Accounts
 
 pytestmark = pytest.mark.anyio
 TOKEN = "operator-token-0123456789-abcdefghijklmnop"  # tests/worker/conftest.py
@@ -34,13 +35,29 @@ def today() -> str:
     return datetime.now(UTC).date().isoformat()
 
 
-def test_the_operator_api_is_absent_unless_configured(after_sale_settings: Settings) -> None:
-    app = create_app(replace(after_sale_settings, operator_token=None), handlers={})
-    with ServerThread(app) as server:
-        answer = httpx.get(f"{server.url}/operator/orders?q=1",
+async def test_a_personal_token_works_without_the_shared_one_and_names_the_operator(
+        after_sale: AfterSale, after_sale_settings: Settings,
+        caplog: pytest.LogCaptureFixture) -> None:
+    settings = replace(after_sale_settings, operator_token=None)
+    accounts = Accounts(settings.orders_db.with_name("operators.json"))
+    accounts.add("aigerim@qazaq-esim.com", "Aigerim")
+    personal = accounts.new_api_token("aigerim@qazaq-esim.com")
+    order = await after_sale.order("delivered")
+    with ServerThread(create_app(settings, handlers={})) as server:
+        shared = httpx.get(f"{server.url}/operator/orders?q=1",
                            headers={"Authorization": f"Bearer {TOKEN}"})
-        assert answer.status_code == 404
-        assert answer.text == httpx.get(f"{server.url}/no/such/page").text
+        assert shared.status_code == 401  # no OPERATOR_TOKEN configured: the old token opens nothing
+        answer = httpx.post(f"{server.url}/operator/orders/{order.id}/resend-qr",
+                            headers={"Authorization": f"Bearer {personal}"},
+                            json={"operator": "someone else"})
+        assert answer.status_code == 202
+    assert after_sale.services.store.get(order.id).timeline[-1]["detail"].endswith(  # type: ignore[union-attr]
+        "by Aigerim")
+    assert "OPERATOR_TOKEN is deprecated" not in caplog.text
+    with ServerThread(create_app(after_sale_settings, handlers={})) as server:
+        assert httpx.get(f"{server.url}/operator/orders?q=1",
+                         headers={"Authorization": f"Bearer {TOKEN}"}).status_code == 200
+    assert "OPERATOR_TOKEN is deprecated" in caplog.text
 
 
 @pytest.mark.parametrize("header", [None, "Bearer wrong-token", f"Basic {TOKEN}", f"Bearer {TOKEN}x"])
@@ -141,3 +158,40 @@ async def test_wrong_operator_tokens_are_limited_per_address_and_support_is_aler
     assert right.status_code == 429 and 1 <= int(right.headers["retry-after"]) <= 60
     alert = after_sale_mailbox.wait_for(1)[0]
     assert alert["Subject"].startswith("[alert] operator token guessing")
+
+
+async def test_a_refund_epay_cannot_finish_now_answers_202_or_502(
+        after_sale: AfterSale, desk: httpx.Client, after_sale_settings: Settings) -> None:
+    waiting = await after_sale.order("provisioning_failed")
+    cut_off = replace(after_sale_settings, epay_api_url="http://127.0.0.1:9",
+                      epay_oauth_url="http://127.0.0.1:9/oauth2/token")
+    with ServerThread(create_app(cut_off, handlers={})) as server, \
+            httpx.Client(base_url=server.url, timeout=30,
+                         headers={"Authorization": f"Bearer {TOKEN}"}) as offline:
+        retrying = offline.post(f"/operator/orders/{waiting.id}/refund", json={"reason": "no eSIM"})
+        again = offline.post(f"/operator/orders/{waiting.id}/refund", json={"reason": "no eSIM"})
+    assert retrying.status_code == 202 and retrying.json()["detail"].startswith("retrying: ")
+    assert again.status_code == 202 and again.json()["status"] == "in_progress"
+
+    refused = await after_sale.order("provisioning_failed")
+    after_sale.epay_refund(refused, 100)  # in the cabinet: the whole amount is no longer there
+    failed = desk.post(f"/operator/orders/{refused.id}/refund", json={"reason": "no eSIM"})
+    assert failed.status_code == 502 and "Epay refused the refund" in failed.json()["error"]
+
+
+def test_unknown_orders_and_exports_are_404(desk: httpx.Client) -> None:
+    assert desk.post("/operator/orders/123456789/resend-qr").json() == {"error": "no such order"}
+    answer = desk.get("/operator/export/payouts.csv", params={"from": today(), "to": today()})
+    assert answer.status_code == 404 and "orders.csv or refunds.csv" in answer.json()["error"]
+
+
+async def test_pending_receipts_and_mismatches_are_listed(
+        after_sale: AfterSale, desk: httpx.Client) -> None:
+    order = await after_sale.order("delivered")
+    after_sale.epay_refund(order, 4990)
+
+    assert desk.get("/operator/queues/pending-receipts").json() == {"pending": []}
+    found = desk.get("/operator/reconcile", params={"from": today(), "to": today()}).json()
+    assert [(m["order_id"], m["kind"]) for m in found["mismatches"]] == [
+        (order.id, "refunded_at_epay_only")]
+    assert desk.get("/operator/reconcile").status_code == 422
