@@ -19,9 +19,10 @@ from markupsafe import Markup
 from pelican import signals
 from pelican.generators import Generator
 
-from . import localize, search
+from . import localize, offers, search
 from .devices import load_devices
 from .i18n import load_translations
+from .offers import data_text, days_text
 from .schema import load_catalogue
 from .sitemap import write_sitemap
 
@@ -145,6 +146,7 @@ class CatalogueGenerator(Generator):  # type: ignore[misc]
                 items, key=lambda d: localize.sort_key(localize.destination_name(d, lang), lang)),
             coverage=lambda destination: _coverage(destination, lang),
             offer_ld=lambda package: _offer(package, lang, translations, settings["SITE_URL"]),
+            package_groups=lambda destination: offers.groups(destination, lang, translations),
             tojson_script=_json_for_script,
         )
         env.tests["contains"] = lambda sequence, item: item in sequence
@@ -258,17 +260,6 @@ def checkout_shard(code: str) -> int:
     for char in code:
         value = (value * 31 + ord(char)) & 0xFFFFFFFF
     return value % CHECKOUT_SHARDS
-
-
-def data_text(package: dict[str, Any], lang: str, translations: Translations) -> str:
-    """ "10 GB", or "Unlimited" for a fair-use package."""
-    if package["data_mb"] is None:
-        return str(translations.gettext("Unlimited"))
-    return localize.volume(package["data_mb"], lang)
-
-
-def days_text(days: int, translations: Translations) -> str:
-    return str(translations.ngettext("%(num)d day", "%(num)d days", days) % {"num": days})
 
 
 def get_generators(pelican: Any) -> type[CatalogueGenerator]:

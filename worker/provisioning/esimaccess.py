@@ -186,6 +186,8 @@ def package_from_row(row: dict[str, Any]) -> Package:
         ),
         top_up=top_up is True or top_up in (2, 3, "2", "3"),
         sms=row.get("smsStatus") in (1, 2, "1", "2"),
+        # activeType 2: the validity starts at the first network connection; 1: at installation.
+        activation="first_use" if row.get("activeType") in (2, "2") else "install",
     )
 
 
