@@ -72,13 +72,6 @@ def destination_name(destination: dict[str, Any], lang: str) -> str:
     return country_name(destination["code"], lang)
 
 
-def flag(code: str) -> str:
-    """Emoji flag from the two regional-indicator letters; a globe for a region."""
-    if len(code) == 2 and code.isalpha() and code.isupper():
-        return "".join(chr(0x1F1E6 + ord(letter) - ord("A")) for letter in code)
-    return "\U0001F310"
-
-
 @cache
 def volume(data_mb: int, lang: str) -> str:
     """10240 → "10 GB" / "10 ГБ"; below a gigabyte in MB."""

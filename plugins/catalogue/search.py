@@ -8,7 +8,7 @@ import unicodedata
 from pathlib import Path
 from typing import Any
 
-from . import localize
+from . import flags, localize
 
 # Cyrillic (Russian and Kazakh letters) to the Latin spelling travellers type.
 _TRANSLIT = {
@@ -82,7 +82,7 @@ def build_index(destinations: list[dict[str, Any]], aliases: dict[str, list[str]
         index.append({
             "slug": destination["code"].lower(),
             "name": localize.destination_name(destination, lang),
-            "flag": localize.flag(destination["code"]),
+            "flag": flags.url(destination["code"]),
             "region": destination["type"] == "region",
             "popular": destination["popular"],
             "from": localize.price(cheapest, lang),

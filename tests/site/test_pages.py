@@ -1,6 +1,6 @@
 """The built storefront: every destination in every language with its packages and prices,
 languages wired together (lang, hreflang, canonical, switcher), search-engine files, and
-what every page must show (support, seller, cookie notice)."""
+what every page must show (support, seller, no cookie), SVG flags instead of emoji."""
 
 from __future__ import annotations
 
@@ -239,7 +239,7 @@ def all_pages(site: Path) -> list[Path]:
     return sorted(site.rglob("*.html"))
 
 
-def test_every_page_offers_support_names_the_seller_and_has_a_cookie_notice(site: Path) -> None:
+def test_every_page_offers_support_names_the_seller_and_says_it_sets_no_cookie(site: Path) -> None:
     for file in all_pages(site):
         html = file.read_text(encoding="utf-8")
         where = file.relative_to(site)
@@ -247,7 +247,8 @@ def test_every_page_offers_support_names_the_seller_and_has_a_cookie_notice(site
         assert 'href="mailto:support@qazaq-esim.com"' in html, where
         if file.parent != site:  # the language chooser and root 404 stay minimal
             assert SELLER_IIN in html, where
-            assert 'id="cookie"' in html, where
+            # No consent banner: nothing on the site needs consent (issue 15), the footer says so.
+            assert 'id="no-tracking"' in html and 'id="cookie"' not in html, where
 
 
 @pytest.mark.parametrize(("lang", "seller"), [
@@ -322,3 +323,28 @@ def test_checkout_form_requires_email_phone_and_both_confirmations(site: Path, l
     links = page.links()
     assert f"/{lang}/offer/" in links and f"/{lang}/devices/" in links
     assert "5.2" in page.text and "5.4" in page.text
+
+
+REGIONAL_INDICATORS = re.compile("[\U0001F1E6-\U0001F1FF]")
+
+
+def test_no_page_or_data_file_of_the_built_site_uses_a_flag_emoji(site: Path) -> None:
+    """Windows shows emoji flags as letter pairs: every flag is an SVG image."""
+    files = [*site.rglob("*.html"), *site.rglob("*.json"), *site.rglob("*.js")]
+    assert len(files) > 700
+    for file in files:
+        found = REGIONAL_INDICATORS.search(file.read_text(encoding="utf-8"))
+        assert not found, f"{file.relative_to(site)} has a flag emoji"
+
+
+def test_flags_are_the_used_svg_files_of_flag_icons_and_pages_name_them_with_a_size(
+        site: Path, catalogue: dict[str, Any]) -> None:
+    countries = {c for d in catalogue["destinations"] for c in d["countries"]}
+    shipped = {p.stem.upper() for p in (site / "theme" / "flags").glob("*.svg")} - {"GLOBE"}
+    assert shipped == countries  # only the flags used
+    assert (site / "theme" / "flags" / "tr.svg").read_text(encoding="utf-8").startswith("<svg")
+    page = read(site, "/en/esim/tr/")
+    flag = page.find("img", src="/theme/flags/tr.svg")[0]
+    assert flag["width"] == "24" and flag["height"] == "18" and flag["alt"] == ""
+    home = read(site, "/ru/")
+    assert page.find("img", src="/theme/flags/tr.svg") and home.find("img", src="/theme/flags/ae.svg")

@@ -28,14 +28,31 @@
     return best && best + (entry.popular ? 0.5 : 0);
   }
 
+  // One row: flag, name (wrapping on its own line width), price at the right edge.
   function item(entry, extra) {
     var li = document.createElement("li");
     var a = document.createElement("a");
     a.href = "/" + lang + "/esim/" + entry.slug + "/";
-    a.textContent = entry.flag + " " + entry.name;
+    var flag = document.createElement("img");
+    flag.className = "flag";
+    flag.src = entry.flag;
+    flag.alt = "";
+    flag.width = 24;
+    flag.height = 18;
+    var name = document.createElement("span");
+    name.className = "card-name";
+    name.textContent = entry.name;
+    if (extra) {
+      var via = document.createElement("small");
+      via.textContent = extra;
+      name.appendChild(document.createElement("br"));
+      name.appendChild(via);
+    }
     var from = document.createElement("span");
     from.className = "card-from";
-    from.textContent = extra ? extra + " · " + entry.from : entry.from;
+    from.textContent = entry.from;
+    a.appendChild(flag);
+    a.appendChild(name);
     a.appendChild(from);
     li.appendChild(a);
     return li;
