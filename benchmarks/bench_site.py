@@ -60,12 +60,15 @@ def catalogue_of(size: int, path: Path) -> None:
 
 
 def downloads(site: Path, page: str, package: str = "") -> tuple[int, list[str]]:
-    """gzip bytes of a page and everything it loads (CSS, deferred JS, icon, fetched data;
+    """gzip bytes of a page and everything it loads (CSS, deferred JS, icon, flags, fetched data;
     the checkout fetches the summary of its `package`)."""
     html_file = site / page.lstrip("/") / "index.html"
     html = html_file.read_text(encoding="utf-8")
     assets = re.findall(r'<(?:link[^>]+rel="(?:stylesheet|icon)"[^>]+href|script[^>]+src)="([^"]+)"', html)
     assets += re.findall(r'data-index="([^"]+)"', html)
+    assets += re.findall(r'data-places="([^"]+)"', html)
+    # Images too (the SVG flags), each once however often the page shows it.
+    assets += dict.fromkeys(re.findall(r'<img[^>]+src="(/[^"]+)"', html))
     assets += [f"{prefix}{checkout_shard(package)}.json" for prefix in re.findall(r'data-packages="([^"]+)"', html)]
     third_party = [url for url in assets if not url.startswith("/") or url.startswith("//")]
     total = len(gzip.compress(html.encode("utf-8"), 6))

