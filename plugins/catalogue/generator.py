@@ -157,6 +157,7 @@ class CatalogueGenerator(Generator):  # type: ignore[misc]
                 key=lambda d: (self.popularity.get(d["code"], len(self.popularity)),
                                localize.sort_key(localize.destination_name(d, lang), lang))),
             az_index=lambda items: _az_index(items, lang),
+            long_date=lambda iso: localize.long_date(iso, lang),
             offer_ld=lambda package: _offer(package, lang, translations, settings["SITE_URL"]),
             package_groups=lambda destination: offers.groups(destination, lang, translations),
             tojson_script=_json_for_script,

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from datetime import date
 from functools import cache
 from typing import Any
 
 from babel import Locale
-from babel.dates import get_date_format
+from babel.dates import format_date, get_date_format
 from babel.numbers import format_currency, get_group_symbol
 from babel.units import format_unit
 
@@ -59,6 +60,12 @@ def date_template(lang: str) -> dict[str, Any]:
     )
     months = _locale(lang).months["format"]["wide"]
     return {"pattern": text, "months": [str(months[month]) for month in range(1, 13)]}
+
+
+def long_date(iso: str | date, lang: str) -> str:
+    """ "2026-11-25" → "25 ноября 2026 г." / "November 25, 2026" (CLDR's long format)."""
+    day = iso if isinstance(iso, date) else date.fromisoformat(str(iso))
+    return str(format_date(day, "long", locale=lang))
 
 
 def country_name(code: str, lang: str) -> str:

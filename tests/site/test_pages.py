@@ -348,3 +348,27 @@ def test_flags_are_the_used_svg_files_of_flag_icons_and_pages_name_them_with_a_s
     assert flag["width"] == "24" and flag["height"] == "18" and flag["alt"] == ""
     home = read(site, "/ru/")
     assert page.find("img", src="/theme/flags/tr.svg") and home.find("img", src="/theme/flags/ae.svg")
+
+
+def test_russian_pages_name_the_country_without_an_undeclined_phrase(site: Path) -> None:
+    """ "eSIM для страны Турция" reads as machine text: the name stands where it needs no case."""
+    for path, name in (("/ru/esim/tr/", "Турция"), ("/ru/esim/ae/", "ОАЭ"), ("/ru/esim/de/", "Германия")):
+        html = (site / path.lstrip("/") / "index.html").read_text(encoding="utf-8")
+        for phrase in (f"для страны {name}", f"в стране {name}"):
+            assert phrase not in html, (path, phrase)
+    assert "eSIM: Турция — мобильный интернет от" in (site / "ru/esim/tr/index.html").read_text(encoding="utf-8")
+
+
+def test_kazakh_warning_says_do_not_delete_the_esim(site: Path) -> None:
+    text = read(site, "/kk/esim/tr/").text
+    assert "eSIM-ді телефоннан жоймаңыз" in text and "өшірмеңіз" not in text
+
+
+@pytest.mark.parametrize(("lang", "updated", "version"), [
+    ("kk", "Тізім 2026 ж. 25 қараша жаңартылды. Дереккөздер:", "Редакциясы: 2026 ж. 25 қараша"),
+    ("ru", "Список обновлён 25 ноября 2026 г. Источники:", "Редакция от 25 ноября 2026 г."),
+    ("en", "List updated on November 25, 2026. Sources:", "Version of November 25, 2026"),
+])
+def test_devices_list_date_and_offer_version_read_as_dates(site: Path, lang: str, updated: str, version: str) -> None:
+    assert updated in read(site, f"/{lang}/devices/").text.replace("\u00a0", " ")
+    assert version in read(site, f"/{lang}/offer/").text.replace("\u00a0", " ")
