@@ -370,5 +370,5 @@ def test_kazakh_warning_says_do_not_delete_the_esim(site: Path) -> None:
     ("en", "List updated on November 25, 2026. Sources:", "Version of November 25, 2026"),
 ])
 def test_devices_list_date_and_offer_version_read_as_dates(site: Path, lang: str, updated: str, version: str) -> None:
-    assert updated in read(site, f"/{lang}/devices/").text.replace("\u00a0", " ")
-    assert version in read(site, f"/{lang}/offer/").text.replace("\u00a0", " ")
+    assert updated in read(site, f"/{lang}/devices/").text.replace("\u00a0", " ").replace("\u202f", " ")
+    assert version in read(site, f"/{lang}/offer/").text.replace("\u00a0", " ").replace("\u202f", " ")
