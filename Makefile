@@ -5,7 +5,7 @@ INVOKE := $(VENV)/bin/invoke
 PY_STAMP   := $(VENV)/.installed
 NODE_STAMP := node_modules/.installed
 
-.PHONY: demo test build serve clean bench bench-site sync-catalog setup system
+.PHONY: demo test build serve clean bench bench-site audit sync-catalog setup system
 
 demo: setup
 	$(INVOKE) demo
@@ -28,6 +28,10 @@ bench: setup
 
 bench-site: $(PY_STAMP)
 	$(INVOKE) bench-site
+
+# Lighthouse on every page kind in kk, ru and en (not part of `make test`).
+audit: setup
+	$(INVOKE) audit
 
 sync-catalog: $(PY_STAMP)
 	$(INVOKE) sync-catalog

@@ -215,6 +215,13 @@ def bench_site(c: Context) -> None:
     c.run(f"{PY} benchmarks/bench_site.py")
 
 
+@task(help={"only": "comma-separated page kinds: home, destination, region, devices, text page, checkout, "
+                     "order, account (default: all)", "langs": "comma-separated (default: kk,ru,en)"})
+def audit(c: Context, only: str = "", langs: str = "kk,ru,en") -> None:
+    """Lighthouse on every page kind and language of a fresh build, served with gzip (issue 15)."""
+    c.run(f"{PY} -m scripts.audit --only '{only}' --langs {langs}", pty=False)
+
+
 @task(help={"only": "comma-separated sections: publish, bytes, backup (default: all)"})
 def bench_deploy(c: Context, only: str = "") -> None:
     """Print the production figures: publish time, bytes Caddy sends with br, backup at 100k."""
