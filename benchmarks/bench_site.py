@@ -91,7 +91,6 @@ def downloads(site: Path, page: str, package: str = "") -> tuple[int, list[str]]
     html = html_file.read_text(encoding="utf-8")
     assets = re.findall(r'<(?:link[^>]+rel="(?:stylesheet|icon)"[^>]+href|script[^>]+src)="([^"]+)"', html)
     assets += re.findall(r'data-index="([^"]+)"', html)
-    assets += re.findall(r'data-places="([^"]+)"', html)
     # Images too (the SVG flags), each once however often the page shows it.
     assets += dict.fromkeys(re.findall(r'<img[^>]+src="(/[^"]+)"', html))
     assets += [f"{prefix}{checkout_shard(package)}.json" for prefix in re.findall(r'data-packages="([^"]+)"', html)]
@@ -140,7 +139,9 @@ def main() -> None:
         print(f"  {TARGET_DESTINATIONS}-destination catalogue: {big_s:.2f} s (best of 3), {big_pages} HTML pages"
               f"  [target <= {BUDGET_BUILD_S:.0f} s: {'ok' if big_s <= BUDGET_BUILD_S else 'OVER'}]")
         print(f"  rebuild after editing one Markdown page: {rebuild_s:.2f} s")
-        print("Bytes a browser downloads (HTML + CSS + JS + icon + fetched data, gzip -6)")
+        print("Bytes a browser downloads (HTML + CSS + JS + icon + flags + fetched data, gzip -6)")
+        places = len(gzip.compress((shipped / "data" / "places.json").read_bytes(), 6))
+        print(f"  + the search's cities (/data/places.json, fetched after three letters typed): {places / 1024:.1f} KB")
         turkey = next(d for d in catalogue["destinations"] if d["code"] == "TR")
         largest = max(catalogue["destinations"], key=lambda d: (shipped / "kk" / "esim" / d["code"].lower()
                                                                 / "index.html").stat().st_size)

