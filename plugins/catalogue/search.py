@@ -88,13 +88,16 @@ def search_keys(destination: dict[str, Any], aliases: dict[str, list[str]]) -> l
     return keys
 
 
+_OPTIONAL = ("region", "popular", "countries")
+
+
 def build_index(destinations: list[dict[str, Any]], aliases: dict[str, list[str]],
                 lang: str) -> list[dict[str, Any]]:
     """One entry per destination for the page language: what the result shows and its keys."""
     index = []
     for destination in destinations:
         cheapest = min(package["price_kzt"] for package in destination["packages"])
-        index.append({
+        entry = {
             "name": localize.destination_name(destination, lang),
             "flag": flags.url(destination["code"]),
             "region": destination["type"] == "region",
@@ -104,8 +107,10 @@ def build_index(destinations: list[dict[str, Any]], aliases: dict[str, list[str]
             # A country search also offers the regions that cover it.
             "countries": destination["countries"] if destination["type"] == "region" else [],
             "code": destination["code"],
-        })
-    index.sort(key=lambda entry: (entry["region"], localize.sort_key(entry["name"], lang)))
+        }
+        # false and empty fields left out: the home page's weight budget counts every byte.
+        index.append({key: value for key, value in entry.items() if value or key not in _OPTIONAL})
+    index.sort(key=lambda entry: ("region" in entry, localize.sort_key(entry["name"], lang)))
     return index
 
 

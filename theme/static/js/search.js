@@ -67,7 +67,7 @@
     if (!query || !index) return;
     var hits = index.map(function (entry) { return [score(entry, query), entry]; })
       .filter(function (pair) { return pair[0] > 0; })
-      .sort(function (a, b) { return b[0] - a[0] || a[1].region - b[1].region; })
+      .sort(function (a, b) { return b[0] - a[0] || (a[1].region ? 1 : 0) - (b[1].region ? 1 : 0); })
       .map(function (pair) { return pair[1]; });
     var shown = {};
     hits.slice(0, 8).forEach(function (entry) { shown[entry.code] = true; list.appendChild(item(entry)); });
