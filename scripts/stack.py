@@ -157,6 +157,7 @@ class Stack:
             "SMTP_PASSWORD": "",
             "MAIL_FROM": "Qazaq eSIM <no-reply@qazaq-esim.com>",
             "SUPPORT_EMAIL": "support@qazaq-esim.com",
+            "EMAIL_CHECK_DELIVERABILITY": "false",  # the demo and the tests have no DNS
             "FISCAL_PROVIDER": "webkassa",
             "WEBKASSA_URL": self.url(self.ports.webkassa),
             "WEBKASSA_API_KEY": "WKD-00000000-0000-0000-0000-000000000000",
@@ -176,7 +177,8 @@ class Stack:
             "epay": ([py, "-m", "sandboxes.epay", "--port", str(p.epay)], {},
                      f"{self.url(p.epay)}/payform/payment-api.js"),
             "aggregator": ([py, "-m", "sandboxes.aggregator", "--port", str(p.aggregator),
-                            "--allocation-delay", str(self.aggregator_allocation_delay)], {},
+                            "--allocation-delay", str(self.aggregator_allocation_delay),
+                            "--signature-mode", "required"], {},
                            f"{self.url(p.aggregator)}/_sandbox/state"),
             "webkassa": ([py, "-m", "sandboxes.webkassa", "--port", str(p.webkassa)], {},
                          f"{self.url(p.webkassa)}/_sandbox/state"),

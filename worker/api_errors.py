@@ -22,6 +22,10 @@ MESSAGES: dict[str, str] = {
     "email_invalid": N_(
         "Enter a valid e-mail address, like name@example.com. The eSIM is sent there."
     ),
+    "email_undeliverable": N_(
+        "This address cannot receive mail: its domain does not exist or takes no e-mail. "
+        "Check it for a typo."
+    ),
     "phone_invalid": N_(
         "Enter a valid phone number with the country code, like +7 701 234 5678."
     ),
@@ -30,6 +34,16 @@ MESSAGES: dict[str, str] = {
     "offer_required": N_("Accept the public offer to continue."),
     "payment_unavailable": N_(
         "The payment service is not answering. Nothing was charged; try again in a minute."
+    ),
+    # Top-ups (issue 12): why an eSIM cannot take one.
+    "topup_not_esim": N_("This is a top-up, not an eSIM. Add data from the eSIM's order page."),
+    "topup_refunded": N_("This order was refunded, so its eSIM can no longer be topped up."),
+    "topup_not_delivered": N_(
+        "The eSIM of this order has not been issued yet. Add data once it is on your phone."
+    ),
+    "topup_expired": N_("This eSIM has expired and cannot be topped up. Buy a new eSIM instead."),
+    "topup_not_supported": N_(
+        "The plan of this eSIM cannot be topped up. Buy a new eSIM for more data."
     ),
     # "My eSIMs": the sign-in form asks for the address of past orders.
     "account_email_invalid": N_(

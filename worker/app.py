@@ -32,6 +32,9 @@ from worker.provisioning.provision import provision
 from worker.provisioning.webhook import aggregator_webhook
 from worker.refunds import refund_email, refund_job
 from worker.services import Services
+from worker.topups import routes as topups
+from worker.topups import usage_alerts
+from worker.topups.apply import apply_topup
 
 log = logging.getLogger("worker")
 
@@ -52,6 +55,8 @@ def job_handlers() -> dict[str, Handler]:
         "refund": refund_job,
         "refund_email": refund_email,
         "refresh_usage": refresh_usage,
+        "apply_topup": apply_topup,
+        "check_usage": usage_alerts.check_usage,
     }
 
 
@@ -75,6 +80,7 @@ def create_app(
         runner: JobRunner | None = None
         reconciling: asyncio.Task[None] | None = None
         alerting: asyncio.Task[None] | None = None
+        refreshing: asyncio.Task[None] | None = None
         if runner_lock is None:
             log.warning(
                 "jobs: another worker process runs the jobs of %s (its runner.lock is taken); "
@@ -86,11 +92,12 @@ def create_app(
             runner.start()
             reconciling = asyncio.get_running_loop().create_task(reconciler.run(services))
             alerting = asyncio.get_running_loop().create_task(alerts.run(services))
+            refreshing = asyncio.get_running_loop().create_task(usage_alerts.run(services))
         app.state.runner = runner
         try:
             yield
         finally:
-            for task in (reconciling, alerting):
+            for task in (reconciling, alerting, refreshing):
                 if task is not None:
                     task.cancel()
                     await asyncio.gather(task, return_exceptions=True)
@@ -106,6 +113,9 @@ def create_app(
         Route("/api/orders/{token}/qr.svg", order_page.qr_svg, methods=["GET"]),
         Route("/api/orders/{token}/qr.png", order_page.qr_png, methods=["GET"]),
         Route("/api/orders/{token}/resend-email", order_page.resend_email, methods=["POST"]),
+        Route("/api/orders/{token}/topups", topups.list_topups, methods=["GET"]),
+        Route("/api/orders/{token}/topups", topups.buy_topup, methods=["POST"]),
+        Route("/api/orders/{token}/alerts/off", topups.alerts_off, methods=["GET", "POST"]),
         Route("/epay/post-link", callbacks.post_link, methods=["POST"]),
         Route("/epay/failure-post-link", callbacks.failure_post_link, methods=["POST"]),
         Route("/epay/back/{token}", back_links.back, methods=["GET"]),

@@ -21,6 +21,8 @@ from worker.payments.epay import EpayClient
 from worker.provisioning import open_provider
 from worker.provisioning.notify_ids import RecentIds
 from worker.provisioning.provider import Provider
+from worker.topups.offers import FILE_NAME as TOPUPS_FILE
+from worker.topups.offers import TopUpOffers
 
 # Every outgoing call gets a deadline; nothing waits forever on a partner.
 HTTP_TIMEOUT = httpx.Timeout(10.0, connect=5.0)
@@ -34,6 +36,7 @@ class Services:
     http: httpx.AsyncClient
     epay: EpayClient
     provider: Provider  # the eSIM aggregator (ESIM_PROVIDER)
+    topup_offers: TopUpOffers  # topups.json beside the catalogue (issue 12)
     register: CashRegister | None = None  # fiscal receipts; None when FISCAL_PROVIDER=none
     webhook_ids: RecentIds = field(default_factory=RecentIds)  # aggregator notifyIds seen
 
@@ -56,6 +59,7 @@ class Services:
             epay=EpayClient(settings, http),
             register=make_register(settings, http),
             provider=open_provider(settings, http),
+            topup_offers=TopUpOffers(settings.catalog_path.with_name(TOPUPS_FILE)),
         )
 
     async def aclose(self) -> None:

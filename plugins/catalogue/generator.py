@@ -47,6 +47,7 @@ class CatalogueGenerator(Generator):  # type: ignore[misc]
 
     def generate_context(self) -> None:
         self.catalogue = load_catalogue(Path(self.settings["CATALOGUE_PATH"]))
+        self.top_up_codes = _top_up_codes(Path(self.settings["CATALOGUE_PATH"]))
         self.devices = load_devices(Path(self.settings["DEVICES_PATH"]))
         self.aliases = search.load_aliases(Path(self.settings["SEARCH_ALIASES_PATH"]))
         # The home page lists popular destinations in the order of destinations.json's
@@ -88,7 +89,7 @@ class CatalogueGenerator(Generator):  # type: ignore[misc]
             for country in region["countries"]:
                 regions_of.setdefault(country, []).append(region)
         base = {"lang": lang, "destinations": destinations, "regions_of": regions_of,
-                "by_code": {d["code"]: d for d in destinations}}
+                "by_code": {d["code"]: d for d in destinations}, "top_up_codes": self.top_up_codes}
         indexable: list[tuple[str, bool]] = []
 
         write.json(f"data/search.{lang}.json", search.build_index(destinations, self.aliases, lang))
@@ -316,3 +317,12 @@ def get_generators(pelican: Any) -> type[CatalogueGenerator]:
 
 def register() -> None:
     signals.get_generators.connect(get_generators)
+
+
+def _top_up_codes(catalogue_path: Path) -> frozenset[str]:
+    """The plans that can be topped up (issue 12): `topups.json` beside the catalogue, which
+    `invoke sync-catalog` writes; none without it."""
+    path = catalogue_path.with_name("topups.json")
+    if not path.exists():
+        return frozenset()
+    return frozenset(json.loads(path.read_text(encoding="utf-8"))["plans"])

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 LANGUAGES = ("rus", "kaz", "eng")
+# Spellings integrators send that the live payform also takes (spec §3.2, §7), any casing.
+LANGUAGE_ALIASES = {"ru": "rus", "kz": "kaz", "kk": "kaz", "en": "eng"}
 HTML_LANG = {"rus": "ru", "kaz": "kk", "eng": "en"}
 
 TEXTS: dict[str, dict[str, str]] = {
@@ -14,6 +16,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "description": "Описание",
         "pan": "Номер карты",
         "expiry": "Срок действия (ММ/ГГ)",
+        "expiry_placeholder": "ММ/ГГ",
         "cvc": "CVC/CVV",
         "name": "Имя держателя карты (латиницей)",
         "pay": "Оплатить",
@@ -34,6 +37,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "description": "Сипаттамасы",
         "pan": "Карта нөмірі",
         "expiry": "Жарамдылық мерзімі (АА/ЖЖ)",
+        "expiry_placeholder": "АА/ЖЖ",
         "cvc": "CVC/CVV",
         "name": "Карта ұстаушының аты (латынша)",
         "pay": "Төлеу",
@@ -54,6 +58,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "description": "Description",
         "pan": "Card number",
         "expiry": "Expiry (MM/YY)",
+        "expiry_placeholder": "MM/YY",
         "cvc": "CVC/CVV",
         "name": "Cardholder name (Latin letters)",
         "pay": "Pay",

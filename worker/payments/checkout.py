@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import logging
 import secrets
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import phonenumbers
-from email_validator import EmailNotValidError, validate_email
+from dns.exception import DNSException
+from email_validator import EmailNotValidError, EmailUndeliverableError, validate_email
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
@@ -28,6 +31,8 @@ log = logging.getLogger("worker.payments.checkout")
 EPAY_LANGUAGE: dict[Lang, str] = {"kk": "kaz", "ru": "rus", "en": "eng"}
 DESCRIPTION_MAX_BYTES = 125
 ID_ATTEMPTS = 20
+# DNS may not keep the buyer waiting: a lookup that times out lets the address through.
+DELIVERABILITY_TIMEOUT_S = 2
 
 
 async def checkout(request: Request) -> JSONResponse:
@@ -42,6 +47,9 @@ async def checkout(request: Request) -> JSONResponse:
     lang: Lang = raw_lang if raw_lang in LANGS else "en"
 
     problems, form = validate(body, services)
+    checks_dns = "email" in form and services.settings.email_check_deliverability
+    if checks_dns and not await deliverable(form["email"]):
+        problems["email"] = "email_undeliverable"
     if problems:
         return JSONResponse(errors(problems, lang), status_code=422)
     package: Package = form["package"]
@@ -52,8 +60,31 @@ async def checkout(request: Request) -> JSONResponse:
             status_code=409,
         )
 
+    def make() -> Order:
+        return new_order(
+            services,
+            code=package.code,
+            destination=package.destination,
+            title=package.title(lang),
+            amount=package.price_kzt,
+            lang=lang,
+            email=form["email"],
+            phone=form["phone"],
+        )
+
+    return await open_invoice(services, make, lang)
+
+
+async def open_invoice(
+    services: Services,
+    make: Callable[[], Order],
+    lang: Lang,
+    after_create: Callable[[Order], Awaitable[None]] | None = None,
+) -> JSONResponse:
+    """Get an Epay payment token for a fresh order from ``make``, store the order, answer 201
+    with the paymentObject (or 503, storing nothing). A purchase and a top-up both pay here."""
     for _ in range(ID_ATTEMPTS):
-        order = new_order(services, package, lang, form["email"], form["phone"])
+        order = make()
         try:
             token = await services.epay.payment_token(order.id, order.amount, order.secret_hash)
         except EpayError as exc:
@@ -63,12 +94,16 @@ async def checkout(request: Request) -> JSONResponse:
                 status_code=503,
                 headers={"Retry-After": "60"},
             )
-        order.log("created", f"{package.code} {order.amount} KZT")
+        order.log("created", f"{order.package_code} {order.amount} KZT")
         try:
             await services.store.create(order)
         except DuplicateOrder:
             continue  # another checkout took the id (or its last six digits) just now
-        log.info("checkout: order %s created, %s, %d KZT", order.id, package.code, order.amount)
+        if after_create is not None:
+            await after_create(order)
+        log.info(
+            "checkout: order %s created, %s, %d KZT", order.id, order.package_code, order.amount
+        )
         return JSONResponse(
             {
                 "token": order.token,
@@ -114,21 +149,53 @@ def validate(body: dict[str, Any], services: Services) -> tuple[dict[str, str], 
     return problems, form
 
 
+async def deliverable(email: str) -> bool:
+    """False when DNS says the address's domain cannot receive mail (no such domain, no MX,
+    a null MX); True when it can, or when DNS does not answer in time. The lookup blocks, so
+    it runs in a thread."""
+    return await run_in_threadpool(_takes_mail, email)
+
+
+def _takes_mail(email: str) -> bool:
+    try:
+        validate_email(email, check_deliverability=True, timeout=DELIVERABILITY_TIMEOUT_S)
+    except EmailUndeliverableError:
+        return False
+    except DNSException as error:  # no resolver configured: we cannot tell, so we do not refuse
+        log.warning("checkout: deliverability not checked: %s", error)
+    return True
+
+
 def normalise_phone(value: Any) -> str | None:
-    """E.164 (``+77012345678``) or None. Any country; a number without ``+`` is read as Kazakh."""
+    """E.164 (``+77012345678``) or None. Any country; a number without ``+`` is read as Kazakh,
+    and when it is not a Kazakh number, as an international one whose ``+`` was left out
+    (``447911123456`` is the UK's ``+44 7911 123456``)."""
     if not isinstance(value, str) or not value.strip() or len(value) > 32:
         return None
     text = value.strip()
-    try:
-        number = phonenumbers.parse(text, None if text.startswith("+") else "KZ")
-    except phonenumbers.NumberParseException:
-        return None
-    if not phonenumbers.is_valid_number(number):
-        return None
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    readings = [(text, None)] if text.startswith("+") else [(text, "KZ"), ("+" + text, None)]
+    for candidate, region in readings:
+        try:
+            number = phonenumbers.parse(candidate, region)
+        except phonenumbers.NumberParseException:
+            continue
+        if phonenumbers.is_valid_number(number):
+            return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    return None
 
 
-def new_order(services: Services, package: Package, lang: Lang, email: str, phone: str) -> Order:
+def new_order(
+    services: Services,
+    *,
+    code: str,
+    destination: str,
+    title: str,
+    amount: int,
+    lang: Lang,
+    email: str | None,
+    phone: str | None,
+    topup_of: str | None = None,
+) -> Order:
     """A fresh awaiting_payment order with a free invoice id, a token and a secret_hash."""
     return Order(
         id=services.store.new_order_id(),
@@ -137,11 +204,12 @@ def new_order(services: Services, package: Package, lang: Lang, email: str, phon
         lang=lang,
         email=email,
         phone=phone,
-        package_code=package.code,
-        destination=package.destination,
-        package_title=package.title(lang),
-        amount=package.price_kzt,
+        package_code=code,
+        destination=destination,
+        package_title=title,
+        amount=amount,
         secret_hash=secrets.token_urlsafe(24),
+        topup_of=topup_of,
     )
 
 

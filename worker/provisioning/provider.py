@@ -89,7 +89,11 @@ class ProviderProfile:
     status: str  # the provider's own status words, e.g. "GOT_RESOURCE/RELEASED"
     used_bytes: int | None
     total_bytes: int | None
-    expires_at: str | None  # ISO 8601 UTC
+    expires_at: str | None  # ISO 8601 UTC: install by then
+    # When the plan's days start counting: "install" or "first_use" (the first connection
+    # abroad); None when the provider does not say.
+    validity_starts: str | None = None
+    days: int | None = None  # how long the plan runs once it starts
 
 
 @dataclass(frozen=True)
@@ -101,6 +105,16 @@ class ProfileStatus:
     installed: bool  # it reached a phone, or carried data: never refundable as unused
     cancelled: bool  # cancelled at the aggregator (our refund, or its cabinet)
     gone: bool  # cancelled, revoked or expired: there is nothing left to cancel
+
+
+@dataclass(frozen=True)
+class TopUpResult:
+    """The eSIM's totals after a top-up, as the aggregator reports them."""
+
+    transaction_id: str
+    total_bytes: int | None
+    expires_at: str | None  # ISO 8601 UTC
+    used_bytes: int | None
 
 
 @dataclass(frozen=True)
@@ -137,6 +151,18 @@ class Provider(Protocol):
 
     async def cancel(self, provider_id: str) -> None:
         """Cancel an unused profile (the aggregator refunds it)."""
+        ...
+
+    async def list_topups(self) -> list[Package]:
+        """Every top-up package on sale now (each fits the base plans of its location)."""
+        ...
+
+    async def topup(
+        self, provider_id: str, package_code: str, transaction_id: str, order_no: str
+    ) -> TopUpResult:
+        """Add a top-up package to a profile. Idempotent: the same `transaction_id` never adds
+        twice. `order_no` (the profile's order) finds the totals when the provider reports the
+        id as a duplicate. RejectedError when the eSIM expired or its plan takes no top-ups."""
         ...
 
     async def status(self, order_no: str) -> ProfileStatus | None:
