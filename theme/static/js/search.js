@@ -102,13 +102,15 @@
   }
 
   var byCode = {};
+  var placesRequest = null;  // one download however fast the buyer types
   function loadPlaces() {
-    return fetch(input.getAttribute("data-places")).then(function (r) { return r.json(); })
+    placesRequest = placesRequest || fetch(input.getAttribute("data-places")).then(function (r) { return r.json(); })
       .then(function (data) {
         places = data.map(function (place) {
           return [place[0]].concat(place.slice(1).map(function (name) { return [name, fold(name)]; }));
         });
-      });
+      }, function () { places = []; });  // offline: countries only, and "Nothing found" can show
+    return placesRequest;
   }
 
   function load() {
