@@ -49,6 +49,15 @@ MESSAGES: dict[str, str] = {
     "account_email_invalid": N_(
         "Enter the e-mail address you ordered with, like name@example.com."
     ),
+    # The support chat (issue 11).
+    "chat_text_required": N_("Write your question."),
+    "chat_text_too_long": N_("A message can have at most 2,000 characters. Split it in two."),
+    "chat_email_invalid": N_(
+        "Enter a valid e-mail address, like name@example.com, or leave it empty."
+    ),
+    "chat_order_unknown": N_("This order was not found. Open the chat from your order page again."),
+    "chat_screenshot_invalid": N_("Attach a screenshot as a PNG or JPEG image of at most 5 MB."),
+    "chat_too_many": N_("You are writing too fast. Wait a minute, then send your message again."),
 }
 
 

@@ -18,7 +18,10 @@ from worker import access_log, alerts, monitor, readiness
 from worker.account import routes as account
 from worker.account.usage import refresh_usage
 from worker.catalogue import CatalogueError
+from worker.chat import notify as chat_notify
+from worker.chat import routes as chat
 from worker.config import SettingError, Settings, load_settings
+from worker.console import routes as console
 from worker.fiscal.receipts import fiscal_return, fiscal_sale
 from worker.job_runner import JobRunner, RunnerLock
 from worker.jobs import Handler
@@ -80,6 +83,7 @@ def create_app(
         runner: JobRunner | None = None
         reconciling: asyncio.Task[None] | None = None
         alerting: asyncio.Task[None] | None = None
+        chat_mail: asyncio.Task[None] | None = None
         refreshing: asyncio.Task[None] | None = None
         if runner_lock is None:
             log.warning(
@@ -92,12 +96,13 @@ def create_app(
             runner.start()
             reconciling = asyncio.get_running_loop().create_task(reconciler.run(services))
             alerting = asyncio.get_running_loop().create_task(alerts.run(services))
+            chat_mail = asyncio.get_running_loop().create_task(chat_notify.run(services))
             refreshing = asyncio.get_running_loop().create_task(usage_alerts.run(services))
         app.state.runner = runner
         try:
             yield
         finally:
-            for task in (reconciling, alerting, refreshing):
+            for task in (reconciling, alerting, refreshing, chat_mail):
                 if task is not None:
                     task.cancel()
                     await asyncio.gather(task, return_exceptions=True)
@@ -125,10 +130,15 @@ def create_app(
         Route("/api/account/session", account.session, methods=["POST"]),
         Route("/api/account/orders", account.orders, methods=["GET"]),
         Route("/api/account/sign-out", account.sign_out, methods=["POST"]),
+        Route("/api/chat/threads", chat.open_thread, methods=["POST"]),
+        Route("/api/chat/threads/{key}", chat.read_thread, methods=["GET"]),
+        Route("/api/chat/threads/{key}/messages", chat.post_message, methods=["POST"]),
+        Route("/api/chat/threads/{key}/screenshot", chat.post_screenshot, methods=["POST"]),
         Route("/healthz", healthz, methods=["GET"]),
         Route("/readyz", readiness.readyz, methods=["GET"]),
         Route("/metrics", monitor.metrics_page, methods=["GET"]),
-        *operator.routes(settings),  # none unless OPERATOR_TOKEN is set
+        *operator.routes(),
+        *console.routes(),
     ]
     middleware = [
         Middleware(CountRequests, gauge=gauge),

@@ -93,6 +93,8 @@ class CatalogueGenerator(Generator):  # type: ignore[misc]
         indexable: list[tuple[str, bool]] = []
 
         write.json(f"data/search.{lang}.json", search.build_index(destinations, self.aliases, lang))
+        # The chat panel's texts, fetched only when a visitor opens the panel (issue 11).
+        write.text(f"data/chat.{lang}.json", env.get_template("chat_strings.html").render(base))
         # The checkout page downloads only the shard holding its package (a few KB), not the
         # whole catalogue; a few dozen files keep the build fast (one per package would not).
         shards: dict[int, dict[str, Any]] = {}

@@ -337,10 +337,12 @@ def test_no_banner_covers_the_first_screen_and_browsing_sets_no_cookie(page: Any
     for path in ("/en/", "/ru/esim/tr/", "/kk/devices/"):
         page.goto(f"{site_url}{path}")
         page.wait_for_load_state("load")
-        covering = page.evaluate("""() => [...document.querySelectorAll('body *')].filter(e => {
-            const s = getComputedStyle(e); return (s.position === 'fixed' || s.position === 'sticky')
-                && e.getBoundingClientRect().height > 0; }).length""")
-        assert covering == 0, path
+        # Fixed things (the chat button) may take a corner, not a fifth of the screen as the
+        # cookie notice did: at most 3 % of it.
+        covered = page.evaluate("""() => [...document.querySelectorAll('body *')].filter(e => {
+            const s = getComputedStyle(e); return s.position === 'fixed' || s.position === 'sticky'; })
+            .map(e => e.getBoundingClientRect()).reduce((sum, r) => sum + r.width * r.height, 0)""")
+        assert covered <= 0.03 * 390 * 844, (path, covered)
     assert page.context.cookies() == []
 
 

@@ -9,6 +9,8 @@ show it once.
 
 from __future__ import annotations
 
+import secrets
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.utils import format_datetime as rfc2822
@@ -371,3 +373,30 @@ def fiscal_receipt(order: Order, settings: Settings, operation: str) -> EmailMes
     message = _message(settings, order.email, subject,
                        message_id(order, f"fiscal-{operation}", 1, settings), order.lang)
     return _both(message, "fiscal_receipt", context)
+
+
+def chat_reply(settings: Settings, to: str, lang: Lang, link: str, text: str) -> EmailMessage:
+    """Support answered in the chat while the buyer's panel was closed. The reply is a paragraph
+    of the common layout: escaped in the HTML part, so nothing in it can run or render."""
+    msgid = f"<chat-{secrets.token_hex(8)}@{mail_domain(settings)}>"
+    subject = gettext("Support answered your question", lang)
+    message = _message(settings, to, subject, msgid, lang)
+    return _notice(message, settings, lang,
+                   [gettext("Support answered in the chat:", lang), text],
+                   (link, gettext("Continue the conversation", lang)))
+
+
+def chat_digest(settings: Settings,
+                items: Sequence[tuple[str, str, str | None, list[str]]]) -> EmailMessage:
+    """To support: the buyers' new chat messages, ``(console link, language, order, texts)`` each."""
+    count = sum(len(texts) for *_, texts in items)
+    msgid = f"<chat-digest-{secrets.token_hex(8)}@{mail_domain(settings)}>"
+    message = _message(settings, settings.support_email,
+                       f"Chat: {count} new message(s) in {len(items)} conversation(s)", msgid, "en")
+    parts = []
+    for link, lang, order_id, texts in items:
+        about = f", order {order_id}" if order_id else ""
+        quoted = "\n".join("> " + line for text in texts for line in text.splitlines())
+        parts.append(f"{link} ({lang}{about})\n{quoted}")
+    message.set_content("\n\n".join(parts) + "\n\nAnswer in the console.\n")
+    return message

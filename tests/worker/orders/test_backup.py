@@ -45,6 +45,10 @@ def store_with_orders(tmp_path: Path) -> Path:
     asyncio.run(write())
     store.close()
     (db.parent / "accounts.json").write_text('{"nonces": {}, "sessions": {"s": 9e9}}')
+    for name in ("chat.json", "operators.json", "claims.json"):  # the support desk's files
+        (db.parent / name).write_text(json.dumps({"kept": name}))
+    (db.parent / "chat-files").mkdir()
+    (db.parent / "chat-files" / "shot.png").write_bytes(b"\x89PNG screenshot")
     return db
 
 
@@ -62,6 +66,23 @@ def test_restore_brings_back_every_order_and_the_accounts(
     assert store.by_token(make_order(7).token).email == "buyer7@example.kz"  # type: ignore[union-attr]
     store.close()
     assert json.loads((restored / "accounts.json").read_text())["sessions"] == {"s": 9e9}
+    for name in ("chat.json", "operators.json", "claims.json"):
+        assert json.loads((restored / name).read_text()) == {"kept": name}
+    assert (restored / "chat-files" / "shot.png").read_bytes() == b"\x89PNG screenshot"
+
+
+def test_restore_refuses_a_manifest_naming_a_file_outside_the_backup(
+    store_with_orders: Path, tmp_path: Path
+) -> None:
+    backup(store_with_orders, tmp_path / "backup", say=quiet)
+    manifest_path = tmp_path / "backup" / "manifest.json"
+    manifest = json.loads(manifest_path.read_text())
+    manifest["files"]["../escaped.json"] = manifest["files"]["chat.json"]
+    manifest_path.write_text(json.dumps(manifest))
+    (tmp_path / "escaped.json").write_text(json.dumps({"kept": "chat.json"}))
+    with pytest.raises(BackupError, match="outside the backup"):
+        restore(tmp_path / "backup", tmp_path / "restored", say=quiet)
+    assert not (tmp_path / "restored").exists()
 
 
 @pytest.mark.parametrize("damage", ["flipped byte", "cut short", "missing file", "no manifest"])
