@@ -243,9 +243,7 @@ def restore(source: Path, to: Path, say: Say = print) -> Summary:
             raise BackupError(f"{source} holds {orders} orders, its manifest says "
                               f"{manifest['orders']}: restore another backup")
         staging.chmod(0o700)
-        if to.exists():
-            to.rmdir()
-        os.rename(staging, to)
+        os.rename(staging, to)  # replaces an empty folder `to` too (rename(2))
         fsync_dir(to.parent)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)

@@ -160,3 +160,52 @@ def test_backup_while_a_writer_keeps_writing_holds_every_order_acknowledged_befo
         assert [i for i in archived if store.get(i).status != "payment_failed"] == []  # type: ignore[union-attr]
         assert store.count() == orders >= len(created)
         store.close()
+
+
+@pytest.mark.parametrize(("manifest", "says"), [
+    ("{not json", "manifest.json is damaged"),
+    ('{"format": 99, "files": {}}', "not a backup manifest this version reads"),
+])
+def test_restore_refuses_a_manifest_it_cannot_read(
+    store_with_orders: Path, tmp_path: Path, manifest: str, says: str
+) -> None:
+    folder = backup(store_with_orders, tmp_path / "backup", say=quiet).folder
+    (folder / "manifest.json").write_text(manifest)
+
+    with pytest.raises(BackupError, match=says):
+        restore(folder, tmp_path / "restored", say=quiet)
+    assert not (tmp_path / "restored").exists()
+
+
+def test_restore_refuses_a_backup_whose_order_count_disagrees_and_leaves_no_trace(
+    store_with_orders: Path, tmp_path: Path
+) -> None:
+    folder = backup(store_with_orders, tmp_path / "backup", say=quiet).folder
+    manifest = json.loads((folder / "manifest.json").read_text())
+    manifest["orders"] = 11
+    (folder / "manifest.json").write_text(json.dumps(manifest))
+
+    with pytest.raises(BackupError, match="holds 10 orders, its manifest says 11"):
+        restore(folder, tmp_path / "restored", say=quiet)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["backup", "live"]  # no staging left
+
+
+def test_restore_into_an_empty_folder_fills_it(store_with_orders: Path, tmp_path: Path) -> None:
+    folder = backup(store_with_orders, tmp_path / "backup", say=quiet).folder
+    (tmp_path / "restored").mkdir()
+
+    restored = restore(folder, tmp_path / "restored", say=quiet).folder
+
+    assert (restored / "orders.json").is_file()
+
+
+def test_backup_names_a_missing_store_and_refuses_a_used_folder(
+    store_with_orders: Path, tmp_path: Path
+) -> None:
+    with pytest.raises(BackupError, match="there is no order store at .*check ORDERS_DB"):
+        backup(tmp_path / "nowhere" / "orders.json", tmp_path / "backup", say=quiet)
+    (tmp_path / "used").mkdir()
+    (tmp_path / "used" / "notes.txt").write_text("mine")
+    with pytest.raises(BackupError, match="not empty: back up into a new folder"):
+        backup(store_with_orders, tmp_path / "used", say=quiet)
+    assert [p.name for p in (tmp_path / "used").iterdir()] == ["notes.txt"]
