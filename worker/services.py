@@ -16,7 +16,7 @@ from worker.catalogue import Catalogue
 from worker.config import Settings
 from worker.fiscal import make_register
 from worker.fiscal.register import CashRegister
-from worker.orders.store import OrderStore
+from worker.orders.backends import Store, open_store
 from worker.payments.epay import EpayClient
 from worker.provisioning import open_provider
 from worker.provisioning.notify_ids import RecentIds
@@ -29,7 +29,7 @@ HTTP_TIMEOUT = httpx.Timeout(10.0, connect=5.0)
 @dataclass
 class Services:
     settings: Settings
-    store: OrderStore
+    store: Store
     catalogue: Catalogue
     http: httpx.AsyncClient
     epay: EpayClient
@@ -43,7 +43,7 @@ class Services:
         # httpx logs every URL at INFO; ours carry no personal data, but keep the log quiet.
         logging.getLogger("httpx").setLevel(logging.WARNING)
         catalog = Catalogue.load(settings.catalog_path)
-        store = OrderStore.open(settings.orders_db)
+        store = open_store(settings)
         http = httpx.AsyncClient(
             timeout=HTTP_TIMEOUT, follow_redirects=False,
             transport=metrics.CountingTransport(metrics.partner_hosts(settings)),

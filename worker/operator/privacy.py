@@ -10,13 +10,14 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from worker.orders.backends import Store
 from worker.orders.model import Order
-from worker.orders.store import OrderStore, Unchanged, is_finished
+from worker.orders.store import Unchanged, is_finished
 
 ERASED_EVENT = "personal_data_erased"
 
 
-def finished(order: Order, store: OrderStore) -> bool:
+def finished(order: Order, store: Store) -> bool:
     """Settled and nothing pending (a provisioning_failed order still awaits its refund)."""
     return is_finished(order, len(store.jobs(order.id)))
 
@@ -39,7 +40,7 @@ def _erase(order: Order, why: str) -> None:
     order.log(ERASED_EVENT, why)
 
 
-async def purge(store: OrderStore, retention_days: int, now: datetime | None = None) -> list[str]:
+async def purge(store: Store, retention_days: int, now: datetime | None = None) -> list[str]:
     """Erase the personal data of finished orders last changed more than `retention_days` ago."""
     cutoff = ((now or datetime.now(UTC)) - timedelta(days=retention_days)).isoformat()
     due = store.search(lambda o: o.updated_at < cutoff and has_personal_data(o))
@@ -54,12 +55,12 @@ async def purge(store: OrderStore, retention_days: int, now: datetime | None = N
     return erased
 
 
-def _orders_of(store: OrderStore, email: str) -> list[Order]:
+def _orders_of(store: Store, email: str) -> list[Order]:
     wanted = email.strip().lower()
     return [o for o in store.by_email(wanted) if o.email and o.email.strip().lower() == wanted]
 
 
-def export(store: OrderStore, email: str) -> dict[str, Any]:
+def export(store: Store, email: str) -> dict[str, Any]:
     """Everything we hold about the buyer with this address (their right of access)."""
     return {
         "email": email.strip().lower(),
@@ -81,7 +82,7 @@ def export(store: OrderStore, email: str) -> dict[str, Any]:
     }
 
 
-async def erase(store: OrderStore, email: str) -> tuple[list[str], list[str]]:
+async def erase(store: Store, email: str) -> tuple[list[str], list[str]]:
     """Erase the buyer's data from their finished orders; return (erased, kept until finished)."""
     erased, kept = [], []
     for order in _orders_of(store, email):
