@@ -94,6 +94,8 @@ class JobRunner:
             # A running job stays due until it ends (its end wakes us): look past it.
             next_due = self.store.next_due_at(skip=self._running)
             timeout = POLL_INTERVAL_S
+            if self._running:  # their leases (PostgreSQL) must be renewed before they run out
+                timeout = min(timeout, self.store.renew_every)
             if next_due is not None:
                 timeout = max(0.0, min(timeout, next_due - time.time()))
             try:

@@ -24,6 +24,7 @@ class Store(Protocol):
     """What handlers, jobs and operator commands may ask of the order store."""
 
     on_jobs_added: Callable[[], None] | None
+    renew_every: float  # seconds between lease renewals of running jobs
 
     @property
     def shares_jobs(self) -> bool: ...

@@ -36,7 +36,7 @@ from worker.orders.store import ORDER_ID_DIGITS, DuplicateOrder, Unchanged, Unkn
 
 Change = Callable[[Order], None]
 JOB_COLUMNS = "id, kind, order_id, attempts, due_at, last_error, requests"
-CLAIM_BATCH = 32  # jobs one process claims at a time; the others claim the rest
+CLAIM_BATCH = 16  # jobs one process claims at a time (its runner's concurrency); others claim the rest
 
 
 def is_url(orders_db: str) -> bool:
@@ -101,9 +101,11 @@ class PgOrderStore:
         self.lease_s = lease_s
         # Who holds a lease: this process (host and pid, for an operator reading the table).
         self.owner = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
-        self.pool = psycopg_pool.ConnectionPool(url, min_size=1, max_size=pool_size, open=False,
+        self.pool = psycopg_pool.ConnectionPool(url, min_size=pool_size, max_size=pool_size, open=False,
                                    kwargs={"row_factory": dict_row, "autocommit": True})
         self.on_jobs_added: Callable[[], None] | None = None
+        # The runner renews the leases of its running jobs this often: well before they end.
+        self.renew_every = lease_s / 3
 
     @classmethod
     def open(cls, url: str, lease_s: float = 30.0) -> PgOrderStore:

@@ -188,6 +188,8 @@ class OrderStore:
         """The right to run this store's jobs and reconciler (one process per store)."""
         return RunnerLock.take(self.path)
 
+    renew_every = float("inf")  # no leases to renew (see claim_jobs)
+
     def renew_leases(self, job_ids: Iterable[int]) -> None:
         """No leases here (see claim_jobs)."""
 
