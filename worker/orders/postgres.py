@@ -56,12 +56,12 @@ def migrate(url: str) -> list[str]:
     recorded in ``schema_migrations``; return the names applied. Safe to run concurrently."""
     applied: list[str] = []
     with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute("CREATE TABLE IF NOT EXISTS schema_migrations "
-                     "(name text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())")
         for name, sql in migrations():
             with conn.transaction():
-                # One migrator at a time (two hosts starting together).
+                # One migrator at a time (two processes or hosts starting together).
                 conn.execute("SELECT pg_advisory_xact_lock(hashtext('schema_migrations'))")
+                conn.execute("CREATE TABLE IF NOT EXISTS schema_migrations (name text PRIMARY KEY,"
+                             " applied_at timestamptz NOT NULL DEFAULT now())")
                 if conn.execute("SELECT 1 FROM schema_migrations WHERE name = %s",
                                 (name,)).fetchone():
                     continue
