@@ -296,6 +296,51 @@ def restore(c: Context, from_: str, to: str = "") -> None:
           f"ORDERS_DB pointing into it.")
 
 
+# ---- PostgreSQL (issue 13): see worker/orders/postgres.py and docs/operations.md.
+
+
+def _orders_url(db: str) -> str:
+    from invoke.exceptions import Exit
+
+    from worker.config import SettingError, load_settings
+
+    if db:
+        return db
+    try:
+        url = load_settings().orders_url
+    except SettingError as error:
+        raise Exit(f"the worker's settings do not load ({error}): pass --db postgresql://…",
+                   code=1) from None
+    if not url:
+        raise Exit("ORDERS_DB is a file, not a postgresql:// URL: nothing to migrate "
+                   "(pass --db postgresql://…)", code=1)
+    return url
+
+
+@task(help={"db": "postgresql://… (default: ORDERS_DB of .env)"})
+def migrate(c: Context, db: str = "") -> None:
+    """Apply the store's schema migrations (worker/orders/migrations/*.sql) not yet applied."""
+    from worker.orders.postgres import migrate as run
+
+    applied = run(_orders_url(db))
+    print(f"applied {', '.join(applied)}" if applied else "the schema is up to date")
+
+
+@task(help={"from_": "the embedded store's live file, e.g. var/orders.json",
+            "to": "postgresql://… of an empty database"})
+def migrate_store(c: Context, from_: str, to: str) -> None:
+    """Copy an embedded order store into an empty PostgreSQL database and verify every order."""
+    from invoke.exceptions import Exit
+
+    from worker.orders.to_postgres import MigrationRefused, copy_store
+
+    try:
+        copy_store(Path(from_), to)
+    except MigrationRefused as error:
+        raise Exit(f"migrate-store: {error}", code=1) from None
+    print(f"Done: set ORDERS_DB={to} and start the worker.")
+
+
 # ---- Support operator (issue 6). These open the order store directly, beside the running
 # worker: the store takes a file lock per write, so both see each other's changes.
 

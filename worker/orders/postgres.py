@@ -83,6 +83,15 @@ def _columns(record: Record) -> dict[str, Any]:
     }
 
 
+def insert_order(conn: psycopg.Connection[Any], order: Order, finished: bool = False) -> None:
+    """A new row (also `invoke migrate-store`'s copy); UniqueViolation when id, suffix or token
+    is taken."""
+    columns = _columns(record_of(order))
+    columns["finished"] = finished
+    conn.execute(f"INSERT INTO orders ({', '.join(columns)}) VALUES "
+                 f"({', '.join('%(' + c + ')s' for c in columns)})", columns)
+
+
 def _pending(conn: psycopg.Connection[Any], order_id: str) -> int:
     row = conn.execute("SELECT count(*) AS n FROM jobs WHERE order_id = %s", (order_id,)).fetchone()
     return int(row["n"]) if row else 0
@@ -229,13 +238,10 @@ class PgOrderStore:
 
     async def create(self, order: Order) -> None:
         """Store a new order. DuplicateOrder if its id, token or id suffix exists."""
-        record = record_of(order)
-        columns = _columns(record)
 
         def work(conn: psycopg.Connection[Any]) -> None:
             try:
-                conn.execute(f"INSERT INTO orders ({', '.join(columns)}) VALUES "
-                             f"({', '.join('%(' + c + ')s' for c in columns)})", columns)
+                insert_order(conn, order)
             except psycopg.errors.UniqueViolation:
                 raise DuplicateOrder(
                     f"order {order.id}: its id, last six digits or token is taken") from None
