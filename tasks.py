@@ -223,10 +223,12 @@ def bench_deploy(c: Context, only: str = "") -> None:
 
 @task(help={"only": "comma-separated sections of benchmarks/bench_worker.py (default: all)"})
 def bench(c: Context, only: str = "") -> None:
-    """Print the worker's figures: store at 1k-100k orders, checkout, postLink, time-to-QR, sync."""
+    """Print the worker's figures: store at 1k-100k orders, checkout, postLink, time-to-QR, sync,
+    and the embedded store against PostgreSQL side by side."""
     c.run(f"{PY} benchmarks/bench_worker.py" + (f" --only {only}" if only else ""))
     if not only:
         c.run(f"{PY} benchmarks/bench_time_to_qr.py")
+        c.run(f"{PY} benchmarks/bench_backends.py")
 
 
 @task(help={"force": "write even if more destinations vanish than pricing.json allows",

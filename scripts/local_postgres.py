@@ -62,7 +62,8 @@ def _as_user() -> list[str]:
 class LocalPostgres:
     """One server in a temporary folder; ``url`` while it runs."""
 
-    def __init__(self) -> None:
+    def __init__(self, durable: bool = False) -> None:
+        self.durable = durable  # fsync on, as in production (the benchmarks); off for the tests
         self.folder = Path(tempfile.mkdtemp(prefix="qazaq-pg-"))
         self.data = self.folder / "data"
         self.port = free_port()
@@ -80,10 +81,11 @@ class LocalPostgres:
             os.chown(self.folder, uid, -1)
         self._run(str(self._bin / "initdb"), "-D", str(self.data), "-U", DB_USER,
                   "--auth=trust", "--encoding=UTF8", "--locale=C.UTF-8", "--no-sync")
-        # A test server: no fsync (the data dies with the folder), sockets only in the folder.
+        # Sockets only in the folder. A test server needs no fsync: the data dies with the folder.
         options = (f"-c listen_addresses=127.0.0.1 -c port={self.port} "
-                   f"-c unix_socket_directories={self.folder} -c fsync=off "
-                   "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200")
+                   f"-c unix_socket_directories={self.folder} -c max_connections=200")
+        if not self.durable:
+            options += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
         self._run(str(self._bin / "pg_ctl"), "-D", str(self.data), "-l",
                   str(self.folder / "server.log"), "-o", options, "-w", "start")
         self._run(str(self._bin / "createdb"), "-h", "127.0.0.1", "-p", str(self.port),
