@@ -47,6 +47,7 @@ class JobRunner:
         self._tasks: set[asyncio.Task[None]] = set()
         self._wake = asyncio.Event()
         self._main: asyncio.Task[None] | None = None
+        self._stopping = False
 
     def wake(self) -> None:
         """A job was enqueued: look now rather than at the next poll."""
@@ -62,6 +63,10 @@ class JobRunner:
         self._main = asyncio.get_running_loop().create_task(self._loop())
 
     async def stop(self) -> None:
+        # Python 3.11's wait_for may swallow a cancellation that lands as its wait ends (the
+        # loop then ran on and stop() hung): the flag ends the loop at its next turn anyway.
+        self._stopping = True
+        self._wake.set()
         if self._main is not None:
             self._main.cancel()
             await asyncio.gather(self._main, return_exceptions=True)
@@ -72,7 +77,8 @@ class JobRunner:
     async def run_due(self) -> int:
         """Start every due job not already running; return how many were started."""
         started = 0
-        for job in self.store.claim_jobs():
+        # In a thread: on PostgreSQL a claim is a query, and the event loop answers postLinks.
+        for job in await asyncio.to_thread(self.store.claim_jobs):
             if job.id in self._running:
                 continue
             self._running.add(job.id)
@@ -83,16 +89,17 @@ class JobRunner:
         return started
 
     async def _loop(self) -> None:
-        while True:
+        while not self._stopping:
             self._wake.clear()
             await self._give_way()
             try:
-                self.store.renew_leases(self._running)
+                if self._running:
+                    await asyncio.to_thread(self.store.renew_leases, set(self._running))
                 await self.run_due()
             except Exception:  # a store read failed; try again at the next tick
                 log.exception("jobs: could not list due jobs")
             # A running job stays due until it ends (its end wakes us): look past it.
-            next_due = self.store.next_due_at(skip=self._running)
+            next_due = await asyncio.to_thread(self.store.next_due_at, set(self._running))
             timeout = POLL_INTERVAL_S
             if self._running:  # their leases (PostgreSQL) must be renewed before they run out
                 timeout = min(timeout, self.store.renew_every)

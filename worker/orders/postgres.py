@@ -21,6 +21,7 @@ import secrets
 import socket
 import time
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from importlib import resources
 from typing import Any
 
@@ -92,11 +93,6 @@ def insert_order(conn: psycopg.Connection[Any], order: Order, finished: bool = F
                  f"({', '.join('%(' + c + ')s' for c in columns)})", columns)
 
 
-def _pending(conn: psycopg.Connection[Any], order_id: str) -> int:
-    row = conn.execute("SELECT count(*) AS n FROM jobs WHERE order_id = %s", (order_id,)).fetchone()
-    return int(row["n"]) if row else 0
-
-
 def _job(row: dict[str, Any]) -> Job:
     return Job(id=row["id"], kind=row["kind"], order_id=row["order_id"], attempts=row["attempts"],
                due_at=row["due_at"], last_error=row["last_error"], requests=row["requests"])
@@ -105,12 +101,15 @@ def _job(row: dict[str, Any]) -> Job:
 class PgOrderStore:
     """See the module docstring. One instance (one connection pool) per process."""
 
-    def __init__(self, url: str, lease_s: float, pool_size: int = 8) -> None:
+    def __init__(self, url: str, lease_s: float, pool_size: int = 16) -> None:
         self.url = url
         self.lease_s = lease_s
         # Who holds a lease: this process (host and pid, for an operator reading the table).
         self.owner = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
-        self.pool = psycopg_pool.ConnectionPool(url, min_size=pool_size, max_size=pool_size, open=False,
+        # A thread per pooled connection: concurrent writes wait on PostgreSQL (which flushes
+        # their commits together), not on the event loop's small default executor.
+        self._threads = ThreadPoolExecutor(pool_size, thread_name_prefix="orders-pg")
+        self.pool = psycopg_pool.ConnectionPool(url, min_size=4, max_size=pool_size, open=False,
                                    kwargs={"row_factory": dict_row, "autocommit": True})
         self.on_jobs_added: Callable[[], None] | None = None
         # The runner renews the leases of its running jobs this often: well before they end.
@@ -129,6 +128,7 @@ class PgOrderStore:
 
     def close(self) -> None:
         self.pool.close()
+        self._threads.shutdown(wait=False)
 
     def _rows(self, sql: str, params: Iterable[Any] | dict[str, Any] = ()) -> list[dict[str, Any]]:
         with self.pool.connection() as conn:
@@ -230,7 +230,7 @@ class PgOrderStore:
             with self.pool.connection() as conn, conn.transaction():
                 return work(conn)
 
-        return await asyncio.to_thread(run)
+        return await asyncio.get_running_loop().run_in_executor(self._threads, run)
 
     def _jobs_added(self) -> None:
         if self.on_jobs_added is not None:
@@ -275,8 +275,9 @@ class PgOrderStore:
             except Unchanged:
                 return order_of(row["data"])
             order.updated_at = utc_now()
-            self._enqueue(conn, order_id, kinds, time.time() + delay_s)
-            self._save(conn, order)
+            with conn.pipeline():  # one round trip for the jobs and the order
+                self._enqueue(conn, order_id, kinds, time.time() + delay_s)
+                self._save(conn, order)
             return order
 
         result: Order = await self._write(work)
@@ -286,11 +287,12 @@ class PgOrderStore:
 
     def _save(self, conn: psycopg.Connection[Any], order: Order) -> None:
         columns = _columns(record_of(order))
-        columns["finished"] = is_finished(order, _pending(conn, order.id))
+        # Finished once settled and no job is pending (is_finished); checked in the same statement.
+        columns["done"] = is_finished(order, 0)
         conn.execute("UPDATE orders SET email_key = %(email_key)s, phone = %(phone)s, "
                      "iccid = %(iccid)s, status = %(status)s, updated_at = %(updated_at)s, "
-                     "data = %(data)s, finished = %(finished)s, rev = rev + 1 WHERE id = %(id)s",
-                     columns)
+                     "data = %(data)s, rev = rev + 1, finished = %(done)s AND NOT EXISTS "
+                     "(SELECT 1 FROM jobs WHERE order_id = %(id)s) WHERE id = %(id)s", columns)
 
     async def enqueue(self, order_id: str, kind: str, delay_s: float = 0.0) -> None:
         """Add a job for an order without changing it (e.g. a webhook hint)."""
@@ -333,8 +335,9 @@ class PgOrderStore:
         await self._write(work)
 
     def _save_finished(self, conn: psycopg.Connection[Any], order: Order) -> None:
-        conn.execute("UPDATE orders SET finished = %s WHERE id = %s",
-                     (is_finished(order, _pending(conn, order.id)), order.id))
+        conn.execute("UPDATE orders SET finished = %s AND NOT EXISTS "
+                     "(SELECT 1 FROM jobs WHERE order_id = %s) WHERE id = %s",
+                     (is_finished(order, 0), order.id, order.id))
 
     async def retry_job(
         self, job_id: int, delay_s: float, error: str | None, requests: int | None = None

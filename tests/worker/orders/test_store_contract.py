@@ -4,6 +4,7 @@ handler relies on, whichever ORDERS_DB chooses."""
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -110,6 +111,7 @@ def test_fifty_concurrent_identical_payments_make_one_transition(store_backend: 
     transitions = []
 
     def pay(order: Order) -> None:
+        time.sleep(0.002)  # checks take time: the other deliveries arrive meanwhile
         if order.status == "paid":
             raise Unchanged
         order.status = "paid"
