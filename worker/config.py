@@ -180,7 +180,7 @@ def load_settings(env_file: str | os.PathLike[str] | None = None) -> Settings:
         epay_client_id=required("EPAY_CLIENT_ID"),
         epay_client_secret=Secret(required("EPAY_CLIENT_SECRET")),
         epay_terminal_id=required("EPAY_TERMINAL_ID"),
-        # With PostgreSQL, the sign-in registry (accounts.json) still lives on each host.
+        # With PostgreSQL nothing is kept in files; var/ is where a local file would go.
         orders_db=ROOT / "var" / "orders.json" if orders_url else Path(orders_db),
         orders_url=orders_url,
         job_lease=_positive("JOB_LEASE", optional("JOB_LEASE", "30"), float),

@@ -56,6 +56,7 @@ class Services:
             epay=EpayClient(settings, http),
             register=make_register(settings, http),
             provider=open_provider(settings, http),
+            webhook_ids=RecentIds(marks=store.marks),
         )
 
     async def aclose(self) -> None:

@@ -20,6 +20,14 @@ class Lead(Protocol):
     def release(self) -> None: ...
 
 
+class Marks(Protocol):
+    """Short-lived facts all worker processes share (PostgreSQL's `marks` table)."""
+
+    def mark(self, scope: str, key: str, ttl_s: float) -> bool: ...
+    def marked(self, scope: str, key: str) -> bool: ...
+    def unmark(self, scope: str, key: str) -> None: ...
+
+
 class Store(Protocol):
     """What handlers, jobs and operator commands may ask of the order store."""
 
@@ -28,6 +36,8 @@ class Store(Protocol):
 
     @property
     def shares_jobs(self) -> bool: ...
+    @property
+    def marks(self) -> Marks | None: ...  # None: each process keeps them (embedded store)
 
     def get(self, order_id: str) -> Order | None: ...
     def by_token(self, token: str) -> Order | None: ...

@@ -369,6 +369,31 @@ class PgOrderStore:
         except (psycopg.Error, psycopg_pool.PoolTimeout) as error:
             raise OSError(errno.EIO, f"PostgreSQL: {type(error).__name__}") from None
 
+    # ---- marks: state every process shares (sign-in links, sessions, limits, notifyIds) ----
+
+    @property
+    def marks(self) -> PgOrderStore:
+        return self
+
+    def mark(self, scope: str, key: str, ttl_s: float) -> bool:
+        """Set the mark for ``ttl_s`` seconds; False (and nothing changed) if it is already set."""
+        now = time.time()
+        with self.pool.connection() as conn, conn.pipeline():
+            # Marks that ran out an hour ago are gone for good: the table stays small.
+            conn.execute("DELETE FROM marks WHERE expires_at < %s", (now - 3600,))
+            cursor = conn.execute(
+                "INSERT INTO marks (scope, key, expires_at) VALUES (%s, %s, %s) "
+                "ON CONFLICT (scope, key) DO UPDATE SET expires_at = excluded.expires_at "
+                "WHERE marks.expires_at <= %s RETURNING 1", (scope, key, now + ttl_s, now))
+        return cursor.fetchone() is not None
+
+    def marked(self, scope: str, key: str) -> bool:
+        return bool(self._rows("SELECT 1 FROM marks WHERE scope = %s AND key = %s AND "
+                               "expires_at > %s", (scope, key, time.time())))
+
+    def unmark(self, scope: str, key: str) -> None:
+        self._rows("DELETE FROM marks WHERE scope = %s AND key = %s RETURNING 1", (scope, key))
+
     @property
     def shares_jobs(self) -> bool:
         """Every process runs jobs (claims and leases keep each job to one at a time)."""

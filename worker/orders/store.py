@@ -180,6 +180,11 @@ class OrderStore:
         return self.due_jobs()
 
     @property
+    def marks(self) -> None:
+        """Sign-in state and limits stay with the process and accounts.json (one process)."""
+        return None
+
+    @property
     def shares_jobs(self) -> bool:
         """One process runs the jobs: the one holding the runner.lock (worker/job_runner.py)."""
         return False
