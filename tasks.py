@@ -52,6 +52,23 @@ def i18n_compile(c: Context) -> None:
         translations(lang)
 
 
+# Front-end code from npm, bundled into theme/static/js/ (committed, so building the site needs
+# no Node): entry in theme/src/ → bundle. tests/site/test_js_bundle.py fails when one is stale.
+JS_BUNDLES = {"theme/src/email-check.js": "theme/static/js/email-check.js"}
+
+
+def esbuild_command(entry: str, outfile: str) -> list[str]:
+    return ["node_modules/.bin/esbuild", entry, "--bundle", "--minify", "--format=iife",
+            "--target=es2017", "--legal-comments=none", f"--outfile={outfile}", "--log-level=warning"]
+
+
+@task
+def js(c: Context) -> None:
+    """Bundle the theme's npm code (theme/src/*.js) with esbuild into theme/static/js/."""
+    for entry, bundle in JS_BUNDLES.items():
+        c.run(" ".join(esbuild_command(entry, bundle)))
+
+
 @task(i18n_compile)
 def build(c: Context, publish: bool = False) -> None:
     """Build the site into output/ (--publish uses publishconf.py)."""

@@ -193,7 +193,7 @@ def stack(folder: Path, app: str = "bench_worker:money_path_app", orders_db: str
         "ESIMACCESS_SECRET_KEY": "bench", "AGGREGATOR_WEBHOOK_SECRET": "bench-" + "x" * 32,
         "SMTP_HOST": "127.0.0.1", "SMTP_PORT": "9", "SMTP_SECURITY": "none",
         "MAIL_FROM": "bench@qazaq-esim.com", "SESSION_SECRET": "bench-" + "s" * 40,
-        "FISCAL_PROVIDER": "none",
+        "FISCAL_PROVIDER": "none", "EMAIL_CHECK_DELIVERABILITY": "false",
     }
     with open(EPAY_LOG, "wb") as epay_log, open(LOG, "wb") as worker_log:
         processes = [

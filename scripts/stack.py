@@ -158,6 +158,7 @@ class Stack:
             "SMTP_PASSWORD": "",
             "MAIL_FROM": "Qazaq eSIM <no-reply@qazaq-esim.com>",
             "SUPPORT_EMAIL": "support@qazaq-esim.com",
+            "EMAIL_CHECK_DELIVERABILITY": "false",  # the demo and the tests have no DNS
             "FISCAL_PROVIDER": "webkassa",
             "WEBKASSA_URL": self.url(self.ports.webkassa),
             "WEBKASSA_API_KEY": "WKD-00000000-0000-0000-0000-000000000000",

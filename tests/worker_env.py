@@ -27,6 +27,7 @@ TEST_ENV = {
     "MAIL_FROM": "Qazaq eSIM <no-reply@qazaq-esim.com>",
     "SESSION_SECRET": "test-session-secret-0123456789abcdefghij",
     "FISCAL_PROVIDER": "none",
+    "EMAIL_CHECK_DELIVERABILITY": "false",  # no DNS in the tests
 }
 
 TEST_CATALOG: dict[str, Any] = {

@@ -22,6 +22,10 @@ MESSAGES: dict[str, str] = {
     "email_invalid": N_(
         "Enter a valid e-mail address, like name@example.com. The eSIM is sent there."
     ),
+    "email_undeliverable": N_(
+        "This address cannot receive mail: its domain does not exist or takes no e-mail. "
+        "Check it for a typo."
+    ),
     "phone_invalid": N_(
         "Enter a valid phone number with the country code, like +7 701 234 5678."
     ),

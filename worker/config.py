@@ -42,6 +42,12 @@ def _choice(name: str, value: str, allowed: tuple[str, ...]) -> str:
     return value
 
 
+def _flag(name: str, value: str) -> bool:
+    if value not in ("true", "false"):
+        raise SettingError(f"{name}={value!r} must be true or false (README, Settings)")
+    return value == "true"
+
+
 def _positive(name: str, value: str, cast: type[int | float] = int) -> float:
     try:
         number = cast(value)
@@ -57,6 +63,7 @@ class Seller:
     """The seller's requisites the buyer reads in e-mails (public offer, "Seller Requisites")."""
 
     iin: str
+    names: dict[str, str]  # per language: "ИП «Исламбакиев Ш.А.»" in Russian, Latin letters in English
     support_phone: str  # the WhatsApp number as printed: "+7 705 454 49 65"
     support_whatsapp_url: str  # "https://wa.me/77054544965"
     support_email: str
@@ -69,6 +76,7 @@ def load_seller(path: Path = SELLER_FILE) -> Seller:
         support = data["support"]
         return Seller(
             iin=str(data["iin"]),
+            names={lang: str(data["name"][lang]) for lang in ("kk", "ru", "en")},
             support_phone=str(support["phone"]),
             support_whatsapp_url=str(support["whatsapp"]),
             support_email=str(support["email"]),
@@ -110,6 +118,8 @@ class Settings:
     smtp_password: Secret
     mail_from: str
     support_email: str
+    # Ask DNS whether the buyer's mail domain can receive mail (off where there is no DNS)
+    email_check_deliverability: bool
     seller: Seller
     # Fiscal receipts (online cash register)
     fiscal_provider: str
@@ -207,6 +217,9 @@ def load_settings(env_file: str | os.PathLike[str] | None = None) -> Settings:
         smtp_password=Secret(optional("SMTP_PASSWORD", "")),
         mail_from=required("MAIL_FROM"),
         support_email=optional("SUPPORT_EMAIL", seller.support_email),
+        email_check_deliverability=_flag(
+            "EMAIL_CHECK_DELIVERABILITY", optional("EMAIL_CHECK_DELIVERABILITY", "true")
+        ),
         seller=seller,
         fiscal_provider=fiscal_provider,
         webkassa_url=_url("WEBKASSA_URL", required("WEBKASSA_URL")) if webkassa_needed else "",

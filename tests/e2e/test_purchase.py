@@ -203,7 +203,9 @@ def test_a_declined_card_shows_the_failure_and_issues_no_esim(page: Any, shop: S
 
     failed = tr("kk", "The payment did not go through, and no money was taken. You can try again.")
     expect(status(page)).to_have_text(failed)
-    expect(page.get_by_role("link", name=tr("kk", "Choose a package again"))).to_be_visible()
+    # Why, in the buyer's words (Epay's 484), and what to do.
+    expect(page.get_by_text(tr("kk", "There is not enough money on the card."))).to_be_visible()
+    expect(page.get_by_role("link", name=tr("kk", "Try again"))).to_be_visible()
     # Long enough for a wrongly started provisioning to finish (allocation takes 1 s), then
     # the page, reloaded, still says the same and shows no eSIM.
     page.wait_for_timeout(3000)
@@ -217,3 +219,7 @@ def test_a_declined_card_shows_the_failure_and_issues_no_esim(page: Any, shop: S
         expect(hidden).to_be_hidden()
     assert aggregator_profiles(shop) == issued_before
     assert not [m for m in mails_to(shop, buyer) if inline_images(m)]
+    # "Try again" reopens the checkout with the same package and contact (kept in this tab).
+    page.get_by_role("link", name=tr("kk", "Try again")).click()
+    expect(page.locator("#email")).to_have_value(buyer)
+    assert "/kk/checkout/?package=" in page.url and "@" not in page.url

@@ -84,25 +84,6 @@ def open_checkout(page: Any, site_url: str, package: dict[str, Any], lang: str =
     page.locator("#checkout").wait_for()
 
 
-def test_checkout_posts_nothing_until_the_form_is_valid(page: Any, site_url: str,
-                                                         package: dict[str, Any]) -> None:
-    worker = Worker(page, 422, {"errors": {}})
-    open_checkout(page, site_url, package)
-    page.click("#pay")
-    assert page.evaluate("document.querySelector('#email').matches(':invalid')")
-    fill_checkout(page, email="not-an-address")
-    page.click("#pay")
-    page.fill("#email", "buyer@example.kz")
-    page.fill("#phone", "call me")
-    page.click("#pay")
-    assert page.evaluate("document.querySelector('#phone').validity.patternMismatch")
-    page.fill("#phone", "+90 (532) 123-45-67")
-    page.uncheck("#offer_accepted")
-    page.click("#pay")
-    page.wait_for_timeout(200)
-    assert worker.requests == []
-
-
 def test_checkout_posts_the_order_and_shows_each_field_error_next_to_its_field(
     page: Any, site_url: str, package: dict[str, Any]
 ) -> None:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from worker.config import Seller, SettingError, Settings, load_seller
+from worker.config import Seller, SettingError, Settings, load_seller, load_settings
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -34,7 +34,10 @@ def test_every_setting_has_a_readme_row_and_an_example_value() -> None:
 
 def test_the_worker_and_the_site_read_the_sellers_facts_from_one_file(
         settings: Settings, tmp_path: Path) -> None:
-    assert settings.seller == Seller(iin="910109301239", support_phone="+7 705 454 49 65",
+    assert settings.seller == Seller(iin="910109301239",
+                                     names={"kk": "ЖК «Исламбакиев Ш.А.»", "ru": "ИП «Исламбакиев Ш.А.»",
+                                            "en": "IE Islambakiyev Sh.A."},
+                                     support_phone="+7 705 454 49 65",
                                      support_whatsapp_url="https://wa.me/77054544965",
                                      support_email="support@qazaq-esim.com")
     # A new number in the file reaches both, with nothing else edited.
@@ -59,10 +62,28 @@ def test_a_broken_seller_file_stops_start_up_naming_it(tmp_path: Path) -> None:
         load_seller(broken)
 
 
+@pytest.mark.parametrize(("value", "checks"), [("true", True), ("false", False), (None, True)])
+def test_email_deliverability_is_checked_unless_switched_off(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, value: str | None, checks: bool) -> None:
+    if value is None:
+        monkeypatch.delenv("EMAIL_CHECK_DELIVERABILITY", raising=False)
+    else:
+        monkeypatch.setenv("EMAIL_CHECK_DELIVERABILITY", value)
+    (tmp_path / "empty.env").write_text("")
+
+    assert load_settings(env_file=tmp_path / "empty.env").email_check_deliverability is checks
+
+
+def test_a_malformed_switch_stops_start_up_naming_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("EMAIL_CHECK_DELIVERABILITY", "yes")
+    (tmp_path / "empty.env").write_text("")
+
+    with pytest.raises(SettingError, match="EMAIL_CHECK_DELIVERABILITY='yes' must be true or false"):
+        load_settings(env_file=tmp_path / "empty.env")
+
+
 def test_orders_db_chooses_the_store_a_path_or_a_postgresql_url(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from worker.config import load_settings
-
     empty = tmp_path / "empty.env"
     empty.write_text("")
     monkeypatch.setenv("ORDERS_DB", str(tmp_path / "orders.json"))

@@ -89,11 +89,11 @@ def test_a_translation_with_a_wrong_placeholder_is_refused_naming_the_line(
     shutil.copytree(i18n.CATALOGUES, tmp_path, dirs_exist_ok=True)
     po = tmp_path / "ru" / "LC_MESSAGES" / "worker.po"
     po.write_text(po.read_text(encoding="utf-8").replace(
-        'msgstr "Действует до %(expires)s."', 'msgstr "Действует до %(expiry)s."'), encoding="utf-8")
+        'msgstr "Установите до %(date)s."', 'msgstr "Установите до %(day)s."'), encoding="utf-8")
     monkeypatch.setattr(i18n, "CATALOGUES", tmp_path)
     i18n.translations.cache_clear()
     try:
-        with pytest.raises(i18n.TranslationError, match=r"worker\.po:\d+: .*expiry"):
+        with pytest.raises(i18n.TranslationError, match=r"worker\.po:\d+: .*day"):
             i18n.translations("ru")
     finally:
         i18n.translations.cache_clear()

@@ -45,7 +45,7 @@ async def test_the_buyer_is_told_by_email(after_sale: AfterSale, after_sale_mail
     assert await after_sale.run_jobs("refund_email") == ["refund_email"]
     [mail] = after_sale_mailbox.wait_for(1)
     assert mail["To"] == "buyer@example.kz" and order.id in mail["Subject"]
-    assert "We have refunded 4,990" in mail.get_content()
+    assert "We have refunded 4,990" in mail.get_body(("plain",)).get_content()
 
 
 async def test_a_delivered_unused_profile_confirmed_broken_is_cancelled_and_refunded(

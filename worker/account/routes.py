@@ -114,11 +114,19 @@ async def orders(request: Request) -> Response:
         email = keys(services).session_email(_bearer(request))
     except BadKey as error:
         return JSONResponse({"error": str(error)}, 401, headers=NO_STORE)
-    found = orders_of(services, email)
+    # The eSIMs first: an order that was never paid is history, listed after them (newest first).
+    found = sorted(orders_of(services, email), key=never_paid)
     await ask_for_fresh_usage(services.store, found)  # shown on the next visit
     return JSONResponse(
         {"email_masked": mask_email(email), "orders": [account_view(o, services) for o in found]},
         headers=NO_STORE,
+    )
+
+
+def never_paid(order: Order) -> bool:
+    """Declined, or given up waiting for (abandoned)."""
+    return order.status == "payment_failed" or (
+        order.status == "awaiting_payment" and order.abandoned_at is not None
     )
 
 

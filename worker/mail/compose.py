@@ -25,8 +25,8 @@ from markupsafe import Markup, escape
 
 from worker import qr
 from worker.config import Settings
-from worker.locales import N_, gettext, translations
-from worker.orders.model import Lang, Order
+from worker.locales import N_, gettext, ngettext, translations
+from worker.orders.model import Lang, Order, Profile
 from worker.provisioning.lpa import ios_install_url
 
 SHOP_TIME_ZONE = ZoneInfo("Asia/Almaty")
@@ -81,22 +81,43 @@ def _when(iso: str, lang: str) -> str:
     return format_datetime(moment, "d MMMM y, HH:mm", tzinfo=SHOP_TIME_ZONE, locale=lang)
 
 
-def _context(order: Order, settings: Settings, subject: str) -> dict[str, Any]:
-    paid_at = order.payment.paid_at if order.payment else order.created_at
-    profile = order.profile
+# The Android steps, one list item each (the e-mail numbers them).
+ANDROID_STEPS = (
+    N_("Open Settings → Network & internet → SIMs (Samsung: Settings → Connections → SIM manager)."),
+    N_("Tap “Add SIM” or “Download a SIM instead” (Samsung: “Add eSIM”)."),
+    N_("Scan the QR code, or choose “Need help?” → “Enter it manually” and type the activation code."),
+    N_("On arrival, choose this eSIM for mobile data and turn on data roaming for it."),
+)
+
+
+def _validity(profile: Profile | None, lang: str) -> str:
+    """"The plan runs 7 days from its first connection", by the aggregator's activation rule."""
+    if profile is None or not profile.plan_days:
+        return ""
+    days = profile.plan_days
+    if profile.validity_starts == "install":
+        text = ngettext("The plan runs %(num)d day from the moment you install the eSIM.",
+                        "The plan runs %(num)d days from the moment you install the eSIM.", days, lang)
+    elif profile.validity_starts == "first_use":
+        text = ngettext("The plan runs %(num)d day from its first connection at your destination.",
+                        "The plan runs %(num)d days from its first connection at your destination.",
+                        days, lang)
+    else:
+        text = ngettext(
+            "The plan runs %(num)d day from installation or from its first connection, "
+            "depending on the package.",
+            "The plan runs %(num)d days from installation or from its first connection, "
+            "depending on the package.", days, lang)
+    return text % {"num": days}
+
+
+def _base(settings: Settings, subject: str, lang: str) -> dict[str, Any]:
+    """What every buyer e-mail's layout needs: the language, the seller, support's contacts."""
     seller = settings.seller
-    support = gettext("Questions? Write to us on WhatsApp %(whatsapp)s or to %(email)s.", order.lang)
+    support = gettext("Questions? Write to us on WhatsApp %(whatsapp)s or to %(email)s.", lang)
     return {
         "subject": subject,
-        "order": order,
-        "profile": profile,
-        "amount": _money(order.amount, order.lang),
-        "expires": _when(profile.expires_at, order.lang) if profile and profile.expires_at else "",
-        "paid_at": _when(paid_at, order.lang),
-        "payment": order.payment,
-        "order_page_url": order_page_url(order, settings),
-        "ios_install_url": ios_install_url(profile.lpa) if profile else "",
-        "qr_cid": QR_CID,
+        "lang": lang,
         "seller": seller,
         "support": support % {"whatsapp": seller.support_phone, "email": settings.support_email},
         "support_html": escape(support) % {
@@ -110,8 +131,34 @@ def _context(order: Order, settings: Settings, subject: str) -> dict[str, Any]:
     }
 
 
+def _context(order: Order, settings: Settings, subject: str) -> dict[str, Any]:
+    paid_at = order.payment.paid_at if order.payment else order.created_at
+    profile = order.profile
+    return {
+        **_base(settings, subject, order.lang),
+        "order": order,
+        "profile": profile,
+        "amount": _money(order.amount, order.lang),
+        "expires": _when(profile.expires_at, order.lang) if profile and profile.expires_at else "",
+        "validity": _validity(profile, order.lang),
+        "android_steps": [gettext(step, order.lang) for step in ANDROID_STEPS],
+        "paid_at": _when(paid_at, order.lang),
+        "payment": order.payment,
+        "order_page_url": order_page_url(order, settings),
+        "ios_install_url": ios_install_url(profile.lpa) if profile else "",
+        "qr_cid": QR_CID,
+    }
+
+
 def _render(name: str, context: dict[str, Any]) -> str:
-    return _templates(context["order"].lang).get_template(name).render(context)
+    return _templates(context["lang"]).get_template(name).render(context)
+
+
+def _both(message: EmailMessage, name: str, context: dict[str, Any]) -> EmailMessage:
+    """The text part, then the HTML part (what mail apps show) of template ``name``."""
+    message.set_content(_render(f"{name}.txt", context))
+    message.add_alternative(_render(f"{name}.html", context), subtype="html")
+    return message
 
 
 def _message(settings: Settings, to: str, subject: str, msgid: str, lang: str) -> EmailMessage:
@@ -134,9 +181,7 @@ def delivery(order: Order, settings: Settings, msgid: str) -> EmailMessage:
         "package": order.package_title, "order_id": order.id
     }
     context = _context(order, settings, subject)
-    message = _message(settings, order.email, subject, msgid, order.lang)
-    message.set_content(_render("delivery.txt", context))
-    message.add_alternative(_render("delivery.html", context), subtype="html")
+    message = _both(_message(settings, order.email, subject, msgid, order.lang), "delivery", context)
     html_part = message.get_body(("html",))
     assert html_part is not None  # added just above
     html_part.add_related(
@@ -158,10 +203,7 @@ def failure_notice(order: Order, settings: Settings, msgid: str) -> EmailMessage
         "Order %(order_id)s: we could not issue your eSIM, your money will be refunded", order.lang
     ) % {"order_id": order.id}
     context = _context(order, settings, subject)
-    message = _message(settings, order.email, subject, msgid, order.lang)
-    message.set_content(_render("failed.txt", context))
-    message.add_alternative(_render("failed.html", context), subtype="html")
-    return message
+    return _both(_message(settings, order.email, subject, msgid, order.lang), "failed", context)
 
 
 def support_alert(order: Order, settings: Settings, msgid: str) -> EmailMessage:
@@ -177,57 +219,36 @@ def support_alert(order: Order, settings: Settings, msgid: str) -> EmailMessage:
     return message
 
 
-# The after-sale e-mails (issue 6): plain text in the buyer's language.
+# The after-sale e-mails (issue 6), in the same layout as the delivery e-mail.
 
 RECEIPT_SUBJECTS = {
     "sale": N_("Order %(order_id)s: your fiscal receipt"),
     "return": N_("Order %(order_id)s: your refund receipt"),
 }
-
-
-def _footer(settings: Settings, lang: Lang) -> str:
-    support = gettext("Questions? WhatsApp %(whatsapp)s or %(email)s.", lang)
-    whatsapp = settings.seller.support_phone
-    return f"\n\n{support % {'whatsapp': whatsapp, 'email': settings.support_email}}\nQazaq eSIM\n"
+RECEIPT_SENTENCES = {
+    "sale": N_("The fiscal receipt for “%(package)s” (order %(order_id)s, %(amount)s):"),
+    "return": N_("The refund receipt for “%(package)s” (order %(order_id)s, %(amount)s):"),
+}
 
 
 def sign_in_link(settings: Settings, to: str, lang: Lang, link: str, msgid: str) -> EmailMessage:
-    """The single-use link to "My eSIMs"."""
-    message = _message(settings, to, gettext("Your sign-in link to My eSIMs", lang), msgid, lang)
-    body = gettext(
-        "Open this link to see your eSIMs at Qazaq eSIM. It works once, for 15 minutes:"
-        "\n\n%(link)s\n\nIf you did not ask for it, ignore this e-mail.",
-        lang,
-    )
-    message.set_content(body % {"link": link} + _footer(settings, lang))
-    return message
+    """The single-use link to "My eSIMs": a button in the HTML part, the bare link in the text."""
+    subject = gettext("Your sign-in link to My eSIMs", lang)
+    context = {**_base(settings, subject, lang), "link": link}
+    return _both(_message(settings, to, subject, msgid, lang), "sign_in", context)
 
 
 def refunded(order: Order, settings: Settings) -> EmailMessage:
     """Tell the buyer the money is on its way back."""
     if order.email is None or order.refund is None:
         raise ValueError(f"order {order.id} has no e-mail address or no refund")
-    values = {
-        "order_id": order.id,
-        "amount": _money(order.refund.amount, order.lang),
-        "package": order.package_title,
-        "order_page": order_page_url(order, settings),
+    refund_amount = _money(order.refund.amount, order.lang)
+    subject = gettext("Order %(order_id)s: your refund of %(amount)s", order.lang) % {
+        "order_id": order.id, "amount": refund_amount
     }
-    message = _message(
-        settings,
-        order.email,
-        gettext("Order %(order_id)s: your refund of %(amount)s", order.lang) % values,
-        message_id(order, "refund", 1, settings),
-        order.lang,
-    )
-    body = gettext(
-        "We have refunded %(amount)s for “%(package)s” (order %(order_id)s) to the card you paid "
-        "with. Banks usually return the money within 3–10 business days.\n\n"
-        "Your order page: %(order_page)s",
-        order.lang,
-    )
-    message.set_content(body % values + _footer(settings, order.lang))
-    return message
+    context = {**_context(order, settings, subject), "refund_amount": refund_amount}
+    message = _message(settings, order.email, subject, message_id(order, "refund", 1, settings), order.lang)
+    return _both(message, "refunded", context)
 
 
 def fiscal_receipt(order: Order, settings: Settings, operation: str) -> EmailMessage:
@@ -235,24 +256,15 @@ def fiscal_receipt(order: Order, settings: Settings, operation: str) -> EmailMes
     receipt = order.fiscal.get(operation)
     if order.email is None or not receipt:
         raise ValueError(f"order {order.id} has no e-mail address or no {operation} receipt")
-    values = {
-        "order_id": order.id,
-        "package": order.package_title,
-        "amount": _money(receipt["total_tiyn"] // 100, order.lang),
+    subject = gettext(RECEIPT_SUBJECTS[operation], order.lang) % {"order_id": order.id}
+    values = {"package": order.package_title, "order_id": order.id,
+              "amount": _money(receipt["total_tiyn"] // 100, order.lang)}
+    context = {
+        **_context(order, settings, subject),
+        "receipt_text": gettext(RECEIPT_SENTENCES[operation], order.lang) % values,
         "ticket_url": receipt.get("ticket_url") or receipt.get("print_url") or "",
         "fiscal_number": receipt["fiscal_number"],
     }
-    message = _message(
-        settings,
-        order.email,
-        gettext(RECEIPT_SUBJECTS[operation], order.lang) % values,
-        message_id(order, f"fiscal-{operation}", 1, settings),
-        order.lang,
-    )
-    body = gettext(
-        "The fiscal receipt for “%(package)s” (order %(order_id)s, %(amount)s):\n\n"
-        "%(ticket_url)s\n\nFiscal number: %(fiscal_number)s",
-        order.lang,
-    )
-    message.set_content(body % values + _footer(settings, order.lang))
-    return message
+    message = _message(settings, order.email, subject,
+                       message_id(order, f"fiscal-{operation}", 1, settings), order.lang)
+    return _both(message, "fiscal_receipt", context)

@@ -3,11 +3,12 @@ JSON, also the base of each order in "My eSIMs"."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from worker.catalogue import Catalogue
 from worker.config import Settings
-from worker.orders.model import Order
+from worker.orders.model import LANGS, Order
 from worker.orders.rules import can_resend_email, esim_visible
 from worker.provisioning.lpa import ios_install_url
 
@@ -23,6 +24,8 @@ def public_view(order: Order, settings: Settings, catalog: Catalogue) -> dict[st
         "package": {
             "code": order.package_code,
             "title": order.package_title,
+            # In every language: a list of orders is read in the page's, not the order's.
+            "titles": {lang: package.title(lang) for lang in LANGS} if package else None,
             "destination": order.destination,
             "data_mb": package.data_mb if package else None,
             "days": package.days if package else None,
@@ -40,6 +43,9 @@ def public_view(order: Order, settings: Settings, catalog: Catalogue) -> dict[st
             else None
         ),
         "failure_reason": order.failure_reason,
+        "decline_code": decline_code(order),
+        # Never paid, and no longer waited for (the reconciler gave up after a day).
+        "abandoned": order.status == "awaiting_payment" and order.abandoned_at is not None,
         "esim": _esim(order, settings),
         "email_sent": order.email_sent_at is not None,
         "can_resend_email": can_resend_email(order),
@@ -49,6 +55,13 @@ def public_view(order: Order, settings: Settings, catalog: Catalogue) -> dict[st
             else None
         ),
     }
+
+
+def decline_code(order: Order) -> int | None:
+    """Epay's reasonCode of a declined payment (``"484: Insufficient funds"`` → 484): the page
+    explains it in the buyer's words."""
+    found = re.match(r"(\d+):", order.failure_reason or "")
+    return int(found.group(1)) if found and order.status == "payment_failed" else None
 
 
 def _esim(order: Order, settings: Settings) -> dict[str, Any] | None:
@@ -62,7 +75,9 @@ def _esim(order: Order, settings: Settings) -> dict[str, Any] | None:
         "activation_code": p.activation_code,
         "ios_install_url": ios_install_url(p.lpa),
         "iccid": p.iccid,
-        "expires_at": p.expires_at,
+        "expires_at": p.expires_at,  # install by
+        "validity_starts": p.validity_starts,
+        "plan_days": p.plan_days,
         "used_bytes": p.used_bytes,
         "total_bytes": p.total_bytes,
         "installed": p.installed,

@@ -60,6 +60,8 @@ class Profile:
     used_bytes: int | None = None
     usage_checked_at: str | None = None
     installed: bool = False
+    validity_starts: str | None = None  # "install", "first_use" or unknown (None)
+    plan_days: int | None = None
 
 
 @dataclass

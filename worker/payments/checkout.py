@@ -12,7 +12,9 @@ import secrets
 from typing import Any
 
 import phonenumbers
-from email_validator import EmailNotValidError, validate_email
+from dns.exception import DNSException
+from email_validator import EmailNotValidError, EmailUndeliverableError, validate_email
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
@@ -28,6 +30,8 @@ log = logging.getLogger("worker.payments.checkout")
 EPAY_LANGUAGE: dict[Lang, str] = {"kk": "kaz", "ru": "rus", "en": "eng"}
 DESCRIPTION_MAX_BYTES = 125
 ID_ATTEMPTS = 20
+# DNS may not keep the buyer waiting: a lookup that times out lets the address through.
+DELIVERABILITY_TIMEOUT_S = 2
 
 
 async def checkout(request: Request) -> JSONResponse:
@@ -42,6 +46,9 @@ async def checkout(request: Request) -> JSONResponse:
     lang: Lang = raw_lang if raw_lang in LANGS else "en"
 
     problems, form = validate(body, services)
+    checks_dns = "email" in form and services.settings.email_check_deliverability
+    if checks_dns and not await deliverable(form["email"]):
+        problems["email"] = "email_undeliverable"
     if problems:
         return JSONResponse(errors(problems, lang), status_code=422)
     package: Package = form["package"]
@@ -114,18 +121,39 @@ def validate(body: dict[str, Any], services: Services) -> tuple[dict[str, str], 
     return problems, form
 
 
+async def deliverable(email: str) -> bool:
+    """False when DNS says the address's domain cannot receive mail (no such domain, no MX,
+    a null MX); True when it can, or when DNS does not answer in time. The lookup blocks, so
+    it runs in a thread."""
+    return await run_in_threadpool(_takes_mail, email)
+
+
+def _takes_mail(email: str) -> bool:
+    try:
+        validate_email(email, check_deliverability=True, timeout=DELIVERABILITY_TIMEOUT_S)
+    except EmailUndeliverableError:
+        return False
+    except DNSException as error:  # no resolver configured: we cannot tell, so we do not refuse
+        log.warning("checkout: deliverability not checked: %s", error)
+    return True
+
+
 def normalise_phone(value: Any) -> str | None:
-    """E.164 (``+77012345678``) or None. Any country; a number without ``+`` is read as Kazakh."""
+    """E.164 (``+77012345678``) or None. Any country; a number without ``+`` is read as Kazakh,
+    and when it is not a Kazakh number, as an international one whose ``+`` was left out
+    (``447911123456`` is the UK's ``+44 7911 123456``)."""
     if not isinstance(value, str) or not value.strip() or len(value) > 32:
         return None
     text = value.strip()
-    try:
-        number = phonenumbers.parse(text, None if text.startswith("+") else "KZ")
-    except phonenumbers.NumberParseException:
-        return None
-    if not phonenumbers.is_valid_number(number):
-        return None
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    readings = [(text, None)] if text.startswith("+") else [(text, "KZ"), ("+" + text, None)]
+    for candidate, region in readings:
+        try:
+            number = phonenumbers.parse(candidate, region)
+        except phonenumbers.NumberParseException:
+            continue
+        if phonenumbers.is_valid_number(number):
+            return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    return None
 
 
 def new_order(services: Services, package: Package, lang: Lang, email: str, phone: str) -> Order:

@@ -189,6 +189,10 @@ def package_from_row(row: dict[str, Any]) -> Package:
     )
 
 
+# activeType: 1, the days count from installation; 2, from the first network attach.
+ACTIVE_TYPES = {"1": "install", "2": "first_use"}
+
+
 def profile_from_row(row: dict[str, Any]) -> ProviderProfile | None:
     """One `esim/query` row as a profile; None while it has no activation code yet."""
     ac = row.get("ac")
@@ -213,6 +217,8 @@ def profile_from_row(row: dict[str, Any]) -> ProviderProfile | None:
         used_bytes=_int_or_none(row.get("orderUsage")),
         total_bytes=_int_or_none(row.get("totalVolume")),
         expires_at=_iso_time(row.get("expiredTime")),
+        validity_starts=ACTIVE_TYPES.get(str(row.get("activeType"))),
+        days=_int_or_none(row.get("totalDuration")) if row.get("durationUnit") == "DAY" else None,
     )
 
 

@@ -86,7 +86,11 @@ class ProviderProfile:
     status: str  # the provider's own status words, e.g. "GOT_RESOURCE/RELEASED"
     used_bytes: int | None
     total_bytes: int | None
-    expires_at: str | None  # ISO 8601 UTC
+    expires_at: str | None  # ISO 8601 UTC: install by then
+    # When the plan's days start counting: "install" or "first_use" (the first connection
+    # abroad); None when the provider does not say.
+    validity_starts: str | None = None
+    days: int | None = None  # how long the plan runs once it starts
 
 
 @dataclass(frozen=True)

@@ -40,14 +40,14 @@ def test_payment_api_js_defines_halyk_with_lz_string_and_this_sandbox_as_page_ur
         assert name in answer.text
 
 
-@pytest.mark.parametrize(("language", "title", "button"), [
-    ("rus", "Оплата заказа", "Оплатить"),
-    ("kaz", "Тапсырысты төлеу", "Төлеу"),
-    ("eng", "Order payment", "Pay"),
-    ("RUS", "Оплата заказа", "Оплатить"),
+@pytest.mark.parametrize(("language", "title", "button", "expiry"), [
+    ("rus", "Оплата заказа", "Оплатить", "ММ/ГГ"),
+    ("kaz", "Тапсырысты төлеу", "Төлеу", "АА/ЖЖ"),
+    ("eng", "Order payment", "Pay", "MM/YY"),
+    ("RUS", "Оплата заказа", "Оплатить", "ММ/ГГ"),
 ])
 def test_payform_shows_the_order_in_the_buyers_language(epay: Epay, language: str, title: str,
-                                                        button: str) -> None:
+                                                        button: str, expiry: str) -> None:
     payment = epay.payment(amount=4990, language=language, description="Турция 10 ГБ, 30 дней")
 
     page = epay.open_payform(payment)
@@ -58,6 +58,8 @@ def test_payform_shows_the_order_in_the_buyers_language(epay: Epay, language: st
     assert payment["invoiceId"] in page.text
     assert "Турция 10 ГБ, 30 дней" in page.text
     assert "Qazaq eSIM" in page.text
+    # The expiry's placeholder in the label's own letters (the Kazakh label says АА/ЖЖ).
+    assert f'placeholder="{expiry}"' in page.text and f"({expiry})" in page.text
     assert "4000000000004848" in page.text  # the sandbox test-card box
 
 

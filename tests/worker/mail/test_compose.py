@@ -22,6 +22,17 @@ LANGUAGE_MARKERS: dict[Lang, tuple[str, str]] = {
 }
 
 
+# The seller's name as each language writes it (content/data/seller.json): Cyrillic in kk and ru.
+SELLER_NAMES: dict[Lang, str] = {"kk": "ЖК «Исламбакиев Ш.А.»", "ru": "ИП «Исламбакиев Ш.А.»",
+                                 "en": "IE Islambakiyev Sh.A."}
+ANDROID_FIRST_STEP: dict[Lang, str] = {"kk": "Параметрлер → Желі және интернет", "ru": "Откройте Настройки → Сеть",
+                                       "en": "Open Settings → Network &amp; internet"}
+VALIDITY: dict[Lang, tuple[str, str]] = {
+    "kk": ("дейін орнатыңыз", "алғашқы қосылудан бастап 7 күн"),
+    "ru": ("Установите до", "Тариф действует 7 дней с первого подключения в поездке."),
+    "en": ("Install by", "The plan runs 7 days from its first connection at your destination."),
+}
+
 # What the failure notice promises, word for word.
 FAILED_NEXT: dict[Lang, str] = {
     "en": "What happens next: our support team has been alerted and will contact you within one "
@@ -107,7 +118,7 @@ def test_delivery_email_carries_the_receipt(lang: Lang, settings: Settings) -> N
         assert "4\u00a0990\u00a0₸" in body or "4,990\u00a0₸" in body
         assert "512345678901" in body and "440563...5096" in body
         assert "25" in body and "2026" in body  # the payment date
-        assert "Islambakiyev Sh.A." in body and "910109301239" in body
+        assert SELLER_NAMES[lang] in body and "910109301239" in body
         assert "+7 705 454 49 65" in body and settings.support_email in body
 
 
@@ -156,3 +167,76 @@ def test_support_alert_has_the_timeline_and_no_personal_data(settings: Settings)
     assert "invoke refund 100000123" in body
     for personal in ("buyer@example.kz", "+77011234567", "440563...5096", "tok-"):
         assert personal not in mail.as_string()
+
+
+def _html_and_text(mail: object) -> tuple[str, str]:
+    return (mail.get_body(("html",)).get_content(),  # type: ignore[attr-defined]
+            mail.get_body(("plain",)).get_content())  # type: ignore[attr-defined]
+
+
+def _looks_like_ours(html: str, text: str, lang: Lang) -> None:
+    """The shared layout: the shop's name on top, a greeting, support and the seller at the end."""
+    hello = {"kk": "Сәлеметсіз бе!", "ru": "Здравствуйте!", "en": "Hello!"}[lang]
+    assert text.startswith("Qazaq eSIM\n====") and hello in text
+    assert html.index(">Qazaq eSIM</span>") < html.index(hello)
+    assert SELLER_NAMES[lang] in text and SELLER_NAMES[lang] in html
+    assert "+7 705 454 49 65" in text and "wa.me/77054544965" in html
+
+
+@pytest.mark.parametrize("lang", ["kk", "ru", "en"])
+def test_delivery_email_numbers_the_android_steps_and_says_when_to_install(lang: Lang, settings: Settings) -> None:
+    order = delivered_order(lang)
+    assert order.profile is not None
+    order.profile.validity_starts, order.profile.plan_days = "first_use", 7
+    html, text = _html_and_text(compose.delivery(order, settings, "<m@qazaq-esim.com>"))
+
+    _looks_like_ours(html, text, lang)
+    steps = html[html.index("<ol"):html.index("</ol>")]
+    assert steps.count("<li>") == 4 and ANDROID_FIRST_STEP[lang] in steps
+    assert [line[:3] for line in text.splitlines() if line[:2] in ("1.", "2.", "3.", "4.")] == ["1. ", "2. ", "3. ", "4. "]
+    install_by, runs = VALIDITY[lang]
+    for body in (html, text):
+        assert install_by in body and "2027" in body and runs in body
+        assert "Valid until" not in body
+
+
+def test_the_plan_sentence_follows_the_activation_rule(settings: Settings) -> None:
+    order = delivered_order("en")
+    assert order.profile is not None
+    said = {}
+    for starts in ("install", None):
+        order.profile.validity_starts, order.profile.plan_days = starts, 1
+        said[starts] = _html_and_text(compose.delivery(order, settings, "<m@qazaq-esim.com>"))[1]
+    assert "The plan runs 1 day from the moment you install the eSIM." in said["install"]
+    assert "The plan runs 1 day from installation or from its first connection" in said[None]
+    order.profile.plan_days = None  # the aggregator did not say: no sentence rather than a guess
+    assert "The plan runs" not in _html_and_text(compose.delivery(order, settings, "<m@qazaq-esim.com>"))[1]
+
+
+@pytest.mark.parametrize("lang", ["kk", "ru", "en"])
+def test_refund_and_fiscal_receipt_emails_have_the_delivery_emails_structure(lang: Lang, settings: Settings) -> None:
+    from worker.orders.model import Refund
+
+    order = delivered_order(lang)
+    order.refund = Refund(amount=4990, reason="broken", operator="support")
+    order.fiscal["sale"] = {"fiscal_number": "123456789", "total_tiyn": 499000,
+                            "ticket_url": "https://receipt.example/t/1"}
+    refund_html, refund_text = _html_and_text(compose.refunded(order, settings))
+    receipt_html, receipt_text = _html_and_text(compose.fiscal_receipt(order, settings, "sale"))
+
+    for html, text in ((refund_html, refund_text), (receipt_html, receipt_text)):
+        _looks_like_ours(html, text, lang)
+        assert "100000123" in text and "512345678901" in text  # the same receipt block
+    assert f'href="{settings.site_url}/{lang}/order/#tok-' in refund_html  # a button to the order
+    assert 'href="https://receipt.example/t/1"' in receipt_html and "123456789" in receipt_text
+
+
+@pytest.mark.parametrize("lang", ["kk", "ru", "en"])
+def test_sign_in_email_is_html_with_a_button_and_a_text_part(lang: Lang, settings: Settings) -> None:
+    link = f"{settings.site_url}/{lang}/account/#login=" + "x" * 150
+    html, text = _html_and_text(compose.sign_in_link(settings, "buyer@example.kz", lang, link, "<s@q>"))
+
+    _looks_like_ours(html, text, lang)
+    button = {"kk": "«Менің eSIM-дерімді» ашу", "ru": "Открыть «Мои eSIM»", "en": "Open My eSIMs"}[lang]
+    assert f'<a href="{link}"' in html and f">{button}</a>" in html.replace("&#34;", '"')
+    assert link in text

@@ -37,9 +37,12 @@ def test_a_new_order_shows_awaiting_payment_and_nothing_else(client: TestClient)
         "order_id": order.id, "status": "awaiting_payment", "lang": "kk",
         "created_at": order.created_at,
         "package": {"code": "TR-10GB-30D", "title": "Turkey 10 GB, 30 days", "destination": "TR",
+                    "titles": {"kk": "Түркия 10 ГБ, 30 күн", "ru": "Турция 10 ГБ, 30 дней",
+                               "en": "Türkiye 10 GB, 30 days"},
                     "data_mb": 10240, "days": 30},
         "amount": 4990, "currency": "KZT", "email_masked": "b***@example.kz",
-        "payment": None, "failure_reason": None, "esim": None, "email_sent": False,
+        "payment": None, "failure_reason": None, "decline_code": None, "abandoned": False,
+        "esim": None, "email_sent": False,
         "can_resend_email": False, "refund": None,
     }
 
@@ -61,6 +64,7 @@ def test_a_delivered_order_shows_the_esim_and_the_payment(client: TestClient, se
         "qr_svg_url": f"{settings.worker_url}/api/orders/{order.token}/qr.svg",
         "lpa": LPA, "smdp_address": "rsp.example.com", "activation_code": "ABCD1234",
         "iccid": "8986000000000000001", "expires_at": "2027-01-01T00:00:00+00:00",
+        "validity_starts": None, "plan_days": None,
         "used_bytes": 0, "total_bytes": 10737418240, "installed": False,
     }
     assert view["email_sent"] is True and view["can_resend_email"] is True
@@ -125,3 +129,28 @@ def test_the_view_and_the_route_agree_after_three_resends(client: TestClient) ->
 )
 def test_email_masks(email: str | None, masked: str | None) -> None:
     assert mask_email(email) == masked
+
+
+@pytest.mark.parametrize(("status", "reason", "code"), [
+    ("payment_failed", "484: Insufficient funds", 484),
+    ("payment_failed", "499: 3-D Secure password wrong or not entered", 499),
+    ("payment_failed", "REJECT", None),  # no code: the page gives the general advice
+    ("delivered", "484: Insufficient funds", None),  # a later try was charged after all
+])
+def test_a_decline_comes_with_epays_reason_code(client: TestClient, status: str, reason: str,
+                                                code: int | None) -> None:
+    order = make_order(2, status=status, failure_reason=reason)
+    store_order(client, order)
+
+    assert client.get(f"/api/orders/{order.token}").json()["decline_code"] == code
+
+
+def test_an_abandoned_order_says_so_and_a_withdrawn_package_keeps_its_stored_title(client: TestClient) -> None:
+    order = make_order(3, abandoned_at="2026-11-26T10:00:00+00:00", package_code="GONE-1GB-7D",
+                       package_title="Turkey 1 GB, 7 days")
+    store_order(client, order)
+
+    view = client.get(f"/api/orders/{order.token}").json()
+
+    assert view["abandoned"] is True and view["status"] == "awaiting_payment"
+    assert view["package"]["titles"] is None and view["package"]["title"] == "Turkey 1 GB, 7 days"

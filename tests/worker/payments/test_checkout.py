@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -140,6 +142,8 @@ def test_each_order_gets_its_own_invoice_id_token_and_secret(shop: Shop) -> None
         ("+49 30 901820", "+4930901820"),
         ("+1 (650) 253-0000", "+16502530000"),
         ("+998 90 123 45 67", "+998901234567"),
+        ("447911123456", "+447911123456"),  # the UK's +44 7911 123456 without its "+"
+        ("90 532 123 45 67", "+905321234567"),
     ],
 )
 def test_phone_numbers_of_any_country_become_e164(typed: str, e164: str) -> None:
@@ -157,3 +161,85 @@ def test_the_description_fits_125_bytes_without_breaking_a_letter() -> None:
     assert len(text.encode()) <= 125
     assert text.startswith("Qazaq eSIM Европа")
     assert 123 <= len(text.encode())  # cut at the last whole two-byte letter, not earlier
+
+
+class FakeDns:
+    """DNS as email-validator asks it: MX answers per domain, NXDOMAIN for the rest."""
+
+    lifetime: float | None = None
+
+    def __init__(self, mx: dict[str, list[tuple[int, str]]]) -> None:
+        self.mx = mx
+        self.asked: list[str] = []
+
+    def resolve(self, domain: str, kind: str) -> list[Any]:
+        import dns.resolver
+
+        self.asked.append(domain)
+        if domain == "slow.example":
+            raise dns.exception.Timeout
+        if domain not in self.mx:
+            raise dns.resolver.NXDOMAIN
+        return [SimpleNamespace(preference=p, exchange=host) for p, host in self.mx[domain]]
+
+
+@pytest.fixture
+def fake_dns(monkeypatch: pytest.MonkeyPatch) -> FakeDns:
+    import dns.resolver
+
+    fake = FakeDns({"gmail.com": [(5, "gmail-smtp-in.l.google.com.")], "nomail.example": [(0, ".")]})
+    monkeypatch.setattr(dns.resolver, "get_default_resolver", lambda: fake)
+    return fake
+
+
+@pytest.fixture
+def checking_client(settings: Settings) -> Iterator[TestClient]:
+    with TestClient(create_app(replace(settings, email_check_deliverability=True), handlers={})) as c:
+        yield c
+
+
+@pytest.mark.parametrize("lang", ["kk", "ru", "en"])
+@pytest.mark.parametrize("email", ["buyer@gmial.con", "buyer@nomail.example"])
+def test_an_address_whose_domain_takes_no_mail_is_refused_in_the_buyers_language(
+    checking_client: TestClient, fake_dns: FakeDns, lang: str, email: str
+) -> None:
+    answer = checking_client.post("/api/checkout", json={**FORM, "lang": lang, "email": email,
+                                                         "phone": "12"})
+
+    assert answer.status_code == 422
+    # Every problem at once: the domain and the phone.
+    assert answer.json() == {"errors": {"email": message("email_undeliverable", lang),
+                                        "phone": message("phone_invalid", lang)}}
+    assert checking_client.app.state.services.store.count() == 0  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("email", ["buyer@gmail.com", "buyer@slow.example"])
+def test_a_domain_that_takes_mail_or_does_not_answer_in_time_goes_on_to_payment(
+    checking_client: TestClient, fake_dns: FakeDns, email: str
+) -> None:
+    answer = checking_client.post("/api/checkout", json={**FORM, "lang": "en", "email": email})
+
+    assert answer.status_code == 503  # past the form: Epay is unreachable in this client
+    assert fake_dns.asked == [email.split("@")[1]]
+    assert fake_dns.lifetime == 2  # the short timeout
+
+
+def test_without_a_dns_resolver_the_address_is_not_refused(
+    checking_client: TestClient, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    import dns.resolver
+
+    def no_resolver() -> None:
+        raise dns.resolver.NoResolverConfiguration("no nameservers")
+
+    monkeypatch.setattr(dns.resolver, "get_default_resolver", no_resolver)
+    answer = checking_client.post("/api/checkout", json={**FORM, "lang": "en"})
+
+    assert answer.status_code == 503
+    assert "deliverability not checked" in caplog.text
+
+
+def test_with_the_check_off_no_dns_is_asked(client: TestClient, fake_dns: FakeDns) -> None:
+    answer = client.post("/api/checkout", json={**FORM, "lang": "en", "email": "buyer@gmial.con"})
+
+    assert answer.status_code == 503 and fake_dns.asked == []

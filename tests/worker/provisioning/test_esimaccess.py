@@ -242,6 +242,15 @@ async def test_query_of_a_ready_order_gives_the_parsed_profile() -> None:
     assert profile.provider_id == "25112512000001"
     assert profile.total_bytes == 10737418240
     assert profile.expires_at == "2026-09-27T19:29:36+00:00"
+    assert (profile.validity_starts, profile.days) == (None, None)  # the row does not say
+
+
+@pytest.mark.parametrize(("active_type", "starts"), [(1, "install"), (2, "first_use"), ("2", "first_use")])
+async def test_the_profile_says_when_its_days_start_counting(active_type: object, starts: str) -> None:
+    row = _row(activeType=active_type, totalDuration=7, durationUnit="DAY")
+    profile = await _client(lambda p, b: _ok({"esimList": [row]})).query("B25112512000001")
+    assert profile is not None
+    assert (profile.validity_starts, profile.days) == (starts, 7)
 
 
 async def test_a_profile_cancelled_before_delivery_is_refused() -> None:

@@ -56,6 +56,9 @@ def test_paid_orders_arrive_in_the_mailbox_in_each_language_with_a_qr_that_decod
         [sold] = [p for p in aggregator.profiles() if p["transactionId"] == order.id]
         assert qr_in(mail) == sold["ac"] == delivered.profile.lpa
         assert delivered.profile.iccid == sold["iccid"]
+        # When the plan's days start, as the aggregator sold it: for the page and the e-mail.
+        starts = {1: "install", 2: "first_use"}[sold["activeType"]]
+        assert (delivered.profile.validity_starts, delivered.profile.plan_days) == (starts, sold["totalDuration"])
         assert mail["Message-ID"] == delivered.email_message_id
         assert aggregator.count(order.id)["profiles"] == 1
     assert len(mailbox.messages) == 3

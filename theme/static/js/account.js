@@ -62,18 +62,28 @@
     api("/api/account/sign-out", { method: "POST" }).finally(signedOut);
   });
 
-  if (!worker) { unavailable(); return; }
-  var login = /^#login=(.+)$/.exec(location.hash);
-  if (login) {
+  // A sign-in link: on arrival, or opened in a tab that is already on this page (then only the
+  // address's #fragment changes and the page does not reload).
+  function redeem() {
+    var login = /^#login=(.+)$/.exec(location.hash);
+    if (!login) return false;
     // The link works once: drop it from the address bar and history before using it.
     history.replaceState(null, "", location.pathname + location.search);
+    ["link-bad", "link-sent", "account-unavailable"].forEach(function (id) { show(id, false); });
+    form.hidden = true;
     show("account-busy", true);
     api("/api/account/session", { json: { login: decodeURIComponent(login[1]) } }).then(function (r) {
       if (r.status === 401) { show("account-busy", false); show("link-bad", true); form.hidden = false; return null; }
       if (!r.ok) throw new Error(String(r.status));
       return r.json();
     }).then(function (data) { if (data) { remember(data.session); loadOrders(); } }).catch(unavailable);
-  } else if (session()) {
+    return true;
+  }
+
+  if (!worker) { unavailable(); return; }
+  window.addEventListener("hashchange", redeem);
+  if (redeem()) return;
+  if (session()) {
     loadOrders();
   } else {
     form.hidden = false;

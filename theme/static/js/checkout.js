@@ -1,4 +1,5 @@
-// Checkout page: show the package, validate in the browser, post to the worker, open Epay's form.
+// Checkout page: show the package, validate in the browser (every field at once, the site's own
+// words), suggest a fix for a mistyped e-mail domain, post to the worker, open Epay's form.
 (function () {
   "use strict";
   var T = JSON.parse(document.getElementById("strings").textContent);
@@ -9,6 +10,8 @@
   var formError = document.getElementById("form-error");
   var code = new URLSearchParams(location.search).get("package") || "";
   var expected = null;
+  // The buyer's contact, kept in this tab only (never in a URL) for "try again" after a decline.
+  var CONTACT = "qe-checkout-contact";
 
   function price(amount) {
     var digits = String(amount).replace(/\B(?=(\d{3})+(?!\d))/g, T.price.group);
@@ -42,6 +45,65 @@
     showPrice(p.price_kzt);
   }
 
+  function remembered() {
+    try { return JSON.parse(sessionStorage.getItem(CONTACT) || "null"); } catch (e) { return null; }
+  }
+  function remember(contact) {
+    try { sessionStorage.setItem(CONTACT, JSON.stringify(contact)); } catch (e) { /* private mode */ }
+  }
+
+  // "Did you mean buyer@gmail.com?": the checker (2.6 KB gzipped) loads when the field is first used.
+  var email = form.elements.email;
+  var suggestion = document.getElementById("email-suggestion");
+  var checker = null;
+  function loadChecker() {
+    if (!checker) checker = loadScript(email.getAttribute("data-suggest-src")).catch(function () { checker = null; });
+    return checker;
+  }
+  function suggest() {
+    var typed = email.value.trim();
+    suggestion.textContent = "";
+    if (!typed) return;
+    loadChecker().then(function () {
+      var better = window.QE_emailSuggestion && window.QE_emailSuggestion(typed);
+      if (!better || email.value.trim() !== typed) return;
+      var parts = T.suggest.split("{email}");
+      var accept = document.createElement("button");
+      accept.type = "button";
+      accept.className = "link";
+      accept.textContent = better;
+      accept.addEventListener("click", function () {
+        email.value = better;
+        suggestion.textContent = "";
+        var slot = form.querySelector('[data-error-for="email"]');
+        slot.textContent = "";
+        email.removeAttribute("aria-invalid");
+        email.focus();
+      });
+      suggestion.textContent = "";
+      suggestion.appendChild(document.createTextNode(parts[0]));
+      suggestion.appendChild(accept);
+      suggestion.appendChild(document.createTextNode(parts[1] || ""));
+    });
+  }
+  email.addEventListener("focus", loadChecker);
+  email.addEventListener("change", suggest);
+
+  // The same rules as the worker's in spirit; the worker has the last word (422 per field).
+  function problems() {
+    var found = {};
+    var typed = email.value.trim();
+    if (!typed) found.email = T.invalid.email_empty;
+    else if (!/^[^\s@]+@[^\s@]+\.[^\s@]{2,}$/.test(typed)) found.email = T.invalid.email;
+    var phone = form.elements.phone.value.trim();
+    var digits = phone.replace(/[\s()\-]/g, "");
+    if (!phone) found.phone = T.invalid.phone_empty;
+    else if (!/^\+?[0-9]{7,15}$/.test(digits)) found.phone = T.invalid.phone;
+    if (!form.elements.device_ok.checked) found.device_ok = T.invalid.device_ok;
+    if (!form.elements.offer_accepted.checked) found.offer_accepted = T.invalid.offer_accepted;
+    return found;
+  }
+
   function clearErrors() {
     formError.textContent = "";
     form.querySelectorAll("[data-error-for]").forEach(function (el) { el.textContent = ""; });
@@ -49,7 +111,10 @@
   }
 
   function showErrors(errors) {
-    Object.keys(errors || {}).forEach(function (field) {
+    var fields = Object.keys(errors || {});
+    // One announcement for all of them; each message is read again with its field (aria-describedby).
+    if (fields.length) formError.textContent = T.fix;
+    fields.forEach(function (field) {
       var slot = form.querySelector('[data-error-for="' + field + '"]');
       var input = form.elements[field];
       if (slot) slot.textContent = errors[field];
@@ -74,7 +139,8 @@
   function submit(event) {
     event.preventDefault();
     clearErrors();
-    if (!form.checkValidity()) { form.reportValidity(); return; }
+    var found = problems();
+    if (Object.keys(found).length) { showErrors(found); return; }
     payButton.disabled = true;
     formError.textContent = T.pay_wait;
     var body = {
@@ -94,6 +160,7 @@
       return response.json().catch(function () { return {}; }).then(function (data) {
         formError.textContent = "";
         if (response.status === 201) {
+          remember({ email: body.email, phone: body.phone });
           return loadScript(data.payment_js).then(function () { window.halyk.pay(data.payment); });
         }
         payButton.disabled = false;
@@ -128,6 +195,11 @@
     if (!p) { notOnSale(); return; }
     showSummary(p);
     form.elements["package"].value = code;
+    var contact = remembered();
+    if (contact) {
+      email.value = email.value || contact.email || "";
+      form.elements.phone.value = form.elements.phone.value || contact.phone || "";
+    }
     form.hidden = false;
     form.addEventListener("submit", submit);
     if (!worker) unavailable();

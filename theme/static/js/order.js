@@ -40,6 +40,15 @@
       .catch(function () { note.textContent = T.error; button.disabled = false; });
   }
 
+  // "7 days" in the page's language: the build gives the one/few/many forms of each sentence.
+  var plurals = window.Intl && Intl.PluralRules ? new Intl.PluralRules(T.lang) : null;
+  function plural(forms, n) {
+    var form = forms[plurals ? plurals.select(n) : "many"] || forms.many;
+    return form.replace("{n}", n);
+  }
+  // The order's title in the page's language (an order keeps the one it was bought in).
+  function title(pkg) { return pkg ? (pkg.titles && pkg.titles[T.lang]) || pkg.title : ""; }
+
   function renderOrder(order, token) {
     var view = document.getElementById("order-template").content.firstElementChild.cloneNode(true);
     function field(name) { return view.querySelector('[data-f="' + name + '"]'); }
@@ -47,9 +56,12 @@
     // Only a delivered order's eSIM is the buyer's: a refunded order's profile is cancelled.
     var esim = order.status === "delivered" ? order.esim : null;
     var receipts = order.receipts || [];
+    var declined = order.status === "payment_failed";
+    var status = order.abandoned ? "abandoned" : order.status;
     var shown = {
-      processing: PROCESSING.indexOf(order.status) >= 0,
-      payment_failed: order.status === "payment_failed",
+      processing: PROCESSING.indexOf(status) >= 0,
+      decline: declined,
+      retry: declined || !!order.abandoned,
       need_support: order.status === "provisioning_failed",
       refunded: order.status === "refunded",
       refund: !!order.refund,
@@ -57,11 +69,17 @@
       esim: !!esim,
       ios: !!(esim && web(esim.ios_install_url) && isApple()),
       resend: !!(esim && order.can_resend_email),
-      payment: !!order.payment
+      payment: !!order.payment,
+      no_payment: !order.payment
     };
     view.querySelectorAll("[data-show]").forEach(function (el) { el.hidden = !shown[el.getAttribute("data-show")]; });
-    set("status", T.status[order.status] || order.status);
-    set("title", order.package && order.package.title);
+    set("status", order.abandoned ? T.abandoned : T.status[order.status] || order.status);
+    set("title", title(order.package));
+    if (declined) {
+      var reason = T.declines[String(order.decline_code)] || T.decline_other;
+      set("decline_reason", reason[0]);
+      set("decline_advice", reason[1]);
+    }
     set("number", T.number.replace("{number}", order.order_id));
     if (order.refund) {
       set("refund", T.refund.replace("{amount}", price(order.refund.amount)).replace("{date}", date(order.refund.refunded_at)));
@@ -76,9 +94,11 @@
       li.appendChild(link);
       field("receipts").appendChild(li);
     });
-    view.querySelector('[data-f="status"]').className = "status status-" + order.status;
-    if (order.package && order.package.destination) {
-      field("retry").href = "/" + T.lang + "/esim/" + order.package.destination.toLowerCase() + "/";
+    view.querySelector('[data-f="status"]').className = "status status-" + status;
+    // "Try again" reopens the checkout with this package; the checkout fills in the e-mail
+    // and phone it kept in this tab (sessionStorage), so none of it travels in a URL.
+    if (order.package && order.package.code) {
+      field("retry").href = "/" + T.lang + "/checkout/?package=" + encodeURIComponent(order.package.code);
     }
     if (esim) {
       field("qr").src = web(esim.qr_svg_url);
@@ -86,6 +106,8 @@
       set("smdp", esim.smdp_address);
       set("code", esim.activation_code);
       set("expires", date(esim.expires_at));
+      var days = esim.plan_days || (order.package && order.package.days);
+      if (days) set("validity", plural(T.runs[esim.validity_starts] || T.runs.unknown, days));
       set("usage", esim.total_bytes
         ? T.used_of.replace("{used}", gigabytes(esim.used_bytes || 0)).replace("{total}", gigabytes(esim.total_bytes))
         : gigabytes(esim.used_bytes || 0) + " · " + T.unlimited);
@@ -107,7 +129,7 @@
       field("resend").addEventListener("click", function () { resend(token, field("resend-note"), field("resend")); });
     }
     set("order_id", order.order_id);
-    set("package", order.package && order.package.title);
+    set("package", title(order.package));
     set("date", date(order.created_at));
     set("amount", price(order.amount));
     set("email", order.email_masked);
