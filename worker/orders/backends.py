@@ -7,7 +7,10 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Protocol
 
-from worker.config import Settings
+import psycopg
+import psycopg_pool
+
+from worker.config import SettingError, Settings
 from worker.orders.model import Order
 from worker.orders.postgres import PgOrderStore
 from worker.orders.queue import Job
@@ -68,5 +71,12 @@ class Store(Protocol):
 def open_store(settings: Settings) -> Store:
     """The store ORDERS_DB names (PostgreSQL: connected and migrated)."""
     if settings.orders_url:
-        return PgOrderStore.open(settings.orders_url, settings.job_lease)
+        try:
+            return PgOrderStore.open(settings.orders_url, settings.job_lease)
+        except (psycopg.Error, psycopg_pool.PoolTimeout) as error:
+            where = settings.orders_url.rsplit("@", 1)[-1]  # never the password
+            raise SettingError(
+                f"ORDERS_DB: PostgreSQL at {where} cannot be used ({type(error).__name__}: "
+                f"{' '.join(str(error).split())[:200]}); start it or correct the URL "
+                "(docs/operations.md, \"Choosing the order store\")") from None
     return OrderStore.open(settings.orders_db)

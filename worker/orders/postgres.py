@@ -109,8 +109,9 @@ class PgOrderStore:
         # A thread per pooled connection: concurrent writes wait on PostgreSQL (which flushes
         # their commits together), not on the event loop's small default executor.
         self._threads = ThreadPoolExecutor(pool_size, thread_name_prefix="orders-pg")
-        self.pool = psycopg_pool.ConnectionPool(url, min_size=4, max_size=pool_size, open=False,
-                                   kwargs={"row_factory": dict_row, "autocommit": True})
+        self.pool = psycopg_pool.ConnectionPool(
+            url, min_size=4, max_size=pool_size, open=False,
+            kwargs={"row_factory": dict_row, "autocommit": True})
         self.on_jobs_added: Callable[[], None] | None = None
         # The runner renews the leases of its running jobs this often: well before they end.
         self.renew_every = lease_s / 3

@@ -231,3 +231,18 @@ def test_an_archived_order_can_still_change_and_the_last_version_wins(store_back
 
 def test_the_store_answers_the_readiness_probe(store_backend: Opener) -> None:
     store_backend().probe()
+
+
+def test_an_unreachable_database_stops_start_up_naming_orders_db(settings: Any) -> None:
+    from dataclasses import replace
+
+    from loopback import free_port
+
+    from worker.config import SettingError
+    from worker.orders.backends import open_store
+
+    url = f"postgresql://qazaq:hunter2@127.0.0.1:{free_port()}/qazaq"  # nothing listens there
+
+    with pytest.raises(SettingError, match=r"ORDERS_DB: PostgreSQL at 127\.0\.0\.1.*start it") as error:
+        open_store(replace(settings, orders_url=url))
+    assert "hunter2" not in str(error.value)
