@@ -163,8 +163,7 @@ def test_a_crash_between_smtp_acceptance_and_its_record_resends_the_same_message
     assert aggregator.count(order.id)["profiles"] == 1
 
 
-@pytest.mark.parametrize("crash_at", ["after_aggregator_order", "after_profile_stored",
-                                      "before_email_sent"])
+@pytest.mark.parametrize("crash_at", ["after_aggregator_order", "before_email_sent"])
 def test_on_postgresql_two_other_processes_take_over_a_killed_ones_delivery_once(
     crash_at: str, wired: Settings, aggregator: Aggregator, mailbox: Mailbox, pg_url: str,
 ) -> None:
