@@ -58,13 +58,17 @@ def copy_store(source_path: Path, url: str, say: Callable[[str], None] = print) 
     """Copy the embedded store at ``source_path`` into the empty database at ``url``, verified."""
     if not source_path.exists():
         raise MigrationRefused(f"there is no order store at {source_path}: check --from")
-    migrate(url)
+    try:
+        migrate(url)
+        target = PgOrderStore.open(url)
+    except psycopg.Error as error:
+        raise MigrationRefused(f"PostgreSQL at {url.rsplit('@', 1)[-1]} cannot be used "
+                               f"({' '.join(str(error).split())[:200]}): check --to") from None
     source = OrderStore.open(source_path)
-    target = PgOrderStore.open(url)
     try:
         if target.count() or target.jobs():
             raise MigrationRefused(
-                f"{url.split('@')[-1]} already holds orders: copy only into an empty database "
+                f"{url.rsplit('@', 1)[-1]} already holds orders: copy only into an empty database "
                 "(create a new one, or drop this one's tables if it is a failed copy)")
         orders = source.search(lambda o: True)
         jobs = source.jobs()
@@ -83,11 +87,10 @@ def copy_store(source_path: Path, url: str, say: Callable[[str], None] = print) 
         problems = differences(source, target)
         if problems:
             raise MigrationRefused("the copy does not match the source: "
-                                   + "; ".join(problems[:10]))
+                                   + "; ".join(problems[:10])
+                                   + ". Drop the database's tables and copy again")
         say(f"verified: {target.count()} orders, {len(target.jobs())} jobs, every checksum equal")
         return Copied(orders=len(orders), jobs=len(jobs))
-    except psycopg.Error as error:
-        raise MigrationRefused(f"PostgreSQL refused the copy ({error}); nothing was kept") from None
     finally:
         source.close()
         target.close()

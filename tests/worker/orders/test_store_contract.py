@@ -229,8 +229,15 @@ def test_an_archived_order_can_still_change_and_the_last_version_wins(store_back
     assert again.get("1000000001").status == "refunded"
 
 
-def test_the_store_answers_the_readiness_probe(store_backend: Opener) -> None:
-    store_backend().probe()
+def test_the_store_answers_the_readiness_probe_until_it_cannot(store_backend: Opener) -> None:
+    store = store_backend()
+    store.probe()
+    if isinstance(store, OrderStore):
+        store.path.parent.rename(store.path.parent.with_name("gone"))  # the disk went away
+    else:
+        store.close()  # the database went away
+    with pytest.raises(OSError):
+        store.probe()
 
 
 def test_an_unreachable_database_stops_start_up_naming_orders_db(settings: Any) -> None:

@@ -84,6 +84,19 @@ def test_a_database_with_orders_is_refused(tmp_path: Path, pg_url: str) -> None:
         copy_store(path, pg_url, say=lambda line: None)
     with pytest.raises(MigrationRefused, match="no order store"):
         copy_store(tmp_path / "nothing.json", pg_url, say=lambda line: None)
+    with pytest.raises(MigrationRefused, match=r"/no_such_db cannot be used .*check --to"):
+        copy_store(path, pg_url.rsplit("/", 1)[0] + "/no_such_db", say=lambda line: None)
+
+
+def test_a_copy_that_does_not_verify_is_refused(
+        tmp_path: Path, pg_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "var" / "orders.json"
+    embedded_store(path)
+    monkeypatch.setattr("worker.orders.to_postgres.differences",
+                        lambda source, target: ["order 1000000001: checksum differs"])
+
+    with pytest.raises(MigrationRefused, match="1000000001: checksum differs. Drop the"):
+        copy_store(path, pg_url, say=lambda line: None)
 
 
 def test_the_invoke_tasks_copy_and_refuse(tmp_path: Path, pg_url: str) -> None:
