@@ -57,13 +57,16 @@ def bulk_fill_pg(url: str, start: int, stop: int) -> None:
 
 
 def memory_after_open(orders_db: str) -> float:
-    """Peak RSS (MB) of a fresh process that opens the store and reads one order."""
-    script = ("import resource, sys; sys.path.insert(0, {!r}); from bench_backends import open_any;"
-              "s = open_any({!r}); s.get('1000000001');"
-              "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)".format(str(ROOT / "benchmarks"), orders_db))
+    """Peak RSS (MB) of a fresh process that opens the store and reads one order: VmHWM, which
+    starts afresh at exec (ru_maxrss would carry this process's size into the child)."""
+    script = (f"import sys; sys.path.insert(0, {str(ROOT / 'benchmarks')!r});"
+              "from bench_backends import open_any;"
+              f"s = open_any({orders_db!r}); s.get('1000000001');"
+              "print(next(line.split()[1] for line in open('/proc/self/status')"
+              " if line.startswith('VmHWM')))")
     done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True,
                           text=True, check=True)
-    return float(done.stdout.strip().splitlines()[-1])
+    return float(done.stdout.strip().splitlines()[-1]) / 1024
 
 
 async def store_rows(name: str, orders_db: str, sizes: list[int]) -> dict[int, list[str]]:
