@@ -40,11 +40,6 @@ JOB_COLUMNS = "id, kind, order_id, attempts, due_at, last_error, requests"
 CLAIM_BATCH = 16  # jobs one process claims at a time (its runner's concurrency); others claim the rest
 
 
-def is_url(orders_db: str) -> bool:
-    """Whether ORDERS_DB names a PostgreSQL database rather than a file."""
-    return orders_db.startswith(("postgresql://", "postgres://"))
-
-
 def migrations() -> list[tuple[str, str]]:
     """The schema's migrations, (name, SQL), in the order they run."""
     folder = resources.files("worker.orders").joinpath("migrations")

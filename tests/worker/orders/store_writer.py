@@ -17,7 +17,7 @@ sys.path[:0] = [str(TESTS.parent), str(TESTS)]
 from store_helpers import make_order
 
 from worker.orders.model import Order
-from worker.orders.postgres import PgOrderStore, is_url
+from worker.orders.postgres import PgOrderStore
 from worker.orders.store import OrderStore
 
 
@@ -26,7 +26,7 @@ def fail(order: Order) -> None:
 
 
 async def main(path: str, first: int) -> None:
-    store = PgOrderStore.open(path) if is_url(path) else OrderStore.open(path)
+    store = PgOrderStore.open(path) if path.startswith("postgresql://") else OrderStore.open(path)
     n = first
     while True:
         batch = [make_order(n + i) for i in range(5)]
