@@ -192,6 +192,10 @@ def demo(c: Context) -> None:
     codes = [d["code"] for d in catalogue["destinations"]]
     example = f"{stack.site_url}/en/esim/{('TR' if 'TR' in codes else codes[0]).lower()}/"
     token = stack.worker_env()["OPERATOR_TOKEN"]
+    from worker.console.accounts import Accounts
+
+    console_link, _ = Accounts(Path(stack.worker_env()["ORDERS_DB"]).with_name("operators.json")).add(
+        "support@qazaq-esim.com", "Demo Support")
     rel = state.relative_to(ROOT)
     print(f"""
 Qazaq eSIM is running on this machine, with sandboxes instead of the bank, the eSIM
@@ -209,6 +213,9 @@ supplier and the cash register: no real money, no real eSIM, no e-mail leaves it
   eSIM supplier   {stack.url(stack.ports.aggregator)}/_sandbox/state
   Webkassa        {stack.url(stack.ports.webkassa)}/_sandbox/state   fiscal receipts
   Worker          {stack.worker_url}/healthz
+  Support console {stack.worker_url}/console/set-password/{console_link}
+                  set a password, then sign in as support@qazaq-esim.com; the chat button is
+                  on every page of the shop
   Operator API    curl -H 'Authorization: Bearer {token}' \\
                     '{stack.worker_url}/operator/orders?q=ORDER_NUMBER'   (token for this run only)
   Logs, orders    {rel}/logs/, {rel}/orders.json (emptied at every start)
@@ -246,6 +253,7 @@ def bench(c: Context, only: str = "") -> None:
     if not only:
         c.run(f"{PY} benchmarks/bench_time_to_qr.py")
         c.run(f"{PY} benchmarks/bench_backends.py")
+        c.run(f"{PY} benchmarks/bench_topup.py")
 
 
 @task(help={"force": "write even if more destinations vanish than pricing.json allows",
@@ -456,6 +464,23 @@ def erase_personal_data(c: Context, email: str) -> None:
     from worker.operator import commands
 
     _operator(commands.erase_personal_data(email))
+
+
+@task(help={"email": "the support person's address (their sign-in)", "name": "their name, shown with "
+            "every action they take", "totp": "also a second factor (a TOTP code from an app)"})
+def add_operator(c: Context, email: str, name: str = "", totp: bool = False) -> None:
+    """Add a support person to the console (or reset their password): prints a one-time link."""
+    from worker.operator import commands
+
+    _operator(commands.add_operator(email, name, totp))
+
+
+@task(help={"email": "the operator's address"})
+def operator_token(c: Context, email: str) -> None:
+    """Print a new personal API token for the operator API (the previous one stops working)."""
+    from worker.operator import commands
+
+    _operator(commands.operator_token(email))
 
 
 @task

@@ -76,7 +76,8 @@ class Inbox:
 
 
 @contextmanager
-def stack(folder: Path, smtp_port: int) -> Iterator[dict[str, str]]:
+def stack(folder: Path, smtp_port: int,
+          catalog: Path = ROOT / "content" / "data" / "catalog.json") -> Iterator[dict[str, str]]:
     """The Epay and aggregator sandboxes and the worker, each a process on a free port."""
     ports = {name: free_port() for name in ("epay", "aggregator", "worker")}
     urls = {name: f"http://127.0.0.1:{port}" for name, port in ports.items()}
@@ -87,7 +88,7 @@ def stack(folder: Path, smtp_port: int) -> Iterator[dict[str, str]]:
         "EPAY_PAYMENT_JS_URL": f"{urls['epay']}/payform/payment-api.js",
         "EPAY_CLIENT_ID": "test", "EPAY_CLIENT_SECRET": "yF587AV9Ms94qN2QShFzVR3vFnWkhjbAK3sG",
         "EPAY_TERMINAL_ID": TERMINAL, "ORDERS_DB": str(folder / "orders.json"),
-        "CATALOG_PATH": str(ROOT / "content" / "data" / "catalog.json"),
+        "CATALOG_PATH": str(catalog),
         "RECONCILE_INTERVAL": "3600",
         "ESIMACCESS_URL": urls["aggregator"], "ESIMACCESS_ACCESS_CODE": ACCESS_CODE,
         "ESIMACCESS_SECRET_KEY": SECRET_KEY, "AGGREGATOR_WEBHOOK_SECRET": "bench-" + "w" * 32,

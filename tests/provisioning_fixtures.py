@@ -58,7 +58,7 @@ def catalog_path(catalog_path: Path) -> Path:
 
 @pytest.fixture(scope="session")
 def aggregator_server() -> Iterator[str]:
-    with ServerThread(create_sandbox(Options())) as server:
+    with ServerThread(create_sandbox(Options(signature_mode="required"))) as server:
         yield server.url
 
 

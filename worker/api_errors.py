@@ -35,10 +35,29 @@ MESSAGES: dict[str, str] = {
     "payment_unavailable": N_(
         "The payment service is not answering. Nothing was charged; try again in a minute."
     ),
+    # Top-ups (issue 12): why an eSIM cannot take one.
+    "topup_not_esim": N_("This is a top-up, not an eSIM. Add data from the eSIM's order page."),
+    "topup_refunded": N_("This order was refunded, so its eSIM can no longer be topped up."),
+    "topup_not_delivered": N_(
+        "The eSIM of this order has not been issued yet. Add data once it is on your phone."
+    ),
+    "topup_expired": N_("This eSIM has expired and cannot be topped up. Buy a new eSIM instead."),
+    "topup_not_supported": N_(
+        "The plan of this eSIM cannot be topped up. Buy a new eSIM for more data."
+    ),
     # "My eSIMs": the sign-in form asks for the address of past orders.
     "account_email_invalid": N_(
         "Enter the e-mail address you ordered with, like name@example.com."
     ),
+    # The support chat (issue 11).
+    "chat_text_required": N_("Write your question."),
+    "chat_text_too_long": N_("A message can have at most 2,000 characters. Split it in two."),
+    "chat_email_invalid": N_(
+        "Enter a valid e-mail address, like name@example.com, or leave it empty."
+    ),
+    "chat_order_unknown": N_("This order was not found. Open the chat from your order page again."),
+    "chat_screenshot_invalid": N_("Attach a screenshot as a PNG or JPEG image of at most 5 MB."),
+    "chat_too_many": N_("You are writing too fast. Wait a minute, then send your message again."),
 }
 
 

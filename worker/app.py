@@ -18,7 +18,10 @@ from worker import access_log, alerts, monitor, readiness
 from worker.account import routes as account
 from worker.account.usage import refresh_usage
 from worker.catalogue import CatalogueError
+from worker.chat import notify as chat_notify
+from worker.chat import routes as chat
 from worker.config import SettingError, Settings, load_settings
+from worker.console import routes as console
 from worker.fiscal.receipts import fiscal_return, fiscal_sale
 from worker.job_runner import JobRunner
 from worker.jobs import Handler
@@ -32,6 +35,9 @@ from worker.provisioning.provision import provision
 from worker.provisioning.webhook import aggregator_webhook
 from worker.refunds import refund_email, refund_job
 from worker.services import Services
+from worker.topups import routes as topups
+from worker.topups import usage_alerts
+from worker.topups.apply import apply_topup
 
 log = logging.getLogger("worker")
 
@@ -52,6 +58,8 @@ def job_handlers() -> dict[str, Handler]:
         "refund": refund_job,
         "refund_email": refund_email,
         "refresh_usage": refresh_usage,
+        "apply_topup": apply_topup,
+        "check_usage": usage_alerts.check_usage,
     }
 
 
@@ -78,6 +86,8 @@ def create_app(
         runner: JobRunner | None = None
         reconciling: asyncio.Task[None] | None = None
         alerting: asyncio.Task[None] | None = None
+        chat_mail: asyncio.Task[None] | None = None
+        refreshing: asyncio.Task[None] | None = None
         if lead is None and not store.shares_jobs:
             log.warning(
                 "jobs: another worker process runs the jobs of %s (its runner.lock is taken); "
@@ -90,11 +100,13 @@ def create_app(
         if lead is not None:
             reconciling = asyncio.get_running_loop().create_task(reconciler.run(services))
             alerting = asyncio.get_running_loop().create_task(alerts.run(services))
+            chat_mail = asyncio.get_running_loop().create_task(chat_notify.run(services))
+            refreshing = asyncio.get_running_loop().create_task(usage_alerts.run(services))
         app.state.runner = runner
         try:
             yield
         finally:
-            for task in (reconciling, alerting):
+            for task in (reconciling, alerting, refreshing, chat_mail):
                 if task is not None:
                     task.cancel()
                     await asyncio.gather(task, return_exceptions=True)
@@ -110,6 +122,9 @@ def create_app(
         Route("/api/orders/{token}/qr.svg", order_page.qr_svg, methods=["GET"]),
         Route("/api/orders/{token}/qr.png", order_page.qr_png, methods=["GET"]),
         Route("/api/orders/{token}/resend-email", order_page.resend_email, methods=["POST"]),
+        Route("/api/orders/{token}/topups", topups.list_topups, methods=["GET"]),
+        Route("/api/orders/{token}/topups", topups.buy_topup, methods=["POST"]),
+        Route("/api/orders/{token}/alerts/off", topups.alerts_off, methods=["GET", "POST"]),
         Route("/epay/post-link", callbacks.post_link, methods=["POST"]),
         Route("/epay/failure-post-link", callbacks.failure_post_link, methods=["POST"]),
         Route("/epay/back/{token}", back_links.back, methods=["GET"]),
@@ -119,10 +134,15 @@ def create_app(
         Route("/api/account/session", account.session, methods=["POST"]),
         Route("/api/account/orders", account.orders, methods=["GET"]),
         Route("/api/account/sign-out", account.sign_out, methods=["POST"]),
+        Route("/api/chat/threads", chat.open_thread, methods=["POST"]),
+        Route("/api/chat/threads/{key}", chat.read_thread, methods=["GET"]),
+        Route("/api/chat/threads/{key}/messages", chat.post_message, methods=["POST"]),
+        Route("/api/chat/threads/{key}/screenshot", chat.post_screenshot, methods=["POST"]),
         Route("/healthz", healthz, methods=["GET"]),
         Route("/readyz", readiness.readyz, methods=["GET"]),
         Route("/metrics", monitor.metrics_page, methods=["GET"]),
-        *operator.routes(settings),  # none unless OPERATOR_TOKEN is set
+        *operator.routes(),
+        *console.routes(),
     ]
     middleware = [
         Middleware(CountRequests, gauge=gauge),

@@ -103,6 +103,7 @@ class Settings:
     orders_db: Path  # the embedded store's live file; with PostgreSQL, where host-local files go
     catalog_path: Path
     reconcile_interval: float
+    usage_refresh_interval: float  # seconds between usage refreshes of the active eSIMs
     # Wholesale eSIM aggregator
     esim_provider: str
     esimaccess_url: str
@@ -197,6 +198,9 @@ def load_settings(env_file: str | os.PathLike[str] | None = None) -> Settings:
         catalog_path=Path(optional("CATALOG_PATH", str(ROOT / "content" / "data" / "catalog.json"))),
         reconcile_interval=_positive(
             "RECONCILE_INTERVAL", optional("RECONCILE_INTERVAL", "60"), float
+        ),
+        usage_refresh_interval=_positive(
+            "USAGE_REFRESH_INTERVAL", optional("USAGE_REFRESH_INTERVAL", "10800"), float
         ),
         esim_provider=_choice(
             "ESIM_PROVIDER", optional("ESIM_PROVIDER", "esimaccess"), ("esimaccess",)

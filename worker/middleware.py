@@ -3,10 +3,17 @@
 from __future__ import annotations
 
 import json
+import re
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 MAX_BODY_BYTES = 16 * 1024
+# Paths that take more: a chat screenshot (worker/chat/screenshots.py), 5 MB and some slack;
+# a console form with 2,000 characters of emoji, URL-encoded (12 bytes each).
+LARGER_BODIES = (
+    (re.compile(r"^/api/chat/threads/[^/]+/screenshot$"), 5 * 1024 * 1024 + 1024),
+    (re.compile(r"^/console/"), 64 * 1024),
+)
 
 SECURITY_HEADERS = [
     (b"x-content-type-options", b"nosniff"),
@@ -29,8 +36,9 @@ class BodyLimit:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        limit = next((size for path, size in LARGER_BODIES if path.match(scope["path"])), self.limit)
         for name, value in scope["headers"]:
-            if name == b"content-length" and (not value.isdigit() or int(value) > self.limit):
+            if name == b"content-length" and (not value.isdigit() or int(value) > limit):
                 await _too_large(send)
                 return
         received = 0
@@ -41,7 +49,7 @@ class BodyLimit:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.limit:
+                if received > limit:
                     too_large = True
                     raise _TooLarge
             return message

@@ -83,7 +83,13 @@ def check_rules(order: Order, non_functional: bool, amount: int) -> None:
     if order.status == "refunded" or (order.refund and order.refund.epay_refunded_at):
         when = order.refund.epay_refunded_at if order.refund else None
         raise RefundRefused("not_refunded_already", f"order {order.id} was already refunded ({when})")
-    if order.status in ("paid", "provisioning"):
+    if order.status == "applied":
+        raise RefundRefused(
+            "topup_not_applied",
+            f"top-up {order.id} was added to the eSIM: it is delivered (offer 5.2); a top-up is "
+            "refunded only when the aggregator refused it or never applied it",
+        )
+    if order.status in ("paid", "provisioning", "applying"):
         raise RefundRefused(
             "failed_or_non_functional",
             f"order {order.id} is still {order.status}: refund it once it is provisioning_failed, "
@@ -311,11 +317,11 @@ async def refund_email(order: Order, services: Services) -> None:
 
 
 def refundable(services: Services) -> list[Order]:
-    """The operator's queue: paid orders that could not be provisioned and are not refunded,
-    and refunds requested but not finished."""
+    """The operator's queue: paid orders that could not be provisioned and top-ups that could
+    not be applied, not refunded, and refunds requested but not finished."""
     return sorted(
         services.store.search(
-            lambda o: (o.status == "provisioning_failed" and o.refund is None)
+            lambda o: (o.status in ("provisioning_failed", "failed") and o.refund is None)
             or (o.refund is not None and o.status != "refunded")
         ),
         key=lambda o: o.created_at,

@@ -13,6 +13,8 @@ import httpx
 
 from worker import metrics
 from worker.catalogue import Catalogue
+from worker.chat.limits import Limiter
+from worker.chat.threads import ChatStore
 from worker.config import Settings
 from worker.fiscal import make_register
 from worker.fiscal.register import CashRegister
@@ -21,6 +23,8 @@ from worker.payments.epay import EpayClient
 from worker.provisioning import open_provider
 from worker.provisioning.notify_ids import RecentIds
 from worker.provisioning.provider import Provider
+from worker.topups.offers import FILE_NAME as TOPUPS_FILE
+from worker.topups.offers import TopUpOffers
 
 # Every outgoing call gets a deadline; nothing waits forever on a partner.
 HTTP_TIMEOUT = httpx.Timeout(10.0, connect=5.0)
@@ -34,8 +38,16 @@ class Services:
     http: httpx.AsyncClient
     epay: EpayClient
     provider: Provider  # the eSIM aggregator (ESIM_PROVIDER)
+    chat: ChatStore  # the support chat's threads (chat.json beside ORDERS_DB)
+    topup_offers: TopUpOffers  # topups.json beside the catalogue (issue 12)
     register: CashRegister | None = None  # fiscal receipts; None when FISCAL_PROVIDER=none
     webhook_ids: RecentIds = field(default_factory=RecentIds)  # aggregator notifyIds seen
+    chat_limits: Limiter = field(default_factory=Limiter)  # buyers' messages a minute
+    chat_seen: dict[str, float] = field(default_factory=dict)  # thread id → panel last read it
+    chat_retry_at: dict[str, float] = field(default_factory=dict)  # reply e-mail failed: wait
+    # The console's failed sign-ins: 5 per account, 20 per address in 15 minutes.
+    sign_in_failures: Limiter = field(default_factory=lambda: Limiter(5, 900.0))
+    sign_in_address_failures: Limiter = field(default_factory=lambda: Limiter(20, 900.0))
 
     @classmethod
     def open(cls, settings: Settings) -> Services:
@@ -57,6 +69,8 @@ class Services:
             register=make_register(settings, http),
             provider=open_provider(settings, http),
             webhook_ids=RecentIds(marks=store.marks),
+            chat=ChatStore(settings.orders_db.with_name("chat.json")),
+            topup_offers=TopUpOffers(settings.catalog_path.with_name(TOPUPS_FILE)),
         )
 
     async def aclose(self) -> None:

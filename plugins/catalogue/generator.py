@@ -44,6 +44,7 @@ class CatalogueGenerator(Generator):  # type: ignore[misc]
 
     def generate_context(self) -> None:
         self.catalogue = load_catalogue(Path(self.settings["CATALOGUE_PATH"]))
+        self.top_up_codes = _top_up_codes(Path(self.settings["CATALOGUE_PATH"]))
         self.devices = load_devices(Path(self.settings["DEVICES_PATH"]))
         self.aliases = search.load_aliases(Path(self.settings["SEARCH_ALIASES_PATH"]))
         self.translations = {
@@ -75,10 +76,12 @@ class CatalogueGenerator(Generator):  # type: ignore[misc]
         """Every page and data file of one language; returns the indexable paths."""
         env = self._environment(lang, pages)
         base = {"lang": lang, "destinations": destinations,
-                "by_code": {d["code"]: d for d in destinations}}
+                "by_code": {d["code"]: d for d in destinations}, "top_up_codes": self.top_up_codes}
         indexable: list[tuple[str, bool]] = []
 
         write.json(f"data/search.{lang}.json", search.build_index(destinations, self.aliases, lang))
+        # The chat panel's texts, fetched only when a visitor opens the panel (issue 11).
+        write.text(f"data/chat.{lang}.json", env.get_template("chat_strings.html").render(base))
         # The checkout page downloads only the shard holding its package (a few KB), not the
         # whole catalogue; a few dozen files keep the build fast (one per package would not).
         shards: dict[int, dict[str, Any]] = {}
@@ -277,3 +280,12 @@ def get_generators(pelican: Any) -> type[CatalogueGenerator]:
 
 def register() -> None:
     signals.get_generators.connect(get_generators)
+
+
+def _top_up_codes(catalogue_path: Path) -> frozenset[str]:
+    """The plans that can be topped up (issue 12): `topups.json` beside the catalogue, which
+    `invoke sync-catalog` writes; none without it."""
+    path = catalogue_path.with_name("topups.json")
+    if not path.exists():
+        return frozenset()
+    return frozenset(json.loads(path.read_text(encoding="utf-8"))["plans"])

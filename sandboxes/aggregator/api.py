@@ -54,7 +54,10 @@ def transaction(body: dict[str, Any]) -> str:
 async def package_list(call: Call) -> Any:
     topups_for = None
     if str(call.body.get("type") or "").upper() == "TOPUP" and call.body.get("iccid"):
-        topups_for = call.account.profile({"iccid": call.body["iccid"]}).package["locationCode"]
+        base = call.account.profile({"iccid": call.body["iccid"]}).package
+        if base["supportTopUpType"] not in (2, 3):
+            return {"packageList": []}  # the plan takes no top-ups: none fit it
+        topups_for = base["locationCode"]
     return {"packageList": call.account.catalogue.select(call.body, topups_for)}
 
 
@@ -73,10 +76,9 @@ async def esim_order(call: Call) -> Any:
         period = optional_int(entry, "periodNum", 1, 365)
         if package["dataType"] == 1 and period is not None:
             raise ApiError("200008", "periodNum is for day passes only")
-        if package["dataType"] != 1 and period is None:
-            raise ApiError("000105", field="periodNum")
         if package["packageCode"].startswith("TOPUP_"):
             raise ApiError("200008", "a TOPUP_ package is bought with esim/topup")
+        # periodNum defaults to 1: one day of a day pass (spec §5 makes it optional).
         items.append((package, count, period or 1, price))
     if sum(count for _, count, _, _ in items) > 30:
         raise ApiError("200008", "at most 30 eSIMs per order")

@@ -174,7 +174,8 @@ class _Builder:
                 fup="",
                 label=f"{gigabytes}GB {days}Days",
                 slug=f"{location_code}_{gigabytes}_{days}",
-                topup=2,
+                # The 50 GB plans take no top-ups: a plan to refuse with 200002 (spec §11.5).
+                topup=1 if gigabytes >= 50 else 2,
             )
             if gigabytes in TOPUP_SIZES and (gigabytes, days) in FIXED_PLANS:
                 topup = dict(

@@ -122,7 +122,8 @@ async def profiles(request: Request) -> Response:
 
 
 async def esim_action(request: Request) -> Response:
-    """install | consume {"bytes": n} | delete | disable | enable, as the buyer's phone would."""
+    """install | consume {"bytes": n} | delete | disable | enable, as the buyer's phone would;
+    notify {"notifyType": "DATA_USAGE" | "VALIDITY_USAGE"} sends that webhook now."""
     account = _sandbox(request).account
     account.tick()
     profile = account.profiles.get(request.path_params["esim_tran_no"])
@@ -138,12 +139,16 @@ async def esim_action(request: Request) -> Response:
             if isinstance(amount, bool) or not isinstance(amount, int) or amount <= 0:
                 return _bad('send {"bytes": <positive integer>}')
             account.consume(profile, amount)
+        elif action == "notify":
+            data = await _json(request)
+            kind = data.get("notifyType") if isinstance(data, dict) else None
+            return JSONResponse(account.notify_usage(profile, str(kind)))
         elif action in ("delete", "disable", "enable"):
             account.set_device_state(
                 profile, {"delete": "DELETED", "disable": "DISABLED", "enable": "ENABLED"}[action]
             )
         else:
-            return _bad("action must be install, consume, delete, disable or enable", 404)
+            return _bad("action must be install, consume, notify, delete, disable or enable", 404)
     except ApiError as error:
         return _bad(error.message, 409)
     return JSONResponse(profile.as_json(str(request.base_url).rstrip("/")))

@@ -6,6 +6,7 @@ Each change that the real service reports by webhook hands its notifications to 
 from __future__ import annotations
 
 import asyncio
+import math
 import time
 from datetime import UTC, datetime
 from typing import Any
@@ -78,8 +79,10 @@ class Account:
                 raise ApiError("310402", transaction_id=transaction_id)
             return existing
         total = 0
+        per_day_total = 0  # amount read as Σ price × count with a per-day price (spec §13.4)
         for package, count, period, price in items:
-            if price is not None and price != package["price"]:
+            # Day passes: `price` per day or for the whole periodNum; both readings are accepted.
+            if price is not None and price not in (package["price"], package["price"] * period):
                 raise ApiError("200005")
             if (
                 "*" in self.options.out_of_stock
@@ -87,7 +90,8 @@ class Account:
             ):
                 raise ApiError("200011")
             total += package["price"] * count * period
-        if amount is not None and amount != total:
+            per_day_total += package["price"] * count
+        if amount is not None and amount not in (total, per_day_total):
             raise ApiError("200006")
         if total > self.balance:
             raise ApiError("200007")
@@ -186,19 +190,49 @@ class Account:
                 and now >= profile.expires_at - DAY
             ):
                 profile.validity_warned = True
-                events.append(
-                    self.emit(
-                        "VALIDITY_USAGE",
-                        {
-                            **profile.ids(),
-                            "remain": 1,
-                            "totalDuration": profile.total_duration,
-                            "durationUnit": "DAY",
-                            "expiredTime": stamp(profile.expires_at),
-                        },
-                    )
-                )
+                events.append(self.validity_event(profile))
         self.notifier.emit(events)
+
+    def validity_event(self, profile: Profile) -> dict[str, Any]:
+        """VALIDITY_USAGE (spec §7): `remain` in days left, a started day counted, at least 1."""
+        remain = max(1, math.ceil((profile.expires_at - self.now()) / DAY))
+        return self.emit(
+            "VALIDITY_USAGE",
+            {
+                **profile.ids(),
+                "remain": remain,
+                "totalDuration": profile.total_duration,
+                "durationUnit": "DAY",
+                "expiredTime": stamp(profile.expires_at),
+            },
+        )
+
+    def data_usage_event(self, profile: Profile) -> dict[str, Any]:
+        """DATA_USAGE (spec §7) with the usage as it stands; `remainThreshold` the share left."""
+        remain = max(profile.total_volume - profile.used, 0)
+        share_left = remain / profile.total_volume if profile.total_volume else 0.0
+        return self.emit(
+            "DATA_USAGE",
+            {
+                **profile.ids(),
+                "totalVolume": profile.total_volume,
+                "orderUsage": profile.used,
+                "remain": remain,
+                "remainThreshold": round(share_left, 1),
+                "lastUpdateTime": stamp(profile.usage_updated),
+            },
+        )
+
+    def notify_usage(self, profile: Profile, notify_type: str) -> dict[str, Any]:
+        """Send one DATA_USAGE or VALIDITY_USAGE now, whatever the thresholds (control only)."""
+        if notify_type == "DATA_USAGE":
+            event = self.data_usage_event(profile)
+        elif notify_type == "VALIDITY_USAGE":
+            event = self.validity_event(profile)
+        else:
+            raise ApiError("000107", "notifyType must be DATA_USAGE or VALIDITY_USAGE")
+        self.notifier.emit([event])
+        return event
 
     # -- lookups --------------------------------------------------------------------------
     def order(self, order_no: str) -> Order:
@@ -341,19 +375,9 @@ class Account:
         for threshold in THRESHOLDS:
             if share >= threshold and threshold not in profile.thresholds_sent:
                 profile.thresholds_sent.add(threshold)
-                events.append(
-                    self.emit(
-                        "DATA_USAGE",
-                        {
-                            **profile.ids(),
-                            "totalVolume": profile.total_volume,
-                            "orderUsage": profile.used,
-                            "remain": max(profile.total_volume - profile.used, 0),
-                            "remainThreshold": round(1 - threshold, 1),
-                            "lastUpdateTime": stamp(profile.usage_updated),
-                        },
-                    )
-                )
+                event = self.data_usage_event(profile)
+                event["content"]["remainThreshold"] = round(1 - threshold, 1)
+                events.append(event)
         if profile.package["dataType"] == 1 and profile.used >= profile.total_volume:
             profile.esim_status = "USED_UP"
             events.append(

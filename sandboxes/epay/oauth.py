@@ -47,7 +47,9 @@ async def token(request: Request) -> Response:
     scope = fields.get("scope") or "payment"
     issued = Token(access_token="".join(secrets.choice(TOKEN_ALPHABET) for _ in range(22)),
                    scope=scope, expires_at=time.time() + options.expires_in, terminal=terminal)
-    if "invoiceID" in fields:
+    # An empty invoiceID is no invoice: some clients send every field, so it is a service grant
+    # (spec §2.2), good for status, charge, cancel and refund but never for a payform.
+    if fields.get("invoiceID"):
         missing = [name for name in INVOICE_FIELDS if not fields.get(name)]
         if missing:
             return token_error(style, 400, "invalid_request",

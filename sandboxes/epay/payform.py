@@ -16,7 +16,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from . import cards
 from .ledger import Token, Transaction, new_transaction
-from .texts import HTML_LANG, LANGUAGES, TEXTS
+from .texts import HTML_LANG, LANGUAGE_ALIASES, LANGUAGES, TEXTS
 
 HERE = Path(__file__).resolve().parent
 INVOICE_ID = re.compile(r"\d{6,15}")
@@ -70,6 +70,7 @@ def checkout(request: Request, params: str, short: bool, flags: dict[str, str]) 
         raise PayformError("P2P, AFT and OCT transfers are not simulated by this sandbox")
     payment = decode_params(params)
     language = payment.get("language", "rus").lower() or "rus"
+    language = LANGUAGE_ALIASES.get(language, language)
     auth_text = payment.get("auth", "")
     if "=" not in auth_text:
         raise PayformError("the session has expired: `auth` must be the whole token object, "
@@ -107,7 +108,8 @@ def checkout(request: Request, params: str, short: bool, flags: dict[str, str]) 
         raise PayformError(f"description is {len(description.encode())} bytes in UTF-8; "
                            "the limit is 125")
     if language not in LANGUAGES:
-        raise PayformError(f"language {payment.get('language')!r} must be rus, kaz or eng")
+        raise PayformError(f"language {payment.get('language')!r} must be rus, kaz or eng "
+                           "(RU, KZ, EN in any casing are taken too)")
     holder = ledger.claim_suffix(token.terminal, invoice_id)
     if holder:
         raise PayformError(f"invoiceId {invoice_id} ends in the same 6 digits as invoice "

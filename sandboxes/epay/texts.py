@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 LANGUAGES = ("rus", "kaz", "eng")
+# Spellings integrators send that the live payform also takes (spec §3.2, §7), any casing.
+LANGUAGE_ALIASES = {"ru": "rus", "kz": "kaz", "kk": "kaz", "en": "eng"}
 HTML_LANG = {"rus": "ru", "kaz": "kk", "eng": "en"}
 
 TEXTS: dict[str, dict[str, str]] = {

@@ -66,3 +66,21 @@ def test_a_fresh_checkout_without_compiled_catalogues_builds_in_every_language(t
     assert result.returncode == 0, result.stdout + result.stderr
     assert "Сатып алу" in (tmp_path / "out" / "kk" / "esim" / "tr" / "index.html").read_text(encoding="utf-8")
     assert "Купить" in (tmp_path / "out" / "ru" / "esim" / "tr" / "index.html").read_text(encoding="utf-8")
+
+
+def test_a_plan_that_takes_top_ups_says_so_on_its_destination_page(tmp_path: Path) -> None:
+    catalogue = json.loads((ROOT / "content" / "data" / "catalog.json").read_text(encoding="utf-8"))
+    catalogue["destinations"] = [d for d in catalogue["destinations"] if d["code"] == "TR"]
+    path = tmp_path / "catalog.json"
+    path.write_text(json.dumps(catalogue), encoding="utf-8")
+    (tmp_path / "topups.json").write_text(json.dumps({"plans": {"TR-10GB-30D": "TR"},
+                                                      "topups": {"TR": []}}))
+
+    result = build(tmp_path / "out", path)
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    page = (tmp_path / "out" / "ru" / "esim" / "tr" / "index.html").read_text(encoding="utf-8")
+    assert page.count("Пополнение: трафик можно докупить на эту же eSIM") == 1
+    start = page.index('id="p-TR-10GB-30D"')
+    end = page.find('class="package"', start)
+    assert "Пополнение" in page[start:end if end > 0 else None]  # on that plan only

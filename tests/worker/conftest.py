@@ -25,7 +25,7 @@ def after_sale_aggregator_server() -> Iterator[str]:
     from sandboxes.aggregator.app import create_app
     from sandboxes.aggregator.options import Options
 
-    with ServerThread(create_app(Options(allocation_delay_s=0.0))) as server:
+    with ServerThread(create_app(Options(allocation_delay_s=0.0, signature_mode="required"))) as server:
         yield server.url
 
 

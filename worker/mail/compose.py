@@ -9,6 +9,8 @@ show it once.
 
 from __future__ import annotations
 
+import secrets
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.utils import format_datetime as rfc2822
@@ -23,6 +25,7 @@ from babel.numbers import format_decimal
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup, escape
 
+from plugins.catalogue.localize import volume
 from worker import qr
 from worker.config import Settings
 from worker.locales import N_, gettext, ngettext, translations
@@ -173,6 +176,15 @@ def _message(settings: Settings, to: str, subject: str, msgid: str, lang: str) -
     return message
 
 
+def _notice(message: EmailMessage, settings: Settings, lang: str, paragraphs: list[str],
+            button: tuple[str, str] | None = None, footnote: str = "") -> EmailMessage:
+    """A short e-mail in the common layout: paragraphs, an optional button, a footnote."""
+    button_url, button_label = button or ("", "")
+    context = {**_base(settings, str(message["Subject"]), lang), "paragraphs": paragraphs,
+               "button_url": button_url, "button_label": button_label, "footnote": footnote}
+    return _both(message, "notice", context)
+
+
 def delivery(order: Order, settings: Settings, msgid: str) -> EmailMessage:
     """The eSIM: QR inline, manual codes, install steps, the 5.3 warning and the receipt."""
     if order.profile is None or order.email is None:
@@ -251,6 +263,99 @@ def refunded(order: Order, settings: Settings) -> EmailMessage:
     return _both(message, "refunded", context)
 
 
+def topup_applied(topup: Order, esim: Order, settings: Settings) -> EmailMessage:
+    """What the top-up added and what the eSIM has now (issue 12)."""
+    if topup.email is None or esim.profile is None:
+        raise ValueError(f"top-up {topup.id} has no e-mail address or no eSIM")
+    lang = topup.lang
+    total = esim.profile.total_bytes
+    values = {
+        "order_id": esim.id,
+        "package": topup.package_title,
+        "amount": _money(topup.amount, lang),
+        "iccid": esim.profile.iccid,
+        "total": volume(total // 1024**2, lang) if total is not None else "—",
+        "expires": _when(esim.profile.expires_at, lang) if esim.profile.expires_at else "—",
+        "order_page": order_page_url(esim, settings),
+    }
+    message = _message(
+        settings,
+        topup.email,
+        gettext("Order %(order_id)s: data added to your eSIM", lang) % values,
+        message_id(topup, "topup", 1, settings),
+        lang,
+    )
+    body = gettext(
+        "We have added “%(package)s” to your eSIM (ICCID %(iccid)s) for %(amount)s; nothing "
+        "to install, it works on the eSIM you have.\n\nYour eSIM now has %(total)s in total, "
+        "valid until %(expires)s.\n\nYour order page: %(order_page)s",
+        lang,
+    )
+    return _notice(message, settings, lang, (body % values).split("\n\n"))
+
+
+def alerts_off_url(order: Order, settings: Settings) -> str:
+    """One click turns the usage alerts of this order off (also RFC 8058's POST)."""
+    return f"{settings.worker_url}/api/orders/{order.token}/alerts/off"
+
+
+ALERT_SUBJECTS = {
+    "data_80": N_("Order %(order_id)s: 80 percent of your eSIM's data is used"),
+    "data_100": N_("Order %(order_id)s: your eSIM's data is used up"),
+    "last_day": N_("Order %(order_id)s: your eSIM ends within a day"),
+}
+
+
+def usage_alert(order: Order, kind: str, settings: Settings, msgid: str) -> EmailMessage:
+    """80 % or all of the data used, or the last day (issue 12), with a way out."""
+    profile = order.profile
+    if order.email is None or profile is None:
+        raise ValueError(f"order {order.id} has no e-mail address or no eSIM")
+    lang = order.lang
+    values = {
+        "order_id": order.id,
+        "package": order.package_title,
+        "used": volume((profile.used_bytes or 0) // 1024**2, lang),
+        "total": volume(profile.total_bytes // 1024**2, lang) if profile.total_bytes else "—",
+        "expires": _when(profile.expires_at, lang) if profile.expires_at else "—",
+        "add_data": order_page_url(order, settings),
+        "off": alerts_off_url(order, settings),
+    }
+    message = _message(settings, order.email, gettext(ALERT_SUBJECTS[kind], lang) % values,
+                       msgid, lang)
+    message["List-Unsubscribe"] = f"<{values['off']}>"
+    message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+    body = gettext(
+        "“%(package)s” (order %(order_id)s): %(used)s of %(total)s used, valid until "
+        "%(expires)s.\n\nAdd data to the eSIM you already have, nothing to install again:\n"
+        "%(add_data)s\n\nNo more of these alerts for this eSIM, in one click:\n%(off)s",
+        lang,
+    )
+    return _notice(message, settings, lang, (body % values).split("\n\n"))
+
+
+def topup_failed(topup: Order, settings: Settings, msgid: str) -> EmailMessage:
+    """The top-up could not be added: the money comes back (offer 5.4)."""
+    if topup.email is None:
+        raise ValueError(f"top-up {topup.id} has no e-mail address")
+    values = {"order_id": topup.id, "package": topup.package_title,
+              "amount": _money(topup.amount, topup.lang)}
+    message = _message(
+        settings,
+        topup.email,
+        gettext("Top-up %(order_id)s: we could not add it, your money will be refunded",
+                topup.lang) % values,
+        msgid,
+        topup.lang,
+    )
+    body = gettext(
+        "We could not add “%(package)s” to your eSIM. Your eSIM keeps working as before, and "
+        "we will refund %(amount)s to the card you paid with.",
+        topup.lang,
+    )
+    return _notice(message, settings, topup.lang, (body % values).split("\n\n"))
+
+
 def fiscal_receipt(order: Order, settings: Settings, operation: str) -> EmailMessage:
     """The link to the sale's (operation "sale") or the return's fiscal receipt."""
     receipt = order.fiscal.get(operation)
@@ -268,3 +373,30 @@ def fiscal_receipt(order: Order, settings: Settings, operation: str) -> EmailMes
     message = _message(settings, order.email, subject,
                        message_id(order, f"fiscal-{operation}", 1, settings), order.lang)
     return _both(message, "fiscal_receipt", context)
+
+
+def chat_reply(settings: Settings, to: str, lang: Lang, link: str, text: str) -> EmailMessage:
+    """Support answered in the chat while the buyer's panel was closed. The reply is a paragraph
+    of the common layout: escaped in the HTML part, so nothing in it can run or render."""
+    msgid = f"<chat-{secrets.token_hex(8)}@{mail_domain(settings)}>"
+    subject = gettext("Support answered your question", lang)
+    message = _message(settings, to, subject, msgid, lang)
+    return _notice(message, settings, lang,
+                   [gettext("Support answered in the chat:", lang), text],
+                   (link, gettext("Continue the conversation", lang)))
+
+
+def chat_digest(settings: Settings,
+                items: Sequence[tuple[str, str, str | None, list[str]]]) -> EmailMessage:
+    """To support: the buyers' new chat messages, ``(console link, language, order, texts)`` each."""
+    count = sum(len(texts) for *_, texts in items)
+    msgid = f"<chat-digest-{secrets.token_hex(8)}@{mail_domain(settings)}>"
+    message = _message(settings, settings.support_email,
+                       f"Chat: {count} new message(s) in {len(items)} conversation(s)", msgid, "en")
+    parts = []
+    for link, lang, order_id, texts in items:
+        about = f", order {order_id}" if order_id else ""
+        quoted = "\n".join("> " + line for text in texts for line in text.splitlines())
+        parts.append(f"{link} ({lang}{about})\n{quoted}")
+    message.set_content("\n\n".join(parts) + "\n\nAnswer in the console.\n")
+    return message

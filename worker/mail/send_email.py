@@ -35,6 +35,11 @@ async def send_email(order: Order, services: Services) -> None:
     elif order.status == "provisioning_failed":
         await _once(order, services, "support_alerted", "support-alert", _support_alert)
         await _once(order, services, "failure_email_sent", "failure", _failure_notice)
+    elif order.status == "applied":
+        await _topup_applied(order, services)
+    elif order.status == "failed":
+        await _once(order, services, "support_alerted", "support-alert", _support_alert)
+        await _once(order, services, "failure_email_sent", "failure", _topup_failed)
 
 
 async def _delivery(order: Order, services: Services) -> None:
@@ -67,6 +72,27 @@ async def _delivery(order: Order, services: Services) -> None:
     await services.store.update(order.id, sent)
     crashpoint("after_email_sent")
     log.info("mail: order %s delivery e-mail accepted", order.id)
+
+
+async def _topup_applied(order: Order, services: Services) -> None:
+    """The top-up's e-mail, once: `email_sent_at` as for a delivery (then it is finished)."""
+    esim = services.store.get(order.topup_of or "")
+    if order.email_sent_at is not None or not order.email or esim is None:
+        return
+    message = compose.topup_applied(order, esim, services.settings)
+    await _send(order, services, message)
+
+    def sent(o: Order) -> None:
+        if o.email_sent_at is not None:
+            raise Unchanged
+        o.email_sent_at = utc_now()
+        o.log("email_sent", str(message["Message-ID"]))
+
+    await services.store.update(order.id, sent)
+
+
+def _topup_failed(order: Order, services: Services, msgid: str) -> EmailMessage:
+    return compose.topup_failed(order, services.settings, msgid)
 
 
 def _support_alert(order: Order, services: Services, msgid: str) -> EmailMessage:

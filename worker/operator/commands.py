@@ -12,6 +12,7 @@ from datetime import date
 from pathlib import Path
 
 from worker.config import load_settings
+from worker.console.accounts import Accounts
 from worker.refunds import refundable
 from worker.services import Services
 
@@ -134,7 +135,7 @@ async def queues() -> int:
 async def purge_personal_data() -> int:
     async def work(services: Services) -> int:
         days = services.settings.personal_data_retention_days
-        erased = await privacy.purge(services.store, days)
+        erased = await privacy.purge(services.store, days, chat=services.chat)
         print(f"personal data erased from {len(erased)} order(s) finished over {days} days ago")
         return 0
 
@@ -143,7 +144,7 @@ async def purge_personal_data() -> int:
 
 async def export_personal_data(email: str) -> int:
     async def work(services: Services) -> int:
-        print(json.dumps(privacy.export(services.store, email), ensure_ascii=False, indent=2))
+        print(json.dumps(privacy.export(services.store, email, chat=services.chat), ensure_ascii=False, indent=2))
         return 0
 
     return await _with_services(work)
@@ -151,7 +152,7 @@ async def export_personal_data(email: str) -> int:
 
 async def erase_personal_data(email: str) -> int:
     async def work(services: Services) -> int:
-        erased, kept = await privacy.erase(services.store, email)
+        erased, kept = await privacy.erase(services.store, email, chat=services.chat)
         print(f"erased from {len(erased)} order(s): {' '.join(erased)}")
         if kept:
             print(f"kept until finished (money still moving): {' '.join(kept)}; run again later")
@@ -170,3 +171,33 @@ async def close_shift() -> int:
         return 0
 
     return await _with_services(work)
+
+
+def _accounts() -> tuple[Accounts, str]:
+    settings = load_settings()
+    return Accounts(settings.orders_db.with_name("operators.json")), settings.worker_url
+
+
+async def add_operator(email: str, name: str, totp: bool = False) -> int:
+    """Add a support person (or reset their password): print their one-time set-password link,
+    and with ``totp`` the second factor to add to their authenticator app."""
+    accounts, worker_url = _accounts()
+    token, uri = accounts.add(email, name, totp)
+    print(f"{name or email}: set a password within 24 hours at {worker_url}/console/set-password/{token}"
+          "\n(the link works once; send it to them privately)")
+    if uri:
+        print(f"Second factor: add this to their authenticator app (QR or text), then they sign in "
+              f"with its 6-digit code:\n{uri}")
+    return 0
+
+
+async def operator_token(email: str) -> int:
+    """Print a new personal API token for the operator (their previous one stops working)."""
+    accounts, _ = _accounts()
+    try:
+        token = accounts.new_api_token(email)
+    except KeyError:
+        print(f"no operator {email}: add them first with `invoke add-operator {email} --name NAME`")
+        return 1
+    print(f"{email}: Authorization: Bearer {token}\n(shown once; a new one replaces it)")
+    return 0

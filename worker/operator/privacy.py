@@ -3,6 +3,10 @@
 Erasing keeps every money record (amounts, Epay transaction id and reference, fiscal numbers,
 refunds, the timeline) and removes what identifies the buyer: e-mail, phone, card mask, and
 the eSIM's LPA and activation code. The archive is then compacted, so no old copy remains.
+
+Support chat threads (issue 11) are the buyer's words: a thread with the buyer's address, or
+about one of their orders, is exported with them and removed whole on erasure; a closed
+thread quiet for the retention period is removed by the purge.
 """
 
 from __future__ import annotations
@@ -10,6 +14,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from worker.chat.threads import ChatStore, Thread
 from worker.orders.backends import Store
 from worker.orders.model import Order
 from worker.orders.store import Unchanged, is_finished
@@ -40,9 +45,23 @@ def _erase(order: Order, why: str) -> None:
     order.log(ERASED_EVENT, why)
 
 
-async def purge(store: Store, retention_days: int, now: datetime | None = None) -> list[str]:
-    """Erase the personal data of finished orders last changed more than `retention_days` ago."""
+def _last_activity(thread: Thread) -> str:
+    return max([thread.created_at] + [m.at for m in thread.messages] + [e["at"] for e in thread.events])
+
+
+def _threads_of(chat: ChatStore, orders: list[Order], email: str) -> list[Thread]:
+    wanted = email.strip().lower()
+    order_ids = {o.id for o in orders}
+    return [t for t in chat.all() if (t.email or "").lower() == wanted or t.order_id in order_ids]
+
+
+async def purge(store: Store, retention_days: int, now: datetime | None = None, *,
+                chat: ChatStore | None = None) -> list[str]:
+    """Erase the personal data of finished orders last changed more than `retention_days` ago
+    (and remove closed chat threads as quiet as that)."""
     cutoff = ((now or datetime.now(UTC)) - timedelta(days=retention_days)).isoformat()
+    if chat is not None:
+        chat.remove([t.id for t in chat.all() if t.status == "closed" and _last_activity(t) < cutoff])
     due = store.search(lambda o: o.updated_at < cutoff and has_personal_data(o))
     erased = []
     for order in due:
@@ -60,9 +79,16 @@ def _orders_of(store: Store, email: str) -> list[Order]:
     return [o for o in store.by_email(wanted) if o.email and o.email.strip().lower() == wanted]
 
 
-def export(store: Store, email: str) -> dict[str, Any]:
+def export(store: Store, email: str, *, chat: ChatStore | None = None) -> dict[str, Any]:
     """Everything we hold about the buyer with this address (their right of access)."""
+    orders = _orders_of(store, email)
+    threads = _threads_of(chat, orders, email) if chat is not None else []
     return {
+        "chat_threads": [
+            {"created_at": t.created_at, "status": t.status, "language": t.lang, "email": t.email,
+             "order_id": t.order_id, "messages": t.public()["messages"]}
+            for t in threads
+        ],
         "email": email.strip().lower(),
         "exported_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "orders": [
@@ -77,15 +103,20 @@ def export(store: Store, email: str) -> dict[str, Any]:
                 if o.refund else None,
                 "timeline": o.timeline,
             }
-            for o in _orders_of(store, email)
+            for o in orders
         ],
     }
 
 
-async def erase(store: Store, email: str) -> tuple[list[str], list[str]]:
-    """Erase the buyer's data from their finished orders; return (erased, kept until finished)."""
+async def erase(store: Store, email: str, *,
+                chat: ChatStore | None = None) -> tuple[list[str], list[str]]:
+    """Erase the buyer's data from their finished orders and their chat threads; return
+    (erased orders, orders kept until finished)."""
     erased, kept = [], []
-    for order in _orders_of(store, email):
+    orders = _orders_of(store, email)
+    if chat is not None:
+        chat.remove([t.id for t in _threads_of(chat, orders, email)])
+    for order in orders:
         if not finished(order, store):
             kept.append(order.id)
             continue

@@ -1,11 +1,14 @@
-"""The operator API under /operator/: a separate surface behind `Authorization: Bearer OPERATOR_TOKEN`.
+"""The operator API under /operator/: a separate surface behind `Authorization: Bearer TOKEN`.
 
-Absent (no route at all, so 404 like any unknown path) unless OPERATOR_TOKEN is set.
+TOKEN is an operator's personal token (`invoke operator-token EMAIL`), so every action is
+recorded with their name; the shared OPERATOR_TOKEN still works for one release, with a
+deprecation warning in the log on each use.
 """
 
 from __future__ import annotations
 
 import hmac
+import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import asdict
 from datetime import date
@@ -15,7 +18,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from worker.config import Settings
+from worker.chat import desk
+from worker.chat.routes import MAX_TEXT
+from worker.chat.threads import UnknownThread
+from worker.console.accounts import Accounts
 from worker.orders.store import UnknownOrder
 from worker.refunds import refundable
 from worker.services import Services
@@ -24,19 +30,36 @@ from . import support
 from .mismatches import find_mismatches
 
 Endpoint = Callable[[Request], Awaitable[Response]]
+log = logging.getLogger("worker.operator")
 
 
 def authorized(endpoint: Endpoint) -> Endpoint:
     async def guarded(request: Request) -> Response:
-        token = request.app.state.services.settings.operator_token
+        settings = _services(request).settings
+        shared = settings.operator_token
         scheme, _, given = request.headers.get("authorization", "").partition(" ")
-        if token is None or scheme.lower() != "bearer" or not hmac.compare_digest(
-            given.strip().encode(), str(token).encode()
-        ):
+        given = given.strip()
+        operator = None
+        if scheme.lower() == "bearer" and given:
+            operator = Accounts(settings.orders_db.with_name("operators.json")).by_api_token(given)
+        if operator is not None:
+            request.state.operator = operator.name
+        elif scheme.lower() == "bearer" and shared is not None and hmac.compare_digest(
+                given.encode(), str(shared).encode()):
+            log.warning("operator API: the shared OPERATOR_TOKEN is deprecated and goes in the next "
+                        "release; give each person their own (`invoke operator-token EMAIL`)")
+            request.state.operator = None
+        else:
             return JSONResponse({"error": "unauthorized"}, 401, headers={"WWW-Authenticate": "Bearer"})
         return await endpoint(request)
 
     return guarded
+
+
+def _who(request: Request, body: dict[str, Any]) -> str:
+    """The operator's own name with a personal token; what the script says with the shared one."""
+    name: str | None = request.state.operator
+    return name or str(body.get("operator") or "operator-api")
 
 
 def _services(request: Request) -> Services:
@@ -70,7 +93,7 @@ async def resend(request: Request) -> Response:
     body = await _json(request)
     try:
         order = await support.resend_qr(_services(request).store, request.path_params["order_id"],
-                                        str(body.get("operator") or "operator-api"))
+                                        _who(request, body))
     except UnknownOrder:
         return JSONResponse({"error": "no such order"}, 404)
     except ValueError as error:
@@ -84,7 +107,7 @@ async def refund(request: Request) -> Response:
     amount = body.get("amount")
     outcome = await support.refund(
         services, request.path_params["order_id"], reason=str(body.get("reason") or ""),
-        operator=str(body.get("operator") or "operator-api"),
+        operator=_who(request, body),
         non_functional=body.get("non_functional") is True,
         amount=amount if isinstance(amount, int) and not isinstance(amount, bool) else None,
     )
@@ -136,6 +159,33 @@ async def reconciliation(request: Request) -> Response:
     return JSONResponse({"mismatches": [asdict(m) for m in found]})
 
 
+async def chat_threads(request: Request) -> Response:
+    services = _services(request)
+    status = request.query_params.get("status", "open")
+    return JSONResponse({"threads": [desk.view(services, t) for t in desk.inbox(services, status)]})
+
+
+async def chat_thread(request: Request) -> Response:
+    services = _services(request)
+    thread = services.chat.get(request.path_params["thread_id"])
+    if thread is None:
+        return JSONResponse({"error": "no such thread"}, 404)
+    return JSONResponse(desk.view(services, thread))
+
+
+async def chat_reply(request: Request) -> Response:
+    body = await _json(request)
+    text = body.get("text")
+    if not isinstance(text, str) or not text.strip() or len(text) > MAX_TEXT:
+        return JSONResponse({"error": f"give text: 1 to {MAX_TEXT} characters"}, 422)
+    try:
+        message = await desk.reply(_services(request), request.path_params["thread_id"],
+                                   text.strip(), _who(request, body))
+    except UnknownThread:
+        return JSONResponse({"error": "no such thread"}, 404)
+    return JSONResponse({"id": message.id, "at": message.at}, 201)
+
+
 async def _json(request: Request) -> dict[str, Any]:
     try:
         body = await request.json()
@@ -144,10 +194,8 @@ async def _json(request: Request) -> dict[str, Any]:
     return body if isinstance(body, dict) else {}
 
 
-def routes(settings: Settings) -> list[Route]:
-    """The operator routes, or none at all when OPERATOR_TOKEN is not set."""
-    if settings.operator_token is None:
-        return []
+def routes() -> list[Route]:
+    """The operator routes; each answers 401 without a valid token."""
     table: list[tuple[str, Endpoint, str]] = [
         ("/operator/orders", find, "GET"),
         ("/operator/orders/{order_id}", show, "GET"),
@@ -157,5 +205,8 @@ def routes(settings: Settings) -> list[Route]:
         ("/operator/queues/pending-receipts", pending_receipts, "GET"),
         ("/operator/queues/refundable", refundable_queue, "GET"),
         ("/operator/reconcile", reconciliation, "GET"),
+        ("/operator/chat/threads", chat_threads, "GET"),
+        ("/operator/chat/threads/{thread_id}", chat_thread, "GET"),
+        ("/operator/chat/threads/{thread_id}/messages", chat_reply, "POST"),
     ]
     return [Route(path, authorized(endpoint), methods=[method]) for path, endpoint, method in table]

@@ -18,6 +18,10 @@ Status = Literal[
     "payment_failed",
     "provisioning_failed",
     "refunded",
+    # A top-up (issue 12; `topup_of` set): paid → applying → applied, or failed (refundable).
+    "applying",
+    "applied",
+    "failed",
 ]
 
 Lang = Literal["kk", "ru", "en"]
@@ -112,6 +116,15 @@ class Order:
     email_requested_at: str | None = None  # last "send the e-mail again" (rate limit)
     refund: Refund | None = None
     fiscal: dict[str, Any] = field(default_factory=dict)  # provider's receipt ids per operation
+    # A top-up is an order of its own (its invoice, payment, receipt, refund) for the eSIM of
+    # the order `topup_of`; `topup` holds what it adds and, once applied, the new totals.
+    topup_of: str | None = None
+    topup: dict[str, Any] | None = None
+    topups: list[str] = field(default_factory=list)  # the eSIM's order: its top-ups' ids
+    # Usage alerts (80 %, 100 %, last day) sent, one key each per top-up period; off: the
+    # buyer unsubscribed from them.
+    usage_alerts: list[str] = field(default_factory=list)
+    alerts_off: bool = False
     timeline: list[dict[str, str]] = field(default_factory=list)
 
     def log(self, event: str, detail: str = "") -> None:

@@ -27,7 +27,7 @@ def is_finished(order: Order, pending_jobs: int) -> bool:
         return False
     if order.status in ("payment_failed", "refunded"):
         return True
-    if order.status == "delivered":
+    if order.status in ("delivered", "applied"):
         return order.email_sent_at is not None
     if order.status == "awaiting_payment":
         return order.abandoned_at is not None

@@ -39,4 +39,7 @@ async def _return(request: Request, route: str) -> Response:
         except (EpayError, PaymentMismatch, TimeoutError) as exc:
             log.warning("back links: order %s not settled on %s: %s", order.id, route, exc)
     site = services.settings.site_url
-    return RedirectResponse(f"{site}/{order.lang}/order/#{order.token}", status_code=303)
+    # A top-up's buyer goes back to the page of the eSIM it tops up, to see the new totals.
+    shown = services.store.get(order.topup_of) if order.topup_of else None
+    token = shown.token if shown is not None else order.token
+    return RedirectResponse(f"{site}/{order.lang}/order/#{token}", status_code=303)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import phonenumbers
@@ -59,8 +60,31 @@ async def checkout(request: Request) -> JSONResponse:
             status_code=409,
         )
 
+    def make() -> Order:
+        return new_order(
+            services,
+            code=package.code,
+            destination=package.destination,
+            title=package.title(lang),
+            amount=package.price_kzt,
+            lang=lang,
+            email=form["email"],
+            phone=form["phone"],
+        )
+
+    return await open_invoice(services, make, lang)
+
+
+async def open_invoice(
+    services: Services,
+    make: Callable[[], Order],
+    lang: Lang,
+    after_create: Callable[[Order], Awaitable[None]] | None = None,
+) -> JSONResponse:
+    """Get an Epay payment token for a fresh order from ``make``, store the order, answer 201
+    with the paymentObject (or 503, storing nothing). A purchase and a top-up both pay here."""
     for _ in range(ID_ATTEMPTS):
-        order = new_order(services, package, lang, form["email"], form["phone"])
+        order = make()
         try:
             token = await services.epay.payment_token(order.id, order.amount, order.secret_hash)
         except EpayError as exc:
@@ -70,12 +94,16 @@ async def checkout(request: Request) -> JSONResponse:
                 status_code=503,
                 headers={"Retry-After": "60"},
             )
-        order.log("created", f"{package.code} {order.amount} KZT")
+        order.log("created", f"{order.package_code} {order.amount} KZT")
         try:
             await services.store.create(order)
         except DuplicateOrder:
             continue  # another checkout took the id (or its last six digits) just now
-        log.info("checkout: order %s created, %s, %d KZT", order.id, package.code, order.amount)
+        if after_create is not None:
+            await after_create(order)
+        log.info(
+            "checkout: order %s created, %s, %d KZT", order.id, order.package_code, order.amount
+        )
         return JSONResponse(
             {
                 "token": order.token,
@@ -156,7 +184,18 @@ def normalise_phone(value: Any) -> str | None:
     return None
 
 
-def new_order(services: Services, package: Package, lang: Lang, email: str, phone: str) -> Order:
+def new_order(
+    services: Services,
+    *,
+    code: str,
+    destination: str,
+    title: str,
+    amount: int,
+    lang: Lang,
+    email: str | None,
+    phone: str | None,
+    topup_of: str | None = None,
+) -> Order:
     """A fresh awaiting_payment order with a free invoice id, a token and a secret_hash."""
     return Order(
         id=services.store.new_order_id(),
@@ -165,11 +204,12 @@ def new_order(services: Services, package: Package, lang: Lang, email: str, phon
         lang=lang,
         email=email,
         phone=phone,
-        package_code=package.code,
-        destination=package.destination,
-        package_title=package.title(lang),
-        amount=package.price_kzt,
+        package_code=code,
+        destination=destination,
+        package_title=title,
+        amount=amount,
         secret_hash=secrets.token_urlsafe(24),
+        topup_of=topup_of,
     )
 
 

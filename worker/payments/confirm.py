@@ -1,7 +1,7 @@
 """Settle an order's payment from Epay's check-status: the only thing that marks an order paid.
 
 Used by the `confirm_payment` job (after a verified callback), by the return links and by
-the reconciler. Idempotent: the `paid` transition (with its `provision` job) is written at
+the reconciler. Idempotent: the `paid` transition (with its `provision` or `apply_topup` job) is written at
 most once, because it only applies to an order still awaiting payment (or failed, when
 Epay later reports the money captured: a paid order is never lost).
 """
@@ -117,7 +117,9 @@ async def mark_paid(services: Services, order: Order, status: Status) -> None:
         o.log("paid", f"epay transaction {tx['id']}")
 
     crashpoint("confirm.before_paid")
-    enqueue = ("provision", *jobs_after_payment(services))  # a receipt never delays the eSIM
+    # A top-up adds to the eSIM it was bought for; a purchase buys one.
+    deliver = "apply_topup" if order.topup_of else "provision"
+    enqueue = (deliver, *jobs_after_payment(services))  # a receipt never delays the eSIM
     updated = await services.store.update(order.id, change, enqueue=enqueue)
     if updated.status == "paid":
         log.info("payments: order %s paid", order.id)

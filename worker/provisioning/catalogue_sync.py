@@ -30,6 +30,7 @@ from worker.config import ROOT, SettingError, load_settings
 from worker.provisioning import open_provider
 from worker.provisioning.pricing import Pricing, PricingError, load_pricing, national_bank_usd_rate
 from worker.provisioning.provider import Package, Provider, ProviderError
+from worker.topups.offers import FILE_NAME as TOPUPS_FILE
 
 DESTINATIONS_PATH = ROOT / "content" / "data" / "destinations.json"
 MB = 1024**2
@@ -53,6 +54,7 @@ class Summary:
     repriced: list[tuple[str, int, int]] = field(default_factory=list)
     lost_destinations: list[str] = field(default_factory=list)
     skipped: Counter[str] = field(default_factory=Counter)
+    topups: int = 0
     written: bool = False
 
     def lines(self) -> list[str]:
@@ -60,6 +62,7 @@ class Summary:
             f"rate: {self.rate:.2f} KZT/USD ({self.rate_source})",
             f"catalogue: {self.destinations} destinations, {self.packages} packages",
             f"added: {len(self.added)}  removed: {len(self.removed)}  repriced: {len(self.repriced)}",
+            f"top-ups: {self.topups} ({TOPUPS_FILE})",
         ]
         for code, old, new in sorted(self.repriced, key=lambda r: abs(r[2] - r[1]), reverse=True)[
             :10
@@ -230,6 +233,53 @@ def build_catalog(
     }
 
 
+def build_topups(
+    bases: Iterable[Package],
+    topups: Iterable[Package],
+    catalog: dict[str, Any],
+    pricing: Pricing,
+    rate: float,
+) -> dict[str, Any]:
+    """topups.json (worker/topups/offers.py): our plans that take top-ups, each pointing at its
+    destination's top-ups, priced like the catalogue. Day passes are extended, not topped up."""
+    ours: dict[str, list[tuple[str, str]]] = {}  # provider code → [(our code, destination)]
+    for destination in catalog["destinations"]:
+        for entry in destination["packages"]:
+            if "provider_period" not in entry:
+                ours.setdefault(entry["provider_code"], []).append(
+                    (entry["code"], destination["code"])
+                )
+    by_location: dict[str, list[Package]] = {}
+    for topup in topups:
+        if topup.data_bytes and not topup.daily:
+            by_location.setdefault(topup.location_code, []).append(topup)
+    plans: dict[str, str] = {}
+    groups: dict[str, list[dict[str, Any]]] = {}
+    for base in bases:
+        fitting = by_location.get(base.location_code)
+        if not base.top_up or base.daily or not fitting:
+            continue
+        for code, destination in ours.get(base.code, ()):
+            plans[code] = destination
+            if destination in groups:
+                continue
+            entries = groups[destination] = []
+            for topup in sorted(fitting, key=lambda t: (t.data_bytes or 0, t.days, t.code)):
+                assert topup.data_bytes is not None  # filtered above
+                mine = f"{destination.upper()}-TOPUP-{_size(topup.data_bytes)}-{topup.days}D"
+                if any(e["code"] == mine for e in entries):
+                    mine = f"{mine}-{topup.code}"
+                price = pricing.retail_kzt(
+                    topup.wholesale_price, topup.price_scale, topup.currency, rate,
+                    destination, mine,
+                )
+                entries.append({"code": mine, "provider_code": topup.code,
+                                "data_mb": topup.data_bytes // MB, "days": topup.days,
+                                "price_kzt": price})
+    return {"version": 1, "generated_at": catalog["generated_at"], "source": catalog["source"],
+            "plans": plans, "topups": groups}
+
+
 def _index(catalog: dict[str, Any] | None) -> tuple[dict[str, int], set[str]]:
     if not catalog:
         return {}, set()
@@ -267,8 +317,10 @@ async def sync(
     summary = Summary(rate=rate, rate_source=rate_source)
     say(f"fetching package/list from {provider.name} …")
     packages = await provider.list_packages()
+    topup_packages = await provider.list_topups()
     bar = tqdm(packages, desc="pricing", unit=" packages", disable=not progress, leave=False)
     catalog = build_catalog(bar, pricing, places, rate, provider.name, summary.skipped)
+    topups = build_topups(packages, topup_packages, catalog, pricing, rate)
     try:
         validate(catalog, "the synced catalogue")
     except CatalogueError as error:
@@ -291,6 +343,10 @@ async def sync(
     output.parent.mkdir(parents=True, exist_ok=True)
     text = json.dumps(catalog, ensure_ascii=False, indent=1) + "\n"
     replace_atomically(output, text.encode(), mode=0o644)  # the site build and the worker read it
+    # Beside the catalogue, where the worker looks for it; compact: it is read, not edited.
+    extra = json.dumps(topups, ensure_ascii=False, separators=(",", ":")) + "\n"
+    replace_atomically(output.with_name(TOPUPS_FILE), extra.encode(), mode=0o644)
+    summary.topups = sum(len(entries) for entries in topups["topups"].values())
     summary.written = True
     return summary
 

@@ -28,6 +28,7 @@ from worker.provisioning.provider import (
     ProviderOrder,
     ProviderProfile,
     RejectedError,
+    TopUpResult,
     TransientError,
     Usage,
 )
@@ -282,9 +283,15 @@ class EsimAccess:
         return parse_envelope(response, path)
 
     async def list_packages(self) -> list[Package]:
+        return await self._packages("BASE")
+
+    async def list_topups(self) -> list[Package]:
+        return await self._packages("TOPUP")
+
+    async def _packages(self, kind: str) -> list[Package]:
         obj = await self.call(
             "package/list",
-            {"locationCode": "", "type": "BASE", "packageCode": "", "slug": "", "iccid": ""},
+            {"locationCode": "", "type": kind, "packageCode": "", "slug": "", "iccid": ""},
             timeout=LIST_TIMEOUT,
         )
         rows = (obj or {}).get("packageList") if isinstance(obj, dict) else None
@@ -377,6 +384,37 @@ class EsimAccess:
 
     async def cancel(self, provider_id: str) -> None:
         await self.call("esim/cancel", {"esimTranNo": provider_id})
+
+    async def topup(
+        self, provider_id: str, package_code: str, transaction_id: str, order_no: str
+    ) -> TopUpResult:
+        body = {
+            "esimTranNo": provider_id,
+            "packageCode": package_code,
+            "transactionId": transaction_id,
+        }
+        try:
+            obj = await self.call("esim/topup", body)
+        except RejectedError as error:
+            if error.code != DUPLICATE_TRANSACTION_CODE:
+                raise
+            # Applied by an earlier attempt whose answer was lost: read the totals instead.
+            rows = await self._order_rows(order_no)
+            matching = [r for r in rows if str(r.get("esimTranNo")) == provider_id]
+            if not matching:
+                raise TransientError(
+                    f"eSIM Access esim/query {order_no} does not list the topped-up eSIM",
+                    code=error.code,
+                ) from None
+            obj = matching[0]
+        if not isinstance(obj, dict):
+            raise TransientError("eSIM Access esim/topup answered success without obj")
+        return TopUpResult(
+            transaction_id=transaction_id,
+            total_bytes=_int_or_none(obj.get("totalVolume")),
+            expires_at=_iso_time(obj.get("expiredTime")),
+            used_bytes=_int_or_none(obj.get("orderUsage")),
+        )
 
     async def status(self, order_no: str) -> ProfileStatus | None:
         """The order's profile from `esimStatus` and `smdpStatus`, also once cancelled or

@@ -105,6 +105,16 @@ class ProfileStatus:
 
 
 @dataclass(frozen=True)
+class TopUpResult:
+    """The eSIM's totals after a top-up, as the aggregator reports them."""
+
+    transaction_id: str
+    total_bytes: int | None
+    expires_at: str | None  # ISO 8601 UTC
+    used_bytes: int | None
+
+
+@dataclass(frozen=True)
 class Usage:
     provider_id: str
     used_bytes: int
@@ -138,6 +148,18 @@ class Provider(Protocol):
 
     async def cancel(self, provider_id: str) -> None:
         """Cancel an unused profile (the aggregator refunds it)."""
+        ...
+
+    async def list_topups(self) -> list[Package]:
+        """Every top-up package on sale now (each fits the base plans of its location)."""
+        ...
+
+    async def topup(
+        self, provider_id: str, package_code: str, transaction_id: str, order_no: str
+    ) -> TopUpResult:
+        """Add a top-up package to a profile. Idempotent: the same `transaction_id` never adds
+        twice. `order_no` (the profile's order) finds the totals when the provider reports the
+        id as a duplicate. RejectedError when the eSIM expired or its plan takes no top-ups."""
         ...
 
     async def status(self, order_no: str) -> ProfileStatus | None:

@@ -51,6 +51,9 @@ async def _hint(notice: dict[str, Any], services: Services) -> None:
     kind = notice.get("notifyType")
     raw_content = notice.get("content")
     content: dict[str, Any] = raw_content if isinstance(raw_content, dict) else {}
+    if kind in ("DATA_USAGE", "VALIDITY_USAGE"):
+        await _usage_hint(content, services)
+        return
     if kind != "ORDER_STATUS":
         log.info("webhook: %s noted", kind)
         return
@@ -65,6 +68,17 @@ async def _hint(notice: dict[str, Any], services: Services) -> None:
         "webhook: ORDER_STATUS %s for order %s: query now", content.get("orderStatus"), order.id
     )
     await services.store.enqueue(order.id, "provision")
+
+
+async def _usage_hint(content: dict[str, Any], services: Services) -> None:
+    """Usage moved (issue 12): the order's `check_usage` job asks esim/query and alerts."""
+    order = services.store.get(str(content.get("transactionId") or ""))
+    if order is None or order.profile is None or (
+        order.profile.esim_tran_no != str(content.get("esimTranNo") or "")
+    ):
+        log.info("webhook: usage of an eSIM we do not know; ignored")
+        return
+    await services.store.enqueue(order.id, "check_usage")
 
 
 def webhook_url(settings: Settings) -> str:

@@ -25,7 +25,11 @@ SECRET_KEY = "demoSecretKey"
 GB = 1073741824
 PAGER = {"pageNum": 1, "pageSize": 20}
 # Short but real delays, so tests see the pending state and the background tasks.
-TEST_OPTIONS: dict[str, Any] = {"allocation_delay_s": 0.15, "webhook_delay_s": 0.5}
+TEST_OPTIONS: dict[str, Any] = {
+    "allocation_delay_s": 0.15,
+    "webhook_delay_s": 0.5,
+    "signature_mode": "required",  # a client that signs wrongly must fail in CI
+}
 
 
 @dataclass

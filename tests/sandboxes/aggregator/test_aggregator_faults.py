@@ -131,7 +131,7 @@ def test_reset_restores_the_start_up_switches(aggregator: Aggregator) -> None:
     assert state["faults"] == [] and state["orders"] == 0
 
 
-def test_command_line_starts_a_signed_sandbox() -> None:
+def test_command_line_starts_a_sandbox_checking_signatures_if_present() -> None:
     port = free_port()
     process = subprocess.Popen(
         [
@@ -158,12 +158,23 @@ def test_command_line_starts_a_signed_sandbox() -> None:
             except httpx.TransportError:
                 assert time.monotonic() < deadline, "the sandbox did not start"
                 time.sleep(0.1)
-        assert state["options"]["signature_mode"] == "required"
+        assert state["options"]["signature_mode"] == "if-present"  # the spec's default (§11.3)
         assert state["options"]["allocation_delay_s"] == 0
         unsigned = httpx.post(
             f"{url}/api/v1/open/balance/query", json={}, headers={"RT-AccessCode": "demoAccessCode"}
         ).json()
-        assert unsigned["errorCode"] == "000101"
+        assert unsigned["success"] is True  # the vendor's quick-start: the access code alone
+        wrong = httpx.post(
+            f"{url}/api/v1/open/balance/query",
+            json={},
+            headers={
+                "RT-AccessCode": "demoAccessCode",
+                "RT-RequestID": "4ce9d9cdac9e4e17b3a2c66c358c1ce2",
+                "RT-Timestamp": str(int(time.time() * 1000)),
+                "RT-Signature": "0" * 64,
+            },
+        ).json()
+        assert wrong["errorCode"] == "101003"  # a wrong signature is still refused
     finally:
         process.terminate()
         process.wait(10)

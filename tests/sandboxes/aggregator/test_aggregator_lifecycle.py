@@ -173,3 +173,29 @@ def test_balance_webhook_and_location_endpoints_answer(aggregator: Aggregator) -
     assert aggregator.ok("webhook/query") == {"webhook": ""}
     assert aggregator.ok("location/list")["locationList"]
     assert isinstance(aggregator.balance(), int)
+
+
+def test_plan_without_topups_lists_none_and_refuses_one(aggregator: Aggregator) -> None:
+    profile = aggregator.ready_profile("TR_50_30")
+    assert profile["supportTopUpType"] == 1
+    assert aggregator.packages(type="TOPUP", iccid=profile["iccid"]) == []
+    turkey = aggregator.packages(type="TOPUP", locationCode="TR")[0]
+    body = {
+        "esimTranNo": profile["esimTranNo"],
+        "packageCode": turkey["packageCode"],
+        "transactionId": aggregator.transaction(),
+    }
+    assert aggregator.error("esim/topup", body) == "200002"
+
+
+def test_day_pass_topup_extends_by_period_one_day_by_default(aggregator: Aggregator) -> None:
+    profile = aggregator.ready_profile("TR_1GB_Daily")
+    day_pass = aggregator.package("TR_1GB_Daily")
+    body = {
+        "esimTranNo": profile["esimTranNo"],
+        "packageCode": day_pass["packageCode"],
+        "transactionId": aggregator.transaction(),
+    }
+    assert aggregator.ok("esim/topup", body)["totalDuration"] == 2
+    body.update(transactionId=aggregator.transaction(), periodNum=3)
+    assert aggregator.ok("esim/topup", body)["totalDuration"] == 5

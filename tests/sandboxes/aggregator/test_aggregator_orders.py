@@ -172,9 +172,40 @@ def test_order_by_slug_works(aggregator: Aggregator) -> None:
     assert profile["packageList"][0]["slug"] == "GE_3_15"
 
 
-def test_day_pass_needs_period_and_is_priced_per_day(aggregator: Aggregator) -> None:
+def test_day_pass_without_period_is_one_day(aggregator: Aggregator) -> None:
     day_pass = aggregator.package("TR_1GB_Daily")
-    assert aggregator.error("esim/order", aggregator.order_body(day_pass)) == "000105"
+    before = aggregator.balance()
+    (profile,) = aggregator.wait_ready(
+        aggregator.ok("esim/order", aggregator.order_body(day_pass))["orderNo"]
+    )
+    assert (profile["totalDuration"], profile["totalVolume"]) == (1, GB)
+    assert aggregator.balance() == before - day_pass["price"]
+
+
+@pytest.mark.parametrize(
+    ("price_reading", "amount_reading"),
+    [("per day", "× periodNum"), ("whole period", "× periodNum"), ("per day", "per day")],
+)
+def test_day_pass_accepts_both_readings_of_price_and_amount(
+    aggregator: Aggregator, price_reading: str, amount_reading: str
+) -> None:
+    day_pass = aggregator.package("TR_1GB_Daily")
+    body = aggregator.order_body(day_pass, count=2, period=5)
+    per_day = day_pass["price"]
+    body["packageInfoList"][0]["price"] = per_day if price_reading == "per day" else per_day * 5
+    body["amount"] = per_day * 2 * (5 if amount_reading == "× periodNum" else 1)
+    before = aggregator.balance()
+    aggregator.wait_ready(aggregator.ok("esim/order", body)["orderNo"])
+    assert aggregator.balance() == before - per_day * 10  # charged for ten days either way
+    body = aggregator.order_body(day_pass, count=2, period=5)
+    body["packageInfoList"][0]["price"] = per_day * 3
+    assert aggregator.error("esim/order", body) == "200005"
+    body = aggregator.order_body(day_pass, count=2, period=5) | {"amount": per_day * 3}
+    assert aggregator.error("esim/order", body) == "200006"
+
+
+def test_day_pass_is_priced_per_day(aggregator: Aggregator) -> None:
+    day_pass = aggregator.package("TR_1GB_Daily")
     before = aggregator.balance()
     body = aggregator.order_body(day_pass, count=2, period=5)
     profiles = aggregator.wait_ready(aggregator.ok("esim/order", body)["orderNo"])

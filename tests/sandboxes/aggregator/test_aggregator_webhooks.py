@@ -153,3 +153,23 @@ def test_delayed_webhooks_arrive_late(aggregator: Aggregator, receiver: Receiver
     assert len(receiver.wait_for(1)) == 1
     # The state changed at once; the webhook lagged 0.6 s behind (less the loop timer's ms).
     assert receiver.times[0] - cancelled_at > 0.59
+
+
+def test_control_sends_data_and_validity_usage_on_demand(
+    aggregator: Aggregator, receiver: Receiver
+) -> None:
+    profile = aggregator.ready_profile("TR_1_7")
+    aggregator.esim(profile["esimTranNo"], "install")
+    aggregator.esim(profile["esimTranNo"], "consume", bytes=GB // 4)
+    aggregator.save_webhook()
+    aggregator.esim(profile["esimTranNo"], "notify", notifyType="DATA_USAGE")
+    aggregator.esim(profile["esimTranNo"], "notify", notifyType="VALIDITY_USAGE")
+    data, validity = receiver.wait_for(2)
+    assert data["notifyType"] == "DATA_USAGE"
+    assert data["content"]["esimTranNo"] == profile["esimTranNo"]
+    assert (data["content"]["orderUsage"], data["content"]["remain"]) == (GB // 4, 3 * GB // 4)
+    assert data["content"]["remainThreshold"] == 0.8
+    assert validity["notifyType"] == "VALIDITY_USAGE"
+    assert (validity["content"]["remain"], validity["content"]["totalDuration"]) == (7, 7)
+    bad = aggregator.control(f"esims/{profile['esimTranNo']}/notify", {"notifyType": "SMS"})
+    assert bad.status_code == 409 and "DATA_USAGE" in bad.json()["error"]

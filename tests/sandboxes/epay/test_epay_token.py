@@ -89,6 +89,15 @@ def test_payment_grant_missing_the_amount_is_refused(epay: Epay) -> None:
     assert "amount" in answer.json()["error_description"]
 
 
+def test_an_empty_invoice_id_is_a_service_grant_not_a_payment(epay: Epay) -> None:
+    answer = epay.token_response(invoiceID="", terminal=TERMINAL)
+
+    assert answer.status_code == 200
+    payment = epay.payment()
+    page = epay.open_payform(payment | {"auth": answer.json()})
+    assert "is a service token" in page.text
+
+
 def test_unknown_terminal_is_refused(epay: Epay) -> None:
     answer = epay.token_response(invoiceID="100000557", amount=100, currency="KZT",
                                  terminal="00000000-0000-0000-0000-000000000000")

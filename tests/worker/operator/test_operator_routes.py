@@ -15,6 +15,7 @@ from loopback import ServerThread
 
 from worker.app import create_app
 from worker.config import Settings
+from worker.console.accounts import Accounts
 
 pytestmark = pytest.mark.anyio
 TOKEN = "operator-token-0123456789-abcdefghijklmnop"  # tests/worker/conftest.py
@@ -33,13 +34,29 @@ def today() -> str:
     return datetime.now(UTC).date().isoformat()
 
 
-def test_the_operator_api_is_absent_unless_configured(after_sale_settings: Settings) -> None:
-    app = create_app(replace(after_sale_settings, operator_token=None), handlers={})
-    with ServerThread(app) as server:
-        answer = httpx.get(f"{server.url}/operator/orders?q=1",
+async def test_a_personal_token_works_without_the_shared_one_and_names_the_operator(
+        after_sale: AfterSale, after_sale_settings: Settings,
+        caplog: pytest.LogCaptureFixture) -> None:
+    settings = replace(after_sale_settings, operator_token=None)
+    accounts = Accounts(settings.orders_db.with_name("operators.json"))
+    accounts.add("aigerim@qazaq-esim.com", "Aigerim")
+    personal = accounts.new_api_token("aigerim@qazaq-esim.com")
+    order = await after_sale.order("delivered")
+    with ServerThread(create_app(settings, handlers={})) as server:
+        shared = httpx.get(f"{server.url}/operator/orders?q=1",
                            headers={"Authorization": f"Bearer {TOKEN}"})
-        assert answer.status_code == 404
-        assert answer.text == httpx.get(f"{server.url}/no/such/page").text
+        assert shared.status_code == 401  # no OPERATOR_TOKEN configured: the old token opens nothing
+        answer = httpx.post(f"{server.url}/operator/orders/{order.id}/resend-qr",
+                            headers={"Authorization": f"Bearer {personal}"},
+                            json={"operator": "someone else"})
+        assert answer.status_code == 202
+    assert after_sale.services.store.get(order.id).timeline[-1]["detail"].endswith(  # type: ignore[union-attr]
+        "by Aigerim")
+    assert "OPERATOR_TOKEN is deprecated" not in caplog.text
+    with ServerThread(create_app(after_sale_settings, handlers={})) as server:
+        assert httpx.get(f"{server.url}/operator/orders?q=1",
+                         headers={"Authorization": f"Bearer {TOKEN}"}).status_code == 200
+    assert "OPERATOR_TOKEN is deprecated" in caplog.text
 
 
 @pytest.mark.parametrize("header", [None, "Bearer wrong-token", f"Basic {TOKEN}", f"Bearer {TOKEN}x"])

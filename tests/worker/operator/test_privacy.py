@@ -98,3 +98,28 @@ async def test_another_process_reads_the_store_after_it_was_compacted(after_sale
         assert reader.get(orders[2].id).email == "b2@example.kz"  # type: ignore[union-attr]
     finally:
         reader.close()
+
+
+async def test_chat_threads_are_exported_erased_and_purged_with_the_buyers_data(
+        after_sale: AfterSale) -> None:
+    chat = after_sale.services.chat
+    order = await after_sale.order("delivered", email="anna@example.kz")
+    by_address, _ = chat.open_thread("ru", "Мой номер +77015550011", "anna@example.kz", None)
+    by_order, _ = chat.open_thread("en", "About my order", None, order.id)
+    chat.add_screenshot(by_order.id, b"\x89PNG image", "png")
+    other, _ = chat.open_thread("en", "Bek's question", "bek@example.kz", None)
+    exported = privacy.export(after_sale.store, "Anna@example.kz", chat=chat)
+    assert sorted(t["messages"][0]["text"] for t in exported["chat_threads"]) == [
+        "About my order", "Мой номер +77015550011"]
+    await privacy.erase(after_sale.store, "anna@example.kz", chat=chat)
+    assert chat.get(by_address.id) is None and chat.get(by_order.id) is None
+    assert "+77015550011" not in store_files_text(after_sale.store)
+    assert list(chat.files.iterdir()) == []  # the screenshot went too
+    assert chat.get(other.id) is not None
+    await privacy.purge(after_sale.store, 1095, now=YEARS_LATER, chat=chat)
+    assert chat.get(other.id) is not None  # still open: support has not answered yet
+    chat.change(other.id, lambda t: setattr(t, "status", "closed"))
+    await privacy.purge(after_sale.store, 1095, chat=chat)
+    assert chat.get(other.id) is not None  # closed today: kept for the retention period
+    await privacy.purge(after_sale.store, 1095, now=YEARS_LATER, chat=chat)
+    assert chat.get(other.id) is None

@@ -174,7 +174,10 @@ def test_the_journal_is_folded_into_the_live_file_as_it_grows(
         seen.append(reader.get(make_order(n).id) is not None)
 
     assert all(seen)
-    assert path.with_name("orders.journal.jsonl").stat().st_size < 8192
+    journal, live = path.with_name("orders.journal.jsonl").stat().st_size, path.stat().st_size
+    # Folded whenever it outgrows twice the live file (records grew with issues 12 and 15,
+    # so a fixed byte bound said more about the record size than about folding).
+    assert journal < 2 * live
     assert len(TinyDB(path, storage=AtomicJSONStorage).table("orders")) > 40
     assert OrderStore.open(path).count() == 60
 

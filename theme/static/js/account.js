@@ -41,6 +41,8 @@
       var list = document.getElementById("order-list");
       list.textContent = "";
       data.orders.forEach(function (order) { list.appendChild(window.QE.renderOrder(order, order.token)); });
+      // A chat opened here is about the newest order (chat.js reads it).
+      if (data.orders.length) window.QEChatOrder = data.orders[0].token;
       show("no-orders", data.orders.length === 0);
     }).catch(unavailable);
   }

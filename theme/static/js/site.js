@@ -20,4 +20,24 @@
       store.set("lang", link.getAttribute("hreflang"));
     });
   });
+  // The support chat: its script and styles load on the first click only (page weight), and
+  // open at once when an e-mailed link (#chat=KEY) brings the buyer back to their thread.
+  var chat = document.getElementById("chat-open");
+  function openChat(event) {
+    if (event) event.preventDefault();
+    if (window.QEChat) { window.QEChat.open(); return; }
+    if (chat.getAttribute("data-loading")) return;
+    chat.setAttribute("data-loading", "1");
+    var css = document.createElement("link");
+    css.rel = "stylesheet";
+    css.href = chat.getAttribute("data-css");
+    document.head.appendChild(css);
+    var js = document.createElement("script");
+    js.src = chat.getAttribute("data-js");
+    document.head.appendChild(js);
+  }
+  if (chat) {
+    chat.addEventListener("click", openChat);
+    if (/^#chat=/.test(location.hash)) openChat();
+  }
 })();
