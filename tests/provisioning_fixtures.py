@@ -21,12 +21,34 @@ from provisioning_helpers import (
     Worker,
 )
 from smtp_mailbox import Mailbox
+from starlette.applications import Starlette
 from starlette.datastructures import Secret
+from starlette.responses import Response
+from starlette.routing import Route
 
 from sandboxes.aggregator import Options
 from sandboxes.aggregator import create_app as create_sandbox
 from worker.app import create_app
 from worker.config import Settings
+
+# The National Bank of Kazakhstan's rates_all.xml, as it looks.
+RSS = """<?xml version="1.0" encoding="utf-8"?>
+<rss version="2.0"><channel><title>Official exchange rates</title>
+<item><title>EUR</title><pubDate>25.11.26</pubDate><description>548.20</description><quant>1</quant></item>
+<item><title>USD</title><pubDate>25.11.26</pubDate><description>471.35</description><quant>1</quant></item>
+<item><title>JPY</title><pubDate>25.11.26</pubDate><description>30.49</description><quant>10</quant></item>
+</channel></rss>"""
+
+
+@pytest.fixture(scope="session")
+def national_bank() -> Iterator[str]:
+    """The National Bank's feed on a free loopback port."""
+
+    async def rates(request: object) -> Response:
+        return Response(RSS, media_type="application/xml")
+
+    with ServerThread(Starlette(routes=[Route("/rss/rates_all.xml", rates)])) as server:
+        yield f"{server.url}/rss/rates_all.xml"
 
 
 @pytest.fixture

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -58,3 +59,9 @@ TEST_CATALOG: dict[str, Any] = {
         },
     ],
 }
+
+
+def coverage_env() -> dict[str, str]:
+    """What a worker process started with an environment of its own needs for `make test` to
+    measure it (coverage's subprocess patch passes its configuration this way)."""
+    return {name: value for name, value in os.environ.items() if name.startswith("COVERAGE_")}

@@ -74,11 +74,8 @@ class Alerts:
         return found
 
     async def _balance_low(self) -> str | None:
-        provider = self.services.provider
-        if provider is None:
-            return None
         try:
-            balance = await provider.balance() / BALANCE_UNIT
+            balance = await self.services.provider.balance() / BALANCE_UNIT
         except ProviderError as error:  # counted in qazaq_external_errors; not an alert itself
             log.warning("alerts: balance/query failed: %s", error)
             return None

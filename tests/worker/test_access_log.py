@@ -13,7 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 from loopback import free_port
-from worker_env import TEST_ENV
+from worker_env import TEST_ENV, coverage_env
 
 from worker.access_log import MaskSecrets
 
@@ -46,7 +46,7 @@ def test_access_log_lines_mask_tokens_and_queries(path: str, shown: str) -> None
 
 def test_the_running_worker_logs_no_token(tmp_path: Path, catalog_path: Path) -> None:
     port = free_port()
-    env = {**TEST_ENV, "PATH": os.environ["PATH"], "ORDERS_DB": str(tmp_path / "orders.json"),
+    env = {**TEST_ENV, **coverage_env(), "PATH": os.environ["PATH"], "ORDERS_DB": str(tmp_path / "orders.json"),
            "CATALOG_PATH": str(catalog_path)}
     worker = subprocess.Popen(
         [sys.executable, "-m", "uvicorn", "worker.app:app", "--port", str(port)],

@@ -7,8 +7,10 @@ import asyncio
 import time
 from dataclasses import replace
 
+import pytest
 from smtp_mailbox import Mailbox
 
+from worker import alerts
 from worker.alerts import Alerts
 from worker.config import Settings
 from worker.orders.model import Order
@@ -69,3 +71,75 @@ def test_no_alert_while_all_is_well(after_sale_settings: Settings, after_sale_ma
             await services.aclose()
 
     assert asyncio.run(scenario()) == []
+
+
+def test_an_unreachable_aggregator_does_not_hide_the_other_alerts(
+    after_sale_settings: Settings, after_sale_mailbox: Mailbox
+) -> None:
+    settings = replace(after_sale_settings, esimaccess_url="http://127.0.0.1:9",
+                       aggregator_balance_alert_usd=2_000_000)
+
+    async def scenario() -> list[str]:
+        services = Services.open(settings)
+        try:
+            await services.store.create(paid_order())
+            await services.store.enqueue("7000000001", "provision")
+            [job] = services.store.jobs()
+            await services.store.retry_job(job.id, -12 * 60, "TransientError: eSIM Access down")
+            return await Alerts(services).check()
+        finally:
+            await services.aclose()
+
+    assert asyncio.run(scenario()) == ["job_overdue"]  # no balance known: no balance alert
+    [mail] = after_sale_mailbox.wait_for(1)
+    assert mail["Subject"].startswith("[alert] job overdue: 1 job(s)")
+
+
+def test_an_alert_the_mail_server_did_not_take_is_sent_at_the_next_check(
+    after_sale_settings: Settings, after_sale_mailbox: Mailbox
+) -> None:
+    settings = replace(after_sale_settings, aggregator_balance_alert_usd=2_000_000)
+
+    async def scenario() -> list[list[str]]:
+        services = Services.open(settings)
+        try:
+            alerts = Alerts(services)
+            after_sale_mailbox.down()
+            first = await alerts.check()
+            after_sale_mailbox.up()
+            return [first, await alerts.check()]
+        finally:
+            await services.aclose()
+
+    assert asyncio.run(scenario()) == [[], ["balance_low"]]
+    assert len(after_sale_mailbox.wait_for(1)) == 1
+
+
+def test_the_watch_goes_on_after_a_failed_check(
+    after_sale_settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls: list[int] = []
+
+    async def check(self: Alerts) -> list[str]:
+        calls.append(1)
+        if len(calls) == 1:
+            raise OSError("the store's disk is full")
+        return []
+
+    monkeypatch.setattr(alerts, "CHECK_EVERY_S", 0.01)
+    monkeypatch.setattr(Alerts, "check", check)
+
+    async def scenario() -> None:
+        services = Services.open(after_sale_settings)
+        watch = asyncio.create_task(alerts.run(services))
+        try:
+            for _ in range(500):
+                if len(calls) >= 3:
+                    break
+                await asyncio.sleep(0.01)
+        finally:
+            watch.cancel()
+            await services.aclose()
+
+    asyncio.run(scenario())
+    assert len(calls) >= 3

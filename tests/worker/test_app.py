@@ -142,3 +142,12 @@ def test_a_second_worker_on_one_store_serves_http_but_runs_no_jobs(
         while store.jobs() and time.monotonic() < deadline:
             time.sleep(0.01)
     assert ran[-1] == "third"  # the first one stopped: the next worker takes the jobs over
+
+
+def test_uvicorn_stops_on_a_bad_setting_with_its_message(monkeypatch: pytest.MonkeyPatch) -> None:
+    import worker.app as module
+
+    monkeypatch.setenv("SITE_URL", "qazaq-esim.com")
+
+    with pytest.raises(SystemExit, match=r"^worker: SITE_URL='qazaq-esim.com' is not an absolute"):
+        module.__getattr__("app")

@@ -80,3 +80,15 @@ def test_a_new_catalogue_on_disk_changes_the_price_and_a_broken_one_does_not(cat
     catalog_path.write_text("{ half written")
     os.utime(catalog_path, ns=(1, 2 * 10**18))
     assert catalog.package("TR-10GB-30D").price_kzt == 5490  # type: ignore[union-attr]
+
+
+def test_a_missing_catalogue_stops_start_up_and_a_removed_one_keeps_the_last(
+        catalog_path: Path, tmp_path: Path) -> None:
+    with pytest.raises(CatalogueError, match="no such file; set CATALOG_PATH"):
+        Catalogue.load(tmp_path / "nowhere.json")
+    catalogue = Catalogue.load(catalog_path)
+
+    catalog_path.unlink()  # mid-deploy: the shop keeps selling from what it read
+
+    package = catalogue.package("TR-10GB-30D")
+    assert package is not None and package.price_kzt == 4990

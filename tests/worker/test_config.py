@@ -62,6 +62,26 @@ def test_a_broken_seller_file_stops_start_up_naming_it(tmp_path: Path) -> None:
         load_seller(broken)
 
 
+@pytest.mark.parametrize(("name", "value", "message"), [
+    ("SITE_URL", "qazaq-esim.com", r"SITE_URL='qazaq-esim.com' is not an absolute http\(s\) URL"),
+    ("SMTP_SECURITY", "ssl", r"SMTP_SECURITY='ssl' must be one of none, starttls, tls"),
+    ("RECONCILE_INTERVAL", "a minute", r"RECONCILE_INTERVAL='a minute' is not a number"),
+    ("SMTP_PORT", "0", r"SMTP_PORT='0' must be greater than zero"),
+    ("MAIL_FROM", "", r"MAIL_FROM is not set; copy it from \.env\.example"),
+    ("OPERATOR_TOKEN", "short", r"OPERATOR_TOKEN is shorter than 32 characters"),
+    ("METRICS_TOKEN", "short", r"METRICS_TOKEN is shorter than 32 characters"),
+    ("SESSION_SECRET", "short", r"SESSION_SECRET must be at least 32 random characters"),
+])
+def test_a_bad_setting_stops_start_up_naming_it_and_the_fix(
+        name: str, value: str, message: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    empty_env = tmp_path / "empty.env"
+    empty_env.write_text("")
+    monkeypatch.setenv(name, value)
+
+    with pytest.raises(SettingError, match=message):
+        load_settings(env_file=empty_env)
+
+
 @pytest.mark.parametrize(("value", "checks"), [("true", True), ("false", False), (None, True)])
 def test_email_deliverability_is_checked_unless_switched_off(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch, value: str | None, checks: bool) -> None:

@@ -11,10 +11,18 @@ from dataclasses import replace
 import pytest
 from after_sale import ROOT, AfterSale
 
-from worker.jobs import RetryLater
-from worker.orders.model import Order
+from worker.jobs import GiveUp, RetryLater
+from worker.mail.smtp import MailError
+from worker.orders.model import Order, utc_now
 from worker.payments.epay import EpayError
-from worker.refunds import RefundInProgress, RefundRefused, carry_out, refund_job, request_refund
+from worker.refunds import (
+    RefundInProgress,
+    RefundRefused,
+    carry_out,
+    refund_email,
+    refund_job,
+    request_refund,
+)
 from worker.services import Services
 
 pytestmark = pytest.mark.anyio
@@ -212,3 +220,106 @@ async def test_two_operators_refunding_at_once_from_two_processes_refund_once(
     done = after_sale.store.get(order.id)
     assert done is not None and done.status == "refunded"
     assert len(after_sale.transaction(order.id)["refunds"]) == 1
+
+
+@pytest.mark.parametrize(("order_id", "reason", "rule"), [
+    ("123456789", "never provisioned", "order_exists"), (None, "  ", "reason")])
+async def test_a_refund_of_no_order_or_without_a_reason_is_refused(
+        after_sale: AfterSale, order_id: str | None, reason: str, rule: str) -> None:
+    order = await after_sale.order("provisioning_failed")
+    with pytest.raises(RefundRefused) as refused:
+        await request_refund(after_sale.services, order_id or order.id, reason=reason,
+                             operator="aigerim")
+    assert refused.value.rule == rule
+    assert after_sale.store.jobs(order.id) == []
+
+
+async def test_carrying_out_needs_a_requested_refund(after_sale: AfterSale) -> None:
+    order = await after_sale.order("provisioning_failed")
+    with pytest.raises(RefundRefused, match="there is no order 123456789"):
+        await carry_out(after_sale.services, "123456789")
+    untouched = await carry_out(after_sale.services, order.id)  # nothing requested: no money moves
+    assert untouched.status == "provisioning_failed" and untouched.refund is None
+    assert after_sale.transaction(order.id)["refunds"] == []
+
+
+async def test_a_refund_is_refused_while_the_aggregator_cannot_confirm_zero_usage(
+        after_sale: AfterSale) -> None:
+    order = await after_sale.order("delivered")
+    cut_off = Services.open(replace(after_sale.services.settings, esimaccess_url="http://127.0.0.1:9"))
+    try:
+        with pytest.raises(RefundRefused, match="could not confirm.*try again later") as refused:
+            await request_refund(cut_off, order.id, reason="QR never worked", operator="aigerim",
+                                 non_functional=True)
+    finally:
+        await cut_off.aclose()
+    assert refused.value.rule == "zero_usage"
+    assert after_sale.store.jobs(order.id) == []
+
+
+async def test_a_profile_already_cancelled_at_the_aggregator_is_not_cancelled_again(
+        after_sale: AfterSale) -> None:
+    order = await after_sale.order("delivered")
+    assert order.profile is not None and after_sale.services.provider is not None
+    await after_sale.services.provider.cancel(order.profile.esim_tran_no)
+
+    done = await refund(after_sale, order, non_functional=True)
+
+    assert done.status == "refunded"
+    [cancelled] = [e for e in done.timeline if e["event"] == "refund_profile_cancelled"]
+    assert cancelled["detail"].startswith("nothing to cancel (aggregator status")
+
+
+async def test_a_profile_allocated_after_provisioning_gave_up_is_cancelled(
+        after_sale: AfterSale) -> None:
+    order = await after_sale.order("provisioning_failed")
+    provider = after_sale.services.provider
+    assert provider is not None
+    package = (await provider.list_packages())[0].code
+    placed = await provider.order(order.id, package, since=utc_now())
+    after_sale.aggregator.post("/_sandbox/orders/allocate").raise_for_status()  # allocated late
+
+    def remember(o: Order) -> None:
+        o.provider_order_no = placed.order_no
+
+    await after_sale.store.update(order.id, remember)
+    allocated = await provider.query(placed.order_no)
+    assert allocated is not None
+
+    done = await refund(after_sale, order)
+
+    assert done.status == "refunded"
+    assert after_sale.profile(allocated.provider_id)["esimStatus"] == "CANCEL"
+
+
+async def test_a_refund_epay_refuses_gives_the_job_up(after_sale: AfterSale) -> None:
+    order = await after_sale.order("provisioning_failed")
+    after_sale.epay_refund(order, 100)  # in the Epay cabinet: the whole amount is no longer there
+    requested = await request_refund(after_sale.services, order.id, reason="never provisioned",
+                                     operator="aigerim")
+
+    with pytest.raises(GiveUp, match="Epay refused the refund"):
+        await refund_job(requested, after_sale.services)
+
+    after = after_sale.store.get(order.id)
+    assert after is not None and after.status == "provisioning_failed"
+
+
+async def test_the_refund_email_is_retried_after_an_outage_and_dropped_when_refused(
+        after_sale: AfterSale, after_sale_mailbox) -> None:  # type: ignore[no-untyped-def]
+    order = await after_sale.order("provisioning_failed")
+    done = await refund(after_sale, order)
+    after_sale_mailbox.down()
+    with pytest.raises(MailError):  # the job runner retries
+        await refund_email(done, after_sale.services)
+    after_sale_mailbox.up()
+    after_sale_mailbox.refuse_recipients = True
+    await refund_email(done, after_sale.services)  # refused for good: nothing to retry
+    assert after_sale_mailbox.messages == []
+    after_sale_mailbox.refuse_recipients = False
+
+    def purged(o: Order) -> None:
+        o.email = None
+
+    await refund_email(await after_sale.store.update(order.id, purged), after_sale.services)
+    assert after_sale_mailbox.messages == []

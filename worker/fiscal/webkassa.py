@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from datetime import UTC, datetime, timedelta, timezone
-from typing import Any
+from typing import Any, NoReturn
 from urllib.parse import urlsplit, urlunsplit
 
 import httpx
@@ -176,7 +176,7 @@ class Webkassa:
                 continue
             return envelope
 
-    def _raise(self, path: str, envelope: dict[str, Any]) -> None:
+    def _raise(self, path: str, envelope: dict[str, Any]) -> NoReturn:
         code, text = first_error(envelope) or (-1, "no Data in the reply")
         if code in NEEDS_OPERATOR:
             raise RegisterRefused(
@@ -243,7 +243,6 @@ class Webkassa:
                     )
                 return found
             self._raise("/api/v4/Check", envelope)
-            raise AssertionError("unreachable")
 
     async def sale(self, ticket: Ticket) -> Receipt:
         return await self._check(ticket, SALE, {})

@@ -3,8 +3,11 @@ a restore that checks the snapshot before it lays it down.
 
 What is copied, from the folder of ORDERS_DB (``orders.json`` here): the live checkpoint
 ``orders.json``, its journal ``orders.journal.jsonl``, the archive ``orders.archive.jsonl``
-(worker/orders/store.py) and the buyer accounts' registry ``accounts.json``
-(worker/account/keys.py). Lock files are not state: every process recreates them.
+(worker/orders/store.py), and the side files: the buyer accounts' registry ``accounts.json``
+(worker/account/keys.py), the support chat ``chat.json`` with its screenshots in
+``chat-files/`` (worker/chat/), the operators ``operators.json`` and the claims
+``claims.json`` (worker/console/). Each side file is copied under its own ``flock``. Lock
+files are not state: every process recreates them; nor are the rate-limit counters.
 
 Consistency: the snapshot holds the store's writer ``flock`` (the one every write takes)
 only long enough to copy the small journal and to open the checkpoint and the archive. The
@@ -38,6 +41,9 @@ from worker.orders.live import LiveSet
 MANIFEST = "manifest.json"
 FORMAT = 1
 ACCOUNTS = "accounts.json"  # beside ORDERS_DB: worker/account/routes.py
+# Beside ORDERS_DB too, each written under ``<stem>.lock``: the chat and the console.
+SIDE_FILES = (ACCOUNTS, "chat.json", "operators.json", "claims.json")
+SCREENSHOTS = "chat-files"  # worker/chat/screenshots.py, under chat.json's lock
 CHUNK = 1024 * 1024
 
 Say = Callable[[str], None]
@@ -62,16 +68,11 @@ class StoreFiles:
         return self.db.with_name(f"{self.db.stem}.archive.jsonl")
 
     @property
-    def accounts(self) -> Path:
-        return self.db.with_name(ACCOUNTS)
-
-    @property
     def lock(self) -> Path:
         return self.db.with_name(f"{self.db.stem}.lock")
 
-    @property
-    def accounts_lock(self) -> Path:
-        return self.accounts.with_suffix(".lock")
+    def side_lock(self, name: str) -> Path:
+        return self.db.with_name(name).with_suffix(".lock")
 
 
 @dataclass(frozen=True)
@@ -128,6 +129,19 @@ def count_orders(db: Path) -> int:
     return len(live.orders) + sum(1 for i in archive.where if i not in live.orders)
 
 
+def _open_side_files(files: StoreFiles) -> list[tuple[str, BinaryIO | None]]:
+    """Open every side file (and the chat's screenshots) under its lock: a file replaced by a
+    rename afterwards stays the one of that moment."""
+    opened: list[tuple[str, BinaryIO | None]] = []
+    for name in SIDE_FILES:
+        with _Flock(files.side_lock(name)):
+            opened.append((name, _open(files.db.with_name(name))))
+            if name == "chat.json" and files.db.with_name(SCREENSHOTS).is_dir():
+                for shot in sorted(files.db.with_name(SCREENSHOTS).iterdir()):
+                    opened.append((f"{SCREENSHOTS}/{shot.name}", _open(shot)))
+    return opened
+
+
 def backup(db: Path, to: Path, say: Say = print) -> Summary:
     """Snapshot the store at ``db`` into the new or empty folder ``to`` (module docstring)."""
     files = StoreFiles(db)
@@ -144,17 +158,17 @@ def backup(db: Path, to: Path, say: Say = print) -> Summary:
         if journal is not None:
             with journal:
                 entries[files.journal.name] = _copy(journal, to / files.journal.name)
-        with _Flock(files.accounts_lock):
-            accounts = _open(files.accounts)
+    sides = _open_side_files(files)
     try:
         for name, source, limit in ((files.db.name, checkpoint, None),
                                     (files.archive.name, archive, archive_size),
-                                    (ACCOUNTS, accounts, None)):
+                                    *((name, source, None) for name, source in sides)):
             if source is not None:
                 say(f"  copying {name}")
+                (to / name).parent.mkdir(exist_ok=True)
                 entries[name] = _copy(source, to / name, limit)
     finally:
-        for source in (checkpoint, archive, accounts):
+        for source in (checkpoint, archive, *(source for _, source in sides)):
             if source is not None:
                 source.close()
     orders = count_orders(to / files.db.name)
@@ -186,6 +200,9 @@ def verify(folder: Path) -> dict[str, object]:
         raise BackupError(f"{folder}/{MANIFEST} is not a backup manifest this version reads")
     for name, expected in manifest["files"].items():
         path = folder / name
+        if Path(name).is_absolute() or ".." in Path(name).parts:
+            raise BackupError(f"{folder}/{MANIFEST} names {name!r}, outside the backup: "
+                              "it was tampered with; restore another backup")
         if not path.is_file():
             raise BackupError(f"{path} is missing: the backup is partial; restore another one")
         if path.stat().st_size != expected["bytes"]:
@@ -217,6 +234,7 @@ def restore(source: Path, to: Path, say: Say = print) -> Summary:
         files: dict[str, dict[str, object]] = manifest["files"]  # type: ignore[assignment]
         for name in files:
             say(f"  restoring {name}")
+            (staging / name).parent.mkdir(exist_ok=True)
             with open(source / name, "rb") as f:
                 _copy(f, staging / name)
         db = staging / str(manifest["store"])
@@ -225,9 +243,7 @@ def restore(source: Path, to: Path, say: Say = print) -> Summary:
             raise BackupError(f"{source} holds {orders} orders, its manifest says "
                               f"{manifest['orders']}: restore another backup")
         staging.chmod(0o700)
-        if to.exists():
-            to.rmdir()
-        os.rename(staging, to)
+        os.rename(staging, to)  # replaces an empty folder `to` too (rename(2))
         fsync_dir(to.parent)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)

@@ -36,9 +36,6 @@ class AtomicJSONStorage(Storage):
         raw = json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()
         replace_atomically(self.path, raw)
 
-    def close(self) -> None:
-        pass
-
 
 def append(path: Path, data: bytes, crash_at: str) -> int:
     """Append ``data`` and fsync it; return the file's new size."""

@@ -1,4 +1,4 @@
-"""Client for Epay 2.0 (Halyk Bank): tokens, check-status, charge, cancel, refund.
+"""Client for Epay 2.0 (Halyk Bank): tokens, check-status, charge, refund.
 
 Follows /work/shared/specs/epay.md: a fresh payment token per order (bound to its invoice,
 amount and terminal), one cached service token for status and operations, `expires_in` as a
@@ -31,7 +31,7 @@ class EpayError(Exception):
 
 
 class OperationRefused(EpayError):
-    """Epay refused a charge/cancel/refund (HTTP 400 `{"code":100,"message":…}`)."""
+    """Epay refused a charge or refund (HTTP 400 `{"code":100,"message":…}`)."""
 
 
 @dataclass(frozen=True)
@@ -130,10 +130,6 @@ class EpayClient:
     async def charge(self, transaction_id: str, amount: int | None = None) -> None:
         """Capture a held (AUTH) payment, in full unless ``amount`` is given."""
         await self._operation(transaction_id, "charge", {"amount": amount} if amount else {})
-
-    async def cancel(self, transaction_id: str) -> None:
-        """Release a hold (AUTH only)."""
-        await self._operation(transaction_id, "cancel", {})
 
     async def refund(self, transaction_id: str, amount: int, external_id: str) -> None:
         """Refund a charged payment (CHARGE only, at least 10 KZT). ``external_id``: ours, per refund.

@@ -366,26 +366,27 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     output: Path = args.output or settings.catalog_path
 
-    async def run() -> Summary:
+    async def run() -> int:
+        started = time.perf_counter()
         provider = open_provider(settings)
         try:
-            return await sync(provider, pricing, places, output, force=args.force)
+            summary = await sync(provider, pricing, places, output, force=args.force)
+        except (SyncRefused, ProviderError) as error:
+            print(f"sync-catalog: {error}", file=sys.stderr)
+            return 1
         finally:
             await provider.aclose()
+        for line in summary.lines():
+            print(line)
+        print(
+            f"wrote {output} in {time.perf_counter() - started:.1f} s; now rebuild the site "
+            "(invoke build) so that the pages show these prices"
+        )
+        return 0
 
-    started = time.perf_counter()
-    try:
-        summary = asyncio.run(run())
-    except (SyncRefused, ProviderError) as error:
-        print(f"sync-catalog: {error}", file=sys.stderr)
-        return 1
-    for line in summary.lines():
-        print(line)
-    print(
-        f"wrote {output} in {time.perf_counter() - started:.1f} s; now rebuild the site "
-        "(invoke build) so that the pages show these prices"
-    )
-    return 0
+    # Everything after the requests runs inside the coroutine: on Python 3.11 the tracer loses
+    # the lines of asyncio.run's caller once httpx has connected (coveragepy issue 1911).
+    return asyncio.run(run())
 
 
 if __name__ == "__main__":

@@ -232,3 +232,36 @@ async def test_a_refunded_order_shows_its_refund_and_receipts_but_no_qr(
     [shown] = orders(worker, token).json()["orders"]
     assert (shown["status"], shown["esim"], shown["refund"]["amount"]) == ("refunded", None, 4990)
     assert shown["receipts"] == []  # receipts are off in these settings
+
+
+async def test_a_sign_in_link_the_mail_server_refuses_is_logged_for_the_operator(
+        after_sale: AfterSale, worker: httpx.Client, after_sale_mailbox: Mailbox,
+        caplog: pytest.LogCaptureFixture) -> None:
+    await after_sale.order("delivered", email=BUYER)
+    after_sale_mailbox.refuse_recipients = True
+
+    answer = worker.post("/api/account/sign-in-link", json={"email": BUYER})
+
+    assert (answer.status_code, answer.json()) == (202, {"ok": True})  # the same answer
+    for _ in range(200):
+        if "sign-in link not sent" in caplog.text:
+            break
+        await asyncio.sleep(0.02)
+    assert "account: sign-in link not sent" in caplog.text and BUYER not in caplog.text
+    assert after_sale_mailbox.messages == []
+
+
+async def test_a_request_that_is_not_json_is_answered_like_an_empty_form(worker: httpx.Client) -> None:
+    answer = worker.post("/api/account/sign-in-link", content=b"email=buyer@example.kz")
+    assert answer.status_code == 422 and "email" in answer.json()["errors"]
+
+
+async def test_signing_out_with_a_forged_session_changes_nothing(
+        after_sale: AfterSale, worker: httpx.Client, after_sale_mailbox: Mailbox) -> None:
+    await after_sale.order("delivered", email=BUYER)
+    token = session(worker, sign_in(worker, after_sale_mailbox, BUYER)).json()["session"]
+
+    out = worker.post("/api/account/sign-out", headers={"Authorization": f"Bearer {token}x"})
+
+    assert out.status_code == 204
+    assert orders(worker, token).status_code == 200  # the real session still works

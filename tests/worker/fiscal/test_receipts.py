@@ -21,6 +21,7 @@ from worker.config import Settings
 from worker.fiscal.receipts import fiscal_return, fiscal_sale
 from worker.fiscal.register import RegisterUnavailable
 from worker.jobs import RetryLater
+from worker.mail.smtp import MailError
 from worker.operator.support import pending_receipts
 from worker.orders.model import Order
 from worker.payments.confirm import mark_paid
@@ -128,7 +129,42 @@ async def test_a_return_waits_for_its_sale_receipt(kassa: AfterSale) -> None:
 async def test_receipts_off_registers_nothing(after_sale: AfterSale) -> None:
     order: Order = await after_sale.order("delivered")
     await fiscal_sale(order, after_sale.services)
+    await request_refund(after_sale.services, order.id, reason="QR never worked", operator="aigerim",
+                         non_functional=True)
+    refunded = await carry_out(after_sale.services, order.id)
+    await fiscal_return(refunded, after_sale.services)
     assert after_sale.store.get(order.id).fiscal == {}  # type: ignore[union-attr]
+
+
+async def test_a_stale_sale_job_registers_and_mails_once(
+        kassa: AfterSale, webkassa_url: str, after_sale_mailbox: Mailbox) -> None:
+    order = await kassa.order("delivered")
+    await fiscal_sale(order, kassa.services)
+    await fiscal_sale(order, kassa.services)  # the job again, with its copy from before
+
+    assert len(sandbox(webkassa_url, "state")["receipts"]) == 1
+    stored = kassa.store.get(order.id)
+    assert stored is not None
+    assert [e["event"] for e in stored.timeline].count("fiscal_sale") == 1
+    assert len(after_sale_mailbox.wait_for(1)) == 1
+
+
+async def test_the_receipt_email_is_retried_after_an_outage_and_dropped_when_refused(
+        kassa: AfterSale, after_sale_mailbox: Mailbox) -> None:
+    order = await kassa.order("delivered")
+    after_sale_mailbox.down()
+    with pytest.raises(MailError):  # the job runner retries; the receipt is kept meanwhile
+        await fiscal_sale(order, kassa.services)
+    kept = kassa.store.get(order.id)
+    assert kept is not None and "sale" in kept.fiscal and "sale_mailed_at" not in kept.fiscal
+
+    after_sale_mailbox.up()
+    after_sale_mailbox.refuse_recipients = True
+    await fiscal_sale(kept, kassa.services)  # refused for good: the job ends
+
+    done = kassa.store.get(order.id)
+    assert done is not None and done.fiscal["sale_mailed_at"] == "refused"
+    assert after_sale_mailbox.messages == []
 
 
 async def test_the_daily_close_shift_task_closes_the_open_shift(kassa: AfterSale, webkassa_url: str) -> None:

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
+from datetime import datetime
 from typing import Any, TypeVar
 
 import httpx
 import pytest
 
 from worker.fiscal.register import Receipt, RegisterRefused, RegisterUnavailable, Ticket
-from worker.fiscal.webkassa import Webkassa
+from worker.fiscal.webkassa import LOCAL, Webkassa, parse_time
 from worker.retry import Backoff
 
 # The sandbox's default credentials (.env.example's values)
@@ -201,3 +202,44 @@ def test_closing_a_closed_shift_is_not_an_error(webkassa_url: str) -> None:
     run(webkassa_url, lambda k: k.close_shift())
     shifts = control(webkassa_url, "state")["cashboxes"][CASHBOX]["shifts"]
     assert [s["close_date"] is not None for s in shifts] == [True]
+
+
+def test_a_wrong_api_key_names_the_setting_to_fix(webkassa_url: str) -> None:
+    async def use(_: Webkassa) -> Receipt:
+        async with httpx.AsyncClient() as http:
+            kassa = Webkassa(webkassa_url, "WKD-wrong", LOGIN, PASSWORD, CASHBOX, http)
+            return await kassa.sale(ticket())
+
+    with pytest.raises(RegisterRefused, match="WEBKASSA_API_KEY"):
+        run(webkassa_url, use)
+
+
+@pytest.mark.parametrize(("code", "error", "says"), [
+    (7, RegisterRefused, "code 7 \\(cashbox blocked\\).*an operator must fix"),
+    (18, RegisterUnavailable, "code 18: Injected error"),
+    (99, RegisterRefused, "code 99: Injected error"),
+])
+def test_an_error_answer_says_whether_to_retry_or_call_an_operator(
+        webkassa_url: str, code: int, error: type[Exception], says: str) -> None:
+    control(webkassa_url, "fail-next", mode="error", code=code)
+
+    with pytest.raises(error, match=says):
+        run(webkassa_url, lambda k: k.sale(ticket()))
+
+    assert receipts(webkassa_url) == []
+
+
+def test_a_down_domain_without_an_alternative_is_an_outage(webkassa_url: str) -> None:
+    control(webkassa_url, "faults", down_hosts=["127.0.0.1"], alternative_domains="")
+
+    with pytest.raises(RegisterUnavailable, match="no alternative works"):
+        run(webkassa_url, lambda k: k.sale(ticket()))
+
+
+def test_a_receipt_time_webkassa_wrote_unreadably_becomes_the_time_of_reading() -> None:
+    before = datetime.now(LOCAL).replace(microsecond=0)
+
+    read = datetime.fromisoformat(parse_time({"datetime": "31/12/2026 25:61"}))
+
+    assert read.tzinfo is not None and read >= before
+    assert parse_time({"datetime": "31.12.2026 23:59:00"}) == "2026-12-31T23:59:00+05:00"

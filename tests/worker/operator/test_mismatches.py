@@ -94,3 +94,31 @@ async def test_the_reconcile_task_prints_the_mismatches_and_fails(after_sale: Af
     assert done.returncode == 1, done.stderr
     assert f"{order.id}  refunded_at_epay_only" in done.stdout
     assert clean.id not in done.stdout and "1 mismatch(es)" in done.stdout
+
+
+async def test_a_refund_here_whose_profile_still_works_is_listed(after_sale: AfterSale) -> None:
+    order = await after_sale.order("delivered")
+    after_sale.epay_refund(order, 4990)
+
+    def record(o: Order) -> None:  # refunded, but the cancel at the aggregator never happened
+        o.status = "refunded"
+        o.refund = Refund(amount=4990, reason="x", operator="y", epay_refunded_at=utc_now())
+
+    await after_sale.store.update(order.id, record)
+    assert await mismatches(after_sale) == {order.id: ["not_cancelled_at_aggregator"]}
+
+
+async def test_an_order_the_partners_cannot_be_asked_about_is_listed_as_unchecked(
+        after_sale: AfterSale) -> None:
+    from dataclasses import replace
+
+    from worker.services import Services
+
+    order = await after_sale.order("delivered")
+    cut_off = Services.open(replace(after_sale.services.settings, esimaccess_url="http://127.0.0.1:9"))
+    try:
+        [found] = await find_mismatches(cut_off, *period())  # type: ignore[arg-type]
+    finally:
+        await cut_off.aclose()
+    assert (found.order_id, found.kind) == (order.id, "unchecked")
+    assert "unreachable" in found.detail

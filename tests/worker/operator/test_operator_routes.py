@@ -130,3 +130,40 @@ async def test_the_accountant_gets_orders_and_refunds_as_csv(after_sale: AfterSa
     assert desk.get("/operator/export/orders.csv", params={"from": "2020-01-01", "to": "2020-01-31"}
                     ).text.count("\n") == 1
     assert desk.get("/operator/export/orders.csv").status_code == 422
+
+
+async def test_a_refund_epay_cannot_finish_now_answers_202_or_502(
+        after_sale: AfterSale, desk: httpx.Client, after_sale_settings: Settings) -> None:
+    waiting = await after_sale.order("provisioning_failed")
+    cut_off = replace(after_sale_settings, epay_api_url="http://127.0.0.1:9",
+                      epay_oauth_url="http://127.0.0.1:9/oauth2/token")
+    with ServerThread(create_app(cut_off, handlers={})) as server, \
+            httpx.Client(base_url=server.url, timeout=30,
+                         headers={"Authorization": f"Bearer {TOKEN}"}) as offline:
+        retrying = offline.post(f"/operator/orders/{waiting.id}/refund", json={"reason": "no eSIM"})
+        again = offline.post(f"/operator/orders/{waiting.id}/refund", json={"reason": "no eSIM"})
+    assert retrying.status_code == 202 and retrying.json()["detail"].startswith("retrying: ")
+    assert again.status_code == 202 and again.json()["status"] == "in_progress"
+
+    refused = await after_sale.order("provisioning_failed")
+    after_sale.epay_refund(refused, 100)  # in the cabinet: the whole amount is no longer there
+    failed = desk.post(f"/operator/orders/{refused.id}/refund", json={"reason": "no eSIM"})
+    assert failed.status_code == 502 and "Epay refused the refund" in failed.json()["error"]
+
+
+def test_unknown_orders_and_exports_are_404(desk: httpx.Client) -> None:
+    assert desk.post("/operator/orders/123456789/resend-qr").json() == {"error": "no such order"}
+    answer = desk.get("/operator/export/payouts.csv", params={"from": today(), "to": today()})
+    assert answer.status_code == 404 and "orders.csv or refunds.csv" in answer.json()["error"]
+
+
+async def test_pending_receipts_and_mismatches_are_listed(
+        after_sale: AfterSale, desk: httpx.Client) -> None:
+    order = await after_sale.order("delivered")
+    after_sale.epay_refund(order, 4990)
+
+    assert desk.get("/operator/queues/pending-receipts").json() == {"pending": []}
+    found = desk.get("/operator/reconcile", params={"from": today(), "to": today()}).json()
+    assert [(m["order_id"], m["kind"]) for m in found["mismatches"]] == [
+        (order.id, "refunded_at_epay_only")]
+    assert desk.get("/operator/reconcile").status_code == 422

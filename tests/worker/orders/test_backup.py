@@ -45,6 +45,10 @@ def store_with_orders(tmp_path: Path) -> Path:
     asyncio.run(write())
     store.close()
     (db.parent / "accounts.json").write_text('{"nonces": {}, "sessions": {"s": 9e9}}')
+    for name in ("chat.json", "operators.json", "claims.json"):  # the support desk's files
+        (db.parent / name).write_text(json.dumps({"kept": name}))
+    (db.parent / "chat-files").mkdir()
+    (db.parent / "chat-files" / "shot.png").write_bytes(b"\x89PNG screenshot")
     return db
 
 
@@ -62,6 +66,23 @@ def test_restore_brings_back_every_order_and_the_accounts(
     assert store.by_token(make_order(7).token).email == "buyer7@example.kz"  # type: ignore[union-attr]
     store.close()
     assert json.loads((restored / "accounts.json").read_text())["sessions"] == {"s": 9e9}
+    for name in ("chat.json", "operators.json", "claims.json"):
+        assert json.loads((restored / name).read_text()) == {"kept": name}
+    assert (restored / "chat-files" / "shot.png").read_bytes() == b"\x89PNG screenshot"
+
+
+def test_restore_refuses_a_manifest_naming_a_file_outside_the_backup(
+    store_with_orders: Path, tmp_path: Path
+) -> None:
+    backup(store_with_orders, tmp_path / "backup", say=quiet)
+    manifest_path = tmp_path / "backup" / "manifest.json"
+    manifest = json.loads(manifest_path.read_text())
+    manifest["files"]["../escaped.json"] = manifest["files"]["chat.json"]
+    manifest_path.write_text(json.dumps(manifest))
+    (tmp_path / "escaped.json").write_text(json.dumps({"kept": "chat.json"}))
+    with pytest.raises(BackupError, match="outside the backup"):
+        restore(tmp_path / "backup", tmp_path / "restored", say=quiet)
+    assert not (tmp_path / "restored").exists()
 
 
 @pytest.mark.parametrize("damage", ["flipped byte", "cut short", "missing file", "no manifest"])
@@ -139,3 +160,52 @@ def test_backup_while_a_writer_keeps_writing_holds_every_order_acknowledged_befo
         assert [i for i in archived if store.get(i).status != "payment_failed"] == []  # type: ignore[union-attr]
         assert store.count() == orders >= len(created)
         store.close()
+
+
+@pytest.mark.parametrize(("manifest", "says"), [
+    ("{not json", "manifest.json is damaged"),
+    ('{"format": 99, "files": {}}', "not a backup manifest this version reads"),
+])
+def test_restore_refuses_a_manifest_it_cannot_read(
+    store_with_orders: Path, tmp_path: Path, manifest: str, says: str
+) -> None:
+    folder = backup(store_with_orders, tmp_path / "backup", say=quiet).folder
+    (folder / "manifest.json").write_text(manifest)
+
+    with pytest.raises(BackupError, match=says):
+        restore(folder, tmp_path / "restored", say=quiet)
+    assert not (tmp_path / "restored").exists()
+
+
+def test_restore_refuses_a_backup_whose_order_count_disagrees_and_leaves_no_trace(
+    store_with_orders: Path, tmp_path: Path
+) -> None:
+    folder = backup(store_with_orders, tmp_path / "backup", say=quiet).folder
+    manifest = json.loads((folder / "manifest.json").read_text())
+    manifest["orders"] = 11
+    (folder / "manifest.json").write_text(json.dumps(manifest))
+
+    with pytest.raises(BackupError, match="holds 10 orders, its manifest says 11"):
+        restore(folder, tmp_path / "restored", say=quiet)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["backup", "live"]  # no staging left
+
+
+def test_restore_into_an_empty_folder_fills_it(store_with_orders: Path, tmp_path: Path) -> None:
+    folder = backup(store_with_orders, tmp_path / "backup", say=quiet).folder
+    (tmp_path / "restored").mkdir()
+
+    restored = restore(folder, tmp_path / "restored", say=quiet).folder
+
+    assert (restored / "orders.json").is_file()
+
+
+def test_backup_names_a_missing_store_and_refuses_a_used_folder(
+    store_with_orders: Path, tmp_path: Path
+) -> None:
+    with pytest.raises(BackupError, match="there is no order store at .*check ORDERS_DB"):
+        backup(tmp_path / "nowhere" / "orders.json", tmp_path / "backup", say=quiet)
+    (tmp_path / "used").mkdir()
+    (tmp_path / "used" / "notes.txt").write_text("mine")
+    with pytest.raises(BackupError, match="not empty: back up into a new folder"):
+        backup(store_with_orders, tmp_path / "used", say=quiet)
+    assert [p.name for p in (tmp_path / "used").iterdir()] == ["notes.txt"]

@@ -4,6 +4,7 @@ the journal. What both backends promise is in test_store_contract.py."""
 from __future__ import annotations
 
 import asyncio
+import errno
 import json
 import subprocess
 import sys
@@ -13,7 +14,9 @@ from pathlib import Path
 import pytest
 from store_helpers import make_order
 from tinydb import TinyDB
+from worker_env import coverage_env
 
+from worker.orders import live as live_module
 from worker.orders.model import Order
 from worker.orders.store import (
     AtomicJSONStorage,
@@ -146,7 +149,7 @@ def test_a_crash_while_archiving_leaves_one_consistent_order(path: Path, crash_a
         asyncio.run(main())
     """)
     done = subprocess.run(
-        [sys.executable, "-c", script], cwd=ROOT, env={"QAZAQ_CRASH_AT": crash_at, "PATH": ""},
+        [sys.executable, "-c", script], cwd=ROOT, env={**coverage_env(), "QAZAQ_CRASH_AT": crash_at, "PATH": ""},
         check=False,
     )
     assert done.returncode == 137
@@ -196,7 +199,7 @@ def test_a_crash_after_a_checkpoint_applies_no_journal_entry_twice(path: Path) -
     """)
     done = subprocess.run(
         [sys.executable, "-c", script], cwd=ROOT,
-        env={"QAZAQ_CRASH_AT": "store.checkpointed", "PATH": ""}, check=False,
+        env={**coverage_env(), "QAZAQ_CRASH_AT": "store.checkpointed", "PATH": ""}, check=False,
     )
     assert done.returncode == 137
     assert path.with_name("orders.journal.jsonl").stat().st_size > 0  # not emptied
@@ -207,3 +210,49 @@ def test_a_crash_after_a_checkpoint_applies_no_journal_entry_twice(path: Path) -
     assert events.count("note") == 2
     run(again.update("1000000001", lambda o: o.log("note")))
     assert [e["event"] for e in OrderStore.open(path).get("1000000001").timeline].count("note") == 3  # type: ignore[union-attr]
+
+
+def test_a_write_the_disk_refuses_is_acknowledged_to_nobody(
+    path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = OrderStore.open(path)
+    run(store.create(make_order(1)))
+    real_append = live_module.append
+
+    def disk_full(*args: object) -> int:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    async def two_writers() -> list[object]:
+        return await asyncio.gather(store.create(make_order(2)), store.enqueue("1000000001", "provision"),
+                                    return_exceptions=True)
+
+    monkeypatch.setattr(live_module, "append", disk_full)
+    outcomes = run(two_writers())
+    monkeypatch.setattr(live_module, "append", real_append)
+
+    assert all(isinstance(o, OSError) for o in outcomes)  # type: ignore[attr-defined]
+    again = OrderStore.open(path)
+    assert again.get("1000000002") is None and again.jobs() == []
+    run(store.create(make_order(3)))  # the disk has room again: the store goes on
+    assert OrderStore.open(path).get("1000000003") is not None
+
+
+def test_a_failed_checkpoint_loses_nothing(path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("worker.orders.store.CHECKPOINT_MIN_BYTES", 1)
+
+    def disk_full(self: OrderStore) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(OrderStore, "checkpoint", disk_full)
+    store = OrderStore.open(path)
+    for n in range(3):
+        run(store.create(make_order(n)))
+
+    assert [OrderStore.open(path).get(make_order(n).id) is not None for n in range(3)] == [True] * 3
+
+
+def test_a_job_for_an_unknown_order_is_refused(path: Path) -> None:
+    store = OrderStore.open(path)
+    with pytest.raises(UnknownOrder):
+        run(store.enqueue("1999999999", "provision"))
+    assert store.jobs() == []

@@ -135,3 +135,50 @@ async def test_a_refused_operation_says_why(settings: Settings) -> None:
 async def test_a_token_failure_is_an_error(settings: Settings, answer: httpx.Response) -> None:
     with pytest.raises(EpayError):
         await client(settings, lambda request: answer).payment_token("1234567890", 4990, "s")
+
+
+async def test_a_result_code_that_is_not_a_number_is_named(settings: Settings) -> None:
+    def epay(request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("/oauth2/token"):
+            return token()
+        return httpx.Response(200, json={"resultCode": "OK", "resultMessage": "?"})
+
+    with pytest.raises(EpayError, match="check-status 1234567890: resultCode 'OK'"):
+        await client(settings, epay).check_status("1234567890")
+
+
+@pytest.mark.parametrize(("answer", "says"), [
+    (httpx.Response(400, text="<html>refused</html>"), "refused: <html>refused</html>"),
+    (httpx.Response(400, json=["amount too small"]), r"refused: \['amount too small'\]"),
+    (httpx.Response(404, text="no such operation"), "refund tx-1: HTTP 404"),
+], ids=["refused as html", "refused as a list", "unexpected status"])
+async def test_an_operation_answer_of_any_shape_says_what_happened(
+        settings: Settings, answer: httpx.Response, says: str) -> None:
+    def epay(request: httpx.Request) -> httpx.Response:
+        return token() if request.url.path.endswith("/oauth2/token") else answer
+
+    with pytest.raises(EpayError, match=says):
+        await client(settings, epay).refund("tx-1", 4990, "r-1")
+
+
+async def test_a_token_answer_that_is_not_json_is_an_error(settings: Settings) -> None:
+    with pytest.raises(EpayError, match="token: the answer is not JSON"):
+        await client(settings, lambda request: httpx.Response(200, text="<html>")
+                     ).payment_token("1234567890", 4990, "s")
+
+
+async def test_a_token_of_unknown_lifetime_serves_one_request(settings: Settings) -> None:
+    tokens = 0
+
+    def epay(request: httpx.Request) -> httpx.Response:
+        nonlocal tokens
+        if request.url.path.endswith("/oauth2/token"):
+            tokens += 1
+            return token(expires_in="soon")
+        return httpx.Response(200, json={"resultCode": "102", "resultMessage": "not found"})
+
+    epay_client = client(settings, epay)
+    await epay_client.check_status("1234567890")
+    await epay_client.check_status("1234567890")
+
+    assert tokens == 2

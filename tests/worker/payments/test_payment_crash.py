@@ -13,7 +13,7 @@ import httpx
 import pytest
 from epay_buyer import FORM
 from loopback import free_port
-from worker_env import TEST_ENV
+from worker_env import TEST_ENV, coverage_env
 
 from scripts.payform import card_form
 from worker.orders.store import OrderStore
@@ -65,7 +65,7 @@ class WorkerProcess:
 def worker(tmp_path: Path, epay_sandbox: str, catalog_path: Path) -> Iterator[WorkerProcess]:
     port = free_port()
     env = {
-        **TEST_ENV, "PATH": os.environ["PATH"],
+        **TEST_ENV, **coverage_env(), "PATH": os.environ["PATH"],
         "WORKER_URL": f"http://127.0.0.1:{port}", "ORDERS_DB": str(tmp_path / "orders.json"),
         "CATALOG_PATH": str(catalog_path), "EPAY_OAUTH_URL": f"{epay_sandbox}/oauth2/token",
         "EPAY_API_URL": epay_sandbox, "EPAY_PAYMENT_JS_URL": f"{epay_sandbox}/payform/payment-api.js",

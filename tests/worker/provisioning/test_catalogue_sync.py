@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections import Counter
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -11,9 +12,17 @@ import pytest
 from provisioning_helpers import ACCESS_CODE, SECRET_KEY, Aggregator
 
 from plugins.catalogue.schema import load_catalogue
-from worker.provisioning.catalogue_sync import SyncRefused, load_destinations, sync
+from worker.provisioning.catalogue_sync import (
+    SyncRefused,
+    build_catalog,
+    exchange_rate,
+    load_destinations,
+    main,
+    sync,
+)
 from worker.provisioning.esimaccess import EsimAccess
-from worker.provisioning.pricing import Pricing, load_pricing
+from worker.provisioning.pricing import Pricing, PricingError, load_pricing
+from worker.provisioning.provider import Network, Package
 
 pytestmark = pytest.mark.anyio
 
@@ -114,3 +123,62 @@ async def test_an_unreachable_national_bank_falls_back_to_the_configured_rate(
     )
     assert summary.rate == pricing.usd_kzt
     assert any("National Bank of Kazakhstan rate unavailable" in line for line in lines)
+
+
+def package(code: str, location: str, countries: tuple[str, ...] = ("TR",), *,
+            operators: tuple[str, ...] = ("Turkcell",)) -> Package:
+    return Package(code=code, slug=code.lower(), name=code, location_code=location,
+                   countries=countries, wholesale_price=57000, retail_price=80000, currency="USD",
+                   price_scale=10000, data_bytes=10 * 1024**3, days=30, daily=False,
+                   throttled_kbps=None, speed="4G/5G",
+                   networks=tuple(Network(c, operators) for c in countries), top_up=False,
+                   sms=False)
+
+
+def test_packages_the_storefront_cannot_show_are_skipped_and_counted(pricing: Pricing) -> None:
+    places = {"regions": {"EU": {"slug": "europe", "names": {"kk": "Еуропа", "ru": "Европа",
+                                                               "en": "Europe"}}},
+              "exclude": ["RU"]}
+    skipped: Counter[str] = Counter()
+    packages = [
+        package("CKH002", "TR"), package("CKH003", "TR"),  # the same plan twice
+        package("XX-1", "XX-12", ("DE",)),  # a region destinations.json does not name
+        package("RU-1", "RU", ("RU",)),  # excluded
+        package("EU-1", "EU-2", ("ZZ",)),  # no country the site knows
+        package("TR-2", "TR", operators=()),  # no network to show
+    ]
+
+    catalog = build_catalog(packages, pricing, places, 500.0, "esimaccess", skipped)
+
+    [turkey] = catalog["destinations"]
+    assert sorted(p["code"] for p in turkey["packages"]) == ["TR-10GB-30D", "TR-10GB-30D-CKH003"]
+    assert skipped == {"region XX-12 is not in destinations.json": 1,
+                       "excluded in destinations.json": 1, "no known country": 1,
+                       "no operators listed": 1}
+
+
+def test_a_missing_or_incomplete_destinations_file_is_named(tmp_path: Path) -> None:
+    path = tmp_path / "destinations.json"
+    with pytest.raises(PricingError, match="destinations.json: cannot read it"):
+        load_destinations(path)
+    path.write_text(json.dumps({"regions": {"EU": {"slug": "europe", "names": {"ru": "Европа"}}}}))
+    with pytest.raises(PricingError, match=r"regions\['EU'\] needs a slug and names in kk, ru, en"):
+        load_destinations(path)
+
+
+def test_the_national_banks_rate_is_used_when_its_feed_answers(
+        pricing: Pricing, national_bank: str) -> None:
+    said: list[str] = []
+
+    rate = exchange_rate(replace(pricing, national_bank_url=national_bank), said.append)
+
+    assert rate == (471.35, "National Bank of Kazakhstan") and said == []
+
+
+def test_the_command_stops_on_a_bad_setting_naming_it(
+        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("ESIMACCESS_URL", "esimaccess.com")
+
+    assert main(["--output", "/nonexistent/catalog.json"]) == 2
+
+    assert capsys.readouterr().err.startswith("sync-catalog: ESIMACCESS_URL='esimaccess.com'")

@@ -328,3 +328,47 @@ async def test_throttle_starts_at_most_eight_calls_in_any_second() -> None:
     starts.sort()
     for i in range(len(starts) - 8):
         assert starts[i + 8] - starts[i] >= 0.5 - 0.01
+
+
+async def test_a_malformed_activation_code_is_retried_not_delivered() -> None:
+    client = _client(lambda p, b: _ok({"esimList": [_row(ac="LPA:1$no-matching-id")]}))
+    with pytest.raises(TransientError, match="eSIM Access esim/query: "):
+        await client.query("B25112512000001")
+
+
+@pytest.mark.parametrize(("field", "value", "attribute", "read"), [
+    ("expiredTime", "in a year", "expires_at", None),
+    ("expiredTime", "2026-09-27T19:29:36", "expires_at", "2026-09-27T19:29:36+00:00"),
+    ("totalVolume", "lots", "total_bytes", None),
+])
+async def test_a_field_the_aggregator_wrote_oddly_is_read_or_left_out(
+        field: str, value: str, attribute: str, read: object, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TZ", "Asia/Almaty")  # a time without offset is UTC, not the server's
+    time.tzset()
+    row = _row(**{field: value})
+    profile = await _client(lambda p, b: _ok({"esimList": [row]})).query("B25112512000001")
+    assert profile is not None and getattr(profile, attribute) == read
+    assert profile.lpa == LPA  # the rest of the profile is still delivered
+
+
+@pytest.fixture(autouse=True)
+def _local_time_restored() -> Any:
+    yield
+    time.tzset()  # after a test that changed TZ (monkeypatch restores the variable first)
+
+
+@pytest.mark.parametrize(("call", "says"), [
+    ("list", "package/list answered without obj.packageList"),
+    ("order", "esim/order answered success without obj.orderNo"),
+])
+async def test_a_success_without_its_data_is_retried(call: str, says: str) -> None:
+    client = _client(lambda p, b: _ok({}))
+    with pytest.raises(TransientError, match=says):
+        if call == "list":
+            await client.list_packages()
+        else:
+            await client.order("100000123", "CKH002", since="2026-11-25T10:00:00+00:00")
+
+
+async def test_the_status_of_an_order_still_allocating_is_unknown() -> None:
+    assert await _client(lambda p, b: _ok({"esimList": []})).status("B1") is None

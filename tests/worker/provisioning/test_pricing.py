@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
 from loopback import ServerThread, free_port
+from provisioning_fixtures import RSS
 from starlette.applications import Starlette
 from starlette.responses import Response
 from starlette.routing import Route
@@ -20,22 +20,6 @@ from worker.provisioning.pricing import (
     national_bank_usd_rate,
     shop_round,
 )
-
-RSS = """<?xml version="1.0" encoding="utf-8"?>
-<rss version="2.0"><channel><title>Official exchange rates</title>
-<item><title>EUR</title><pubDate>25.11.26</pubDate><description>548.20</description><quant>1</quant></item>
-<item><title>USD</title><pubDate>25.11.26</pubDate><description>471.35</description><quant>1</quant></item>
-<item><title>JPY</title><pubDate>25.11.26</pubDate><description>30.49</description><quant>10</quant></item>
-</channel></rss>"""
-
-
-@pytest.fixture(scope="module")
-def national_bank() -> Iterator[str]:
-    async def rates(request: object) -> Response:
-        return Response(RSS, media_type="application/xml")
-
-    with ServerThread(Starlette(routes=[Route("/rss/rates_all.xml", rates)])) as server:
-        yield f"{server.url}/rss/rates_all.xml"
 
 
 @pytest.mark.parametrize(
@@ -84,6 +68,8 @@ def test_overrides_per_package_beat_per_destination_beat_the_default() -> None:
             {"package_overrides": {"TR-1GB-7D": {"price_kzt": 99.5}}},
             "price_kzt must be whole tenge",
         ),
+        ({"destination_overrides": {"TR": 30}}, "'destination_overrides' must map codes to objects"),
+        ({"day_pass_periods": [0, 7]}, "'day_pass_periods' must list days from 1 to 365"),
     ],
 )
 def test_a_bad_pricing_file_names_the_key(
@@ -106,3 +92,26 @@ def test_an_unreachable_national_bank_fails_fast() -> None:
 
     with pytest.raises(httpx.HTTPError):
         national_bank_usd_rate(f"http://127.0.0.1:{free_port()}/rss/rates_all.xml", 1)
+
+
+def test_a_missing_or_broken_pricing_file_is_named(tmp_path: Path) -> None:
+    with pytest.raises(PricingError, match="pricing.json: no such file; copy it from git"):
+        load_pricing(tmp_path / "pricing.json")
+    (tmp_path / "pricing.json").write_text("{", encoding="utf-8")
+    with pytest.raises(PricingError, match="pricing.json: not valid JSON"):
+        load_pricing(tmp_path / "pricing.json")
+
+
+def test_a_wholesale_price_in_another_currency_is_not_guessed() -> None:
+    with pytest.raises(PricingError, match="package TR-1GB-7D: wholesale currency EUR has no rate"):
+        load_pricing().retail_kzt(10000, 10000, "EUR", 500.0, "TR", "TR-1GB-7D")
+
+
+def test_a_feed_without_the_dollar_is_refused() -> None:
+    async def rates(request: object) -> Response:
+        return Response(RSS.replace("<title>USD</title>", "<title>GBP</title>"),
+                        media_type="application/xml")
+
+    with (ServerThread(Starlette(routes=[Route("/rss/rates_all.xml", rates)])) as server,
+          pytest.raises(ValueError, match="no USD item")):
+        national_bank_usd_rate(f"{server.url}/rss/rates_all.xml", 3)

@@ -8,12 +8,14 @@ from email.message import EmailMessage
 
 import pytest
 import zxingcpp
+from after_sale import AfterSale
 from PIL import Image
 from provisioning_helpers import Aggregator, Worker, paid_order, store_paid
 from smtp_mailbox import Mailbox
 
 from worker.config import Settings
-from worker.orders.model import Lang
+from worker.orders.model import Lang, Order
+from worker.provisioning.provision import provision
 
 SUBJECTS: dict[Lang, str] = {
     "kk": "eSIM дайын",
@@ -282,3 +284,35 @@ def test_every_dialect_of_the_aggregator_ends_in_one_delivery(
     assert delivered.profile is not None
     assert aggregator.count(order.id)["profiles"] == 1
     assert len(mailbox.wait_for(1)) == 1
+
+
+@pytest.mark.anyio
+async def test_a_profile_bought_for_another_order_is_never_handed_out(after_sale: AfterSale) -> None:
+    other = await after_sale.order("delivered")
+    assert other.profile is not None
+
+    def muddled(o: Order) -> None:  # the aggregator pointed us at another order's number
+        o.status = "provisioning"
+        o.provider_transaction_id = o.id
+        o.provider_order_no = other.profile.provider_order_no  # type: ignore[union-attr]
+
+    order = await after_sale.order("paid")
+    order = await after_sale.store.update(order.id, muddled)
+
+    await provision(order, after_sale.services)
+
+    failed = after_sale.store.get(order.id)
+    assert failed is not None and failed.status == "provisioning_failed" and failed.profile is None
+    assert failed.failure_reason is not None and "belongs to another transaction" in failed.failure_reason
+
+
+@pytest.mark.anyio
+async def test_a_stale_provision_job_leaves_a_delivered_order_alone(after_sale: AfterSale) -> None:
+    paid = await after_sale.order("paid")
+    await provision(paid, after_sale.services)
+    delivered = after_sale.store.get(paid.id)
+    assert delivered is not None and delivered.status == "delivered"
+
+    await provision(paid, after_sale.services)  # the job again, with its copy from before
+
+    assert after_sale.store.get(paid.id) == delivered

@@ -107,3 +107,19 @@ def test_a_duplicate_notification_is_ignored_and_a_stranger_changes_nothing(
     assert _next_look(worker, order.id) == later  # neither one moved the job
     assert worker.order(order.id).status == "provisioning"  # a webhook is never the truth
     assert worker.http.post(url, content=b"not json").status_code == 400
+    assert worker.http.post(url, json=[notice("c" * 32, order.id)]).status_code == 400
+
+
+def test_a_notice_for_a_delivered_order_queues_nothing(
+    wired: Settings, aggregator: Aggregator, start_worker: Callable[..., Worker]
+) -> None:
+    worker = start_worker()
+    order = paid_order()
+    store_paid(wired.orders_db, order)
+    worker.wait_until(order.id, lambda o: o.status == "delivered" and not _next_look(worker, o.id))
+
+    answer = worker.http.post(f"/aggregator/webhook/{wired.aggregator_webhook_secret}",
+                              json=notice("d" * 32, order.id))
+
+    assert answer.status_code == 200
+    assert "provision" not in [j.kind for j in worker.services.store.jobs(order.id)]  # no query
