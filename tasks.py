@@ -254,10 +254,12 @@ def bench_deploy(c: Context, only: str = "") -> None:
 
 @task(help={"only": "comma-separated sections of benchmarks/bench_worker.py (default: all)"})
 def bench(c: Context, only: str = "") -> None:
-    """Print the worker's figures: store at 1k-100k orders, checkout, postLink, time-to-QR, sync."""
+    """Print the worker's figures: store at 1k-100k orders, checkout, postLink, time-to-QR, sync,
+    and the embedded store against PostgreSQL side by side."""
     c.run(f"{PY} benchmarks/bench_worker.py" + (f" --only {only}" if only else ""))
     if not only:
         c.run(f"{PY} benchmarks/bench_time_to_qr.py")
+        c.run(f"{PY} benchmarks/bench_backends.py")
         c.run(f"{PY} benchmarks/bench_topup.py")
 
 
@@ -326,6 +328,51 @@ def restore(c: Context, from_: str, to: str = "") -> None:
         raise Exit(f"restore: {error}", code=1) from None
     print(f"Restored {done.orders} orders into {done.folder}; start the worker with "
           f"ORDERS_DB pointing into it.")
+
+
+# ---- PostgreSQL (issue 13): see worker/orders/postgres.py and docs/operations.md.
+
+
+def _orders_url(db: str) -> str:
+    from invoke.exceptions import Exit
+
+    from worker.config import SettingError, load_settings
+
+    if db:
+        return db
+    try:
+        url = load_settings().orders_url
+    except SettingError as error:
+        raise Exit(f"the worker's settings do not load ({error}): pass --db postgresql://…",
+                   code=1) from None
+    if not url:
+        raise Exit("ORDERS_DB is a file, not a postgresql:// URL: nothing to migrate "
+                   "(pass --db postgresql://…)", code=1)
+    return url
+
+
+@task(help={"db": "postgresql://… (default: ORDERS_DB of .env)"})
+def migrate(c: Context, db: str = "") -> None:
+    """Apply the store's schema migrations (worker/orders/migrations/*.sql) not yet applied."""
+    from worker.orders.postgres import migrate as run
+
+    applied = run(_orders_url(db))
+    print(f"applied {', '.join(applied)}" if applied else "the schema is up to date")
+
+
+@task(help={"from_": "the embedded store's live file, e.g. var/orders.json",
+            "to": "postgresql://… of an empty database"})
+def migrate_store(c: Context, from_: str, to: str) -> None:
+    """Copy an embedded order store into an empty PostgreSQL database and verify every order."""
+    from invoke.exceptions import Exit
+
+    from worker.orders.to_postgres import MigrationRefused, copy_store
+
+    try:
+        copy_store(Path(from_), to)
+    except MigrationRefused as error:
+        raise Exit(f"migrate-store: {error}", code=1) from None
+    print(f"Done: set ORDERS_DB={to} and start the worker.")
 
 
 # ---- Support operator (issue 6). These open the order store directly, beside the running

@@ -100,7 +100,7 @@ class Settings:
     epay_client_secret: Secret
     epay_terminal_id: str
     # Orders and the catalogue the site was built from
-    orders_db: Path
+    orders_db: Path  # the embedded store's live file; with PostgreSQL, where host-local files go
     catalog_path: Path
     reconcile_interval: float
     usage_refresh_interval: float  # seconds between usage refreshes of the active eSIMs
@@ -136,6 +136,9 @@ class Settings:
     # Monitoring (docs/operations.md)
     metrics_token: Secret | None = None
     aggregator_balance_alert_usd: float = 100.0
+    # The order store on PostgreSQL (ORDERS_DB=postgresql://…); empty: the embedded store
+    orders_url: str = ""
+    job_lease: float = 30.0  # seconds a process holds a claimed job before another takes it over
 
 
 def load_settings(env_file: str | os.PathLike[str] | None = None) -> Settings:
@@ -173,6 +176,8 @@ def load_settings(env_file: str | os.PathLike[str] | None = None) -> Settings:
             "METRICS_TOKEN is shorter than 32 characters; generate one with "
             "`python -c 'import secrets; print(secrets.token_urlsafe(32))'`"
         )
+    orders_db = required("ORDERS_DB")
+    orders_url = orders_db if orders_db.startswith(("postgresql://", "postgres://")) else ""
     session_secret = required("SESSION_SECRET")
     if len(session_secret) < 32:
         raise SettingError("SESSION_SECRET must be at least 32 random characters (README, Settings)")
@@ -186,7 +191,10 @@ def load_settings(env_file: str | os.PathLike[str] | None = None) -> Settings:
         epay_client_id=required("EPAY_CLIENT_ID"),
         epay_client_secret=Secret(required("EPAY_CLIENT_SECRET")),
         epay_terminal_id=required("EPAY_TERMINAL_ID"),
-        orders_db=Path(required("ORDERS_DB")),
+        # With PostgreSQL nothing is kept in files; var/ is where a local file would go.
+        orders_db=ROOT / "var" / "orders.json" if orders_url else Path(orders_db),
+        orders_url=orders_url,
+        job_lease=_positive("JOB_LEASE", optional("JOB_LEASE", "30"), float),
         catalog_path=Path(optional("CATALOG_PATH", str(ROOT / "content" / "data" / "catalog.json"))),
         reconcile_interval=_positive(
             "RECONCILE_INTERVAL", optional("RECONCILE_INTERVAL", "60"), float

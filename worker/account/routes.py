@@ -31,7 +31,7 @@ NO_STORE = {"Cache-Control": "no-store"}
 
 def keys(services: Services) -> Keys:
     return Keys(str(services.settings.session_secret),
-                services.settings.orders_db.with_name("accounts.json"))
+                services.settings.orders_db.with_name("accounts.json"), services.store.marks)
 
 
 def normalise(email: str) -> str:
@@ -71,10 +71,15 @@ async def sign_in_link(request: Request) -> Response:
 
 async def _send_link(services: Services, sent: dict[str, float], email: str, lang: Lang) -> None:
     key = email_key(email)
-    now = time.monotonic()
-    if now - sent.get(key, -LINK_INTERVAL_S) < LINK_INTERVAL_S or not orders_of(services, email):
-        return
-    sent[key] = now
+    marks = services.store.marks
+    if marks is not None:  # PostgreSQL: the limit holds across every worker process and host
+        if not orders_of(services, email) or not marks.mark("sign_in_link", key, LINK_INTERVAL_S):
+            return
+    else:
+        now = time.monotonic()
+        if now - sent.get(key, -LINK_INTERVAL_S) < LINK_INTERVAL_S or not orders_of(services, email):
+            return
+        sent[key] = now
     token = keys(services).link_token(email)
     link = f"{services.settings.site_url}/{lang}/account/#login={token}"
     msgid = f"<signin.{key[:12]}.{int(time.time())}@{compose.mail_domain(services.settings)}>"
