@@ -5,7 +5,7 @@ INVOKE := $(VENV)/bin/invoke
 PY_STAMP   := $(VENV)/.installed
 NODE_STAMP := node_modules/.installed
 
-.PHONY: demo test build serve clean bench bench-site sync-catalog setup system
+.PHONY: demo test build serve clean bench bench-site audit sync-catalog setup system
 
 demo: setup
 	$(INVOKE) demo
@@ -29,6 +29,10 @@ bench: setup
 bench-site: $(PY_STAMP)
 	$(INVOKE) bench-site
 
+# Lighthouse on every page kind in kk, ru and en (not part of `make test`).
+audit: setup
+	$(INVOKE) audit
+
 sync-catalog: $(PY_STAMP)
 	$(INVOKE) sync-catalog
 
@@ -46,8 +50,10 @@ $(NODE_STAMP): package.json package-lock.json
 
 # Debian's Chromium for the end-to-end tests (a browser download cannot work here),
 # a Java runtime for the Nu HTML Checker, and Caddy, the production web server the HTTPS
-# suite runs (tests/e2e/test_caddy.py; the package's own service is not used).
+# suite runs (tests/e2e/test_caddy.py; the package's own service is not used), and
+# PostgreSQL, which the store's tests start in a temporary folder (scripts/local_postgres.py).
 system:
-	@command -v chromium >/dev/null && command -v java >/dev/null && command -v caddy >/dev/null || { \
+	@command -v chromium >/dev/null && command -v java >/dev/null && command -v caddy >/dev/null \
+	  && ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || { \
 	  apt-get update -qq && \
-	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-core default-jre-headless caddy >/dev/null; }
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-core default-jre-headless caddy postgresql >/dev/null; }

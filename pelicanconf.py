@@ -26,6 +26,7 @@ PLUGINS = ["catalogue"]
 CATALOGUE_PATH = "content/data/catalog.json"
 DEVICES_PATH = "content/data/devices.json"
 SEARCH_ALIASES_PATH = "content/data/aliases.json"
+DESTINATIONS_PATH = "content/data/destinations.json"  # the order of "popular" on the home page
 
 JINJA_ENVIRONMENT = {
     "extensions": ["jinja2.ext.i18n"],

@@ -239,6 +239,13 @@ def bench_site(c: Context) -> None:
     c.run(f"{PY} benchmarks/bench_site.py")
 
 
+@task(help={"only": "comma-separated page kinds: home, destination, region, devices, text page, checkout, "
+                     "order, account (default: all)", "langs": "comma-separated (default: kk,ru,en)"})
+def audit(c: Context, only: str = "", langs: str = "kk,ru,en") -> None:
+    """Lighthouse on every page kind and language of a fresh build, served with gzip (issue 15)."""
+    c.run(f"{PY} -m scripts.audit --only '{only}' --langs {langs}", pty=False)
+
+
 @task(help={"only": "comma-separated sections: publish, bytes, backup (default: all)"})
 def bench_deploy(c: Context, only: str = "") -> None:
     """Print the production figures: publish time, bytes Caddy sends with br, backup at 100k."""
@@ -248,10 +255,12 @@ def bench_deploy(c: Context, only: str = "") -> None:
 @task(help={"only": "comma-separated sections of benchmarks/bench_worker.py (default: all)"})
 def bench(c: Context, only: str = "") -> None:
     """Print the worker's figures: store at 1k-100k orders, checkout, postLink, time-to-QR, sync,
-    and under abuse (Epay status calls of abandoned checkouts, checkout with the limits)."""
+    the embedded store against PostgreSQL side by side, and under abuse (Epay status calls of
+    abandoned checkouts, checkout with the limits)."""
     c.run(f"{PY} benchmarks/bench_worker.py" + (f" --only {only}" if only else ""))
     if not only:
         c.run(f"{PY} benchmarks/bench_time_to_qr.py")
+        c.run(f"{PY} benchmarks/bench_backends.py")
         c.run(f"{PY} benchmarks/bench_topup.py")
         c.run(f"{PY} benchmarks/bench_abuse.py")
 
@@ -321,6 +330,51 @@ def restore(c: Context, from_: str, to: str = "") -> None:
         raise Exit(f"restore: {error}", code=1) from None
     print(f"Restored {done.orders} orders into {done.folder}; start the worker with "
           f"ORDERS_DB pointing into it.")
+
+
+# ---- PostgreSQL (issue 13): see worker/orders/postgres.py and docs/operations.md.
+
+
+def _orders_url(db: str) -> str:
+    from invoke.exceptions import Exit
+
+    from worker.config import SettingError, load_settings
+
+    if db:
+        return db
+    try:
+        url = load_settings().orders_url
+    except SettingError as error:
+        raise Exit(f"the worker's settings do not load ({error}): pass --db postgresql://…",
+                   code=1) from None
+    if not url:
+        raise Exit("ORDERS_DB is a file, not a postgresql:// URL: nothing to migrate "
+                   "(pass --db postgresql://…)", code=1)
+    return url
+
+
+@task(help={"db": "postgresql://… (default: ORDERS_DB of .env)"})
+def migrate(c: Context, db: str = "") -> None:
+    """Apply the store's schema migrations (worker/orders/migrations/*.sql) not yet applied."""
+    from worker.orders.postgres import migrate as run
+
+    applied = run(_orders_url(db))
+    print(f"applied {', '.join(applied)}" if applied else "the schema is up to date")
+
+
+@task(help={"from_": "the embedded store's live file, e.g. var/orders.json",
+            "to": "postgresql://… of an empty database"})
+def migrate_store(c: Context, from_: str, to: str) -> None:
+    """Copy an embedded order store into an empty PostgreSQL database and verify every order."""
+    from invoke.exceptions import Exit
+
+    from worker.orders.to_postgres import MigrationRefused, copy_store
+
+    try:
+        copy_store(Path(from_), to)
+    except MigrationRefused as error:
+        raise Exit(f"migrate-store: {error}", code=1) from None
+    print(f"Done: set ORDERS_DB={to} and start the worker.")
 
 
 # ---- Support operator (issue 6). These open the order store directly, beside the running

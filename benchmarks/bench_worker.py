@@ -181,8 +181,10 @@ def full_app() -> Any:
 
 
 @contextmanager
-def stack(folder: Path, app: str = "bench_worker:money_path_app") -> Iterator[dict[str, str]]:
-    """The Epay sandbox and the worker (``app``, a factory), each a process on a free port."""
+def stack(folder: Path, app: str = "bench_worker:money_path_app", orders_db: str = "",
+          workers: int = 1) -> Iterator[dict[str, str]]:
+    """The Epay sandbox and the worker (``app``, a factory, in ``workers`` processes), each on a
+    free port; the orders in ``orders_db`` (default: a file in ``folder``)."""
     epay_port, worker_port = free_port(), free_port()
     epay = f"http://127.0.0.1:{epay_port}"
     worker = f"http://127.0.0.1:{worker_port}"
@@ -193,7 +195,7 @@ def stack(folder: Path, app: str = "bench_worker:money_path_app") -> Iterator[di
         "EPAY_OAUTH_URL": f"{epay}/oauth2/token", "EPAY_API_URL": epay,
         "EPAY_PAYMENT_JS_URL": f"{epay}/payform/payment-api.js",
         "EPAY_CLIENT_ID": "test", "EPAY_CLIENT_SECRET": "yF587AV9Ms94qN2QShFzVR3vFnWkhjbAK3sG",
-        "EPAY_TERMINAL_ID": TERMINAL, "ORDERS_DB": str(folder / "orders.json"),
+        "EPAY_TERMINAL_ID": TERMINAL, "ORDERS_DB": orders_db or str(folder / "orders.json"),
         "RECONCILE_INTERVAL": "3600",
         "ESIMACCESS_URL": "http://127.0.0.1:9", "ESIMACCESS_ACCESS_CODE": "bench",
         "ESIMACCESS_SECRET_KEY": "bench", "AGGREGATOR_WEBHOOK_SECRET": secrets.token_urlsafe(24),
@@ -208,7 +210,8 @@ def stack(folder: Path, app: str = "bench_worker:money_path_app") -> Iterator[di
                              stdout=subprocess.DEVNULL, stderr=epay_log),
             subprocess.Popen([sys.executable, "-m", "uvicorn", app, "--port",
                               str(worker_port), "--log-level", "warning", "--no-access-log",
-                              "--app-dir", str(ROOT / "benchmarks"), "--factory"],
+                              "--app-dir", str(ROOT / "benchmarks"), "--factory",
+                              "--workers", str(workers)],
                              cwd=folder, env={**env, "PYTHONPATH": str(ROOT)},
                              stdout=subprocess.DEVNULL, stderr=worker_log),
         ]

@@ -91,6 +91,7 @@ class Stack:
     ports: Ports = field(default_factory=Ports)
     aggregator_allocation_delay: float = 2.0
     extra_worker_env: dict[str, str] = field(default_factory=dict)
+    worker_processes: int = 1  # uvicorn --workers (several need ORDERS_DB on PostgreSQL to share jobs)
     processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
     # Fresh secrets per run, generated once so every process agrees on them.
     run_secrets: dict[str, str] = field(default_factory=lambda: {
@@ -187,7 +188,8 @@ class Stack:
                          "--web-port", str(p.mailbox), "--folder", str(self.mail_dir)],
                         {}, self.mailbox_url),
             "worker": ([py, "-m", "uvicorn", "worker.app:app", "--host", "127.0.0.1",
-                        "--port", str(p.worker), "--log-level", "warning"],
+                        "--port", str(p.worker), "--log-level", "warning",
+                        "--workers", str(self.worker_processes)],
                        self.worker_env(), f"{self.worker_url}/healthz"),
             "site": ([py, "-m", "scripts.static_site", "--dir", str(self.site_dir),
                       "--port", str(p.site)], {}, f"{self.site_url}/"),

@@ -3,9 +3,10 @@ a temporary order store, a small catalogue, servers on free loopback ports, the 
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -47,6 +48,57 @@ def settings(tmp_path: Path, catalog_path: Path) -> Settings:
         catalog_path=catalog_path,
         reconcile_interval=3600.0,
     )
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[Any]:
+    """A real PostgreSQL (scripts/local_postgres.py) for the run, with a migrated template."""
+    from scripts.local_postgres import LocalPostgres
+    from worker.orders.postgres import migrate
+
+    with LocalPostgres() as server:
+        migrate(server.new_database("migrated"))
+        yield server
+
+
+@pytest.fixture
+def pg_url(postgres_server: Any) -> str:
+    """A fresh database with the store's schema (a copy of the migrated template)."""
+    import psycopg
+
+    name = f"t{next(_DATABASES)}"
+    with psycopg.connect(postgres_server.url, autocommit=True) as conn:
+        conn.execute(f"CREATE DATABASE {name} TEMPLATE migrated")
+    return str(postgres_server.url.rsplit("/", 1)[0] + "/" + name)
+
+
+_DATABASES = itertools.count(1)
+
+
+@pytest.fixture(params=["embedded", "postgresql"])
+def store_backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Callable[[], Any]]:
+    """Opens the order store on each backend: the embedded files or a fresh PostgreSQL
+    database. Every call is another process's view of the same store."""
+    from worker.orders.postgres import PgOrderStore
+    from worker.orders.store import OrderStore
+
+    opened: list[Any] = []
+    if request.param == "embedded":
+        path = tmp_path / "var" / "orders.json"
+
+        def open_store() -> Any:
+            opened.append(OrderStore.open(path))
+            return opened[-1]
+    else:
+        url = request.getfixturevalue("pg_url")
+
+        def open_store() -> Any:
+            opened.append(PgOrderStore.open(url))
+            return opened[-1]
+
+    yield open_store
+    for store in opened:
+        store.close()
 
 
 @pytest.fixture(scope="session")

@@ -23,7 +23,7 @@ from worker.chat import routes as chat
 from worker.config import SettingError, Settings, load_settings
 from worker.console import routes as console
 from worker.fiscal.receipts import fiscal_return, fiscal_sale
-from worker.job_runner import JobRunner, RunnerLock
+from worker.job_runner import JobRunner
 from worker.jobs import Handler
 from worker.mail import smtp
 from worker.mail.send_email import send_email
@@ -85,15 +85,18 @@ def create_app(
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        # One process runs a store's jobs and reconciler; any other one only serves HTTP.
-        runner_lock = RunnerLock.take(settings.orders_db)
+        # The embedded store: one process runs its jobs and reconciler, the one holding its
+        # runner.lock. PostgreSQL: every process runs jobs (claimed with leases), and the
+        # reconciler and alerts run where the lead (an advisory lock) is held.
+        store = services.store
+        lead = store.take_lead()
         runner: JobRunner | None = None
         reconciling: asyncio.Task[None] | None = None
         alerting: asyncio.Task[None] | None = None
         chat_mail: asyncio.Task[None] | None = None
         refreshing: asyncio.Task[None] | None = None
         checking = asyncio.get_running_loop().create_task(warn_if_mail_is_down(settings))
-        if runner_lock is None:
+        if lead is None and not store.shares_jobs:
             log.warning(
                 "jobs: another worker process runs the jobs of %s (its runner.lock is taken); "
                 "this one serves HTTP only and runs no jobs or reconciler",
@@ -102,6 +105,7 @@ def create_app(
         else:
             runner = JobRunner(services, jobs, busy=gauge.busy)
             runner.start()
+        if lead is not None:
             reconciling = asyncio.get_running_loop().create_task(reconciler.run(services))
             alerting = asyncio.get_running_loop().create_task(alerts.run(services))
             chat_mail = asyncio.get_running_loop().create_task(chat_notify.run(services))
@@ -118,8 +122,8 @@ def create_app(
             if runner is not None:
                 await runner.stop()
             await services.aclose()
-            if runner_lock is not None:
-                runner_lock.release()
+            if lead is not None:
+                lead.release()
 
     routes = [
         Route("/api/checkout", checkout.checkout, methods=["POST"]),

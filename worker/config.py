@@ -104,14 +104,17 @@ def _https_in_production(name: str, value: str, deployment: str) -> str:
     return value
 
 
-def orders_db_path(value: str, deployment: str) -> Path:
-    """Where the order store lives. A file path only: the PostgreSQL backend (branch `pg`) is
-    not merged yet, so a database URL is refused here, in one place, until it is."""
+def orders_store(value: str, deployment: str) -> tuple[Path, str]:
+    """ORDERS_DB: the embedded store's file, or a PostgreSQL URL (issue 13), as
+    ``(file, url)``. With PostgreSQL nothing is kept in files; var/ is where a local file (the
+    limits' counts) goes. Any other URL is refused here, before it becomes a folder name."""
+    if value.startswith(("postgresql://", "postgres://")):
+        return ROOT / "var" / "orders.json", value
     if "://" in value:
         scheme = value.split("://", 1)[0]
         raise SettingError(
-            f"ORDERS_DB: {scheme}:// URLs are not supported yet (the PostgreSQL store is still "
-            "to come); set an absolute file path such as /var/lib/qazaq-esim/orders.json"
+            f"ORDERS_DB: {scheme}:// URLs are not supported; set postgresql://… or an absolute "
+            "file path such as /var/lib/qazaq-esim/orders.json"
         )
     path = Path(value)
     if not path.is_absolute():
@@ -121,7 +124,7 @@ def orders_db_path(value: str, deployment: str) -> Path:
                 "directory; set an absolute path such as /var/lib/qazaq-esim/orders.json"
             )
         path = ROOT / path  # development: beside the repository, wherever it is started from
-    return path
+    return path, ""
 
 
 def _choice(name: str, value: str, allowed: tuple[str, ...]) -> str:
@@ -199,7 +202,7 @@ class Settings:
     epay_client_secret: Secret
     epay_terminal_id: str
     # Orders and the catalogue the site was built from
-    orders_db: Path
+    orders_db: Path  # the embedded store's live file; with PostgreSQL, where host-local files go
     catalog_path: Path
     reconcile_interval: float
     usage_refresh_interval: float  # seconds between usage refreshes of the active eSIMs
@@ -244,6 +247,9 @@ class Settings:
     sign_in_mailbox_rate_limit: str = "1/minute;5/day"  # sign-in mails per mailbox
     deployment: Deployment = "production"
     alert_webhook_url: str = ""  # support alerts when the mail fails: a chat webhook (JSON POST)
+    # The order store on PostgreSQL (ORDERS_DB=postgresql://…); empty: the embedded store
+    orders_url: str = ""
+    job_lease: float = 30.0  # seconds a process holds a claimed job before another takes it over
 
 
 def load_settings(env_file: str | os.PathLike[str] | None = None) -> Settings:
@@ -282,6 +288,7 @@ def load_settings(env_file: str | os.PathLike[str] | None = None) -> Settings:
     operator_token = own("OPERATOR_TOKEN", optional("OPERATOR_TOKEN", ""))
     seller = load_seller()
     metrics_token = own("METRICS_TOKEN", optional("METRICS_TOKEN", ""))
+    orders_db, orders_url = orders_store(required("ORDERS_DB"), deployment)
     session_secret = own("SESSION_SECRET", required("SESSION_SECRET"))
 
     return Settings(
@@ -294,7 +301,9 @@ def load_settings(env_file: str | os.PathLike[str] | None = None) -> Settings:
         epay_client_id=required("EPAY_CLIENT_ID"),
         epay_client_secret=Secret(partner("EPAY_CLIENT_SECRET", required("EPAY_CLIENT_SECRET"))),
         epay_terminal_id=required("EPAY_TERMINAL_ID"),
-        orders_db=orders_db_path(required("ORDERS_DB"), deployment),
+        orders_db=orders_db,
+        orders_url=orders_url,
+        job_lease=_positive("JOB_LEASE", optional("JOB_LEASE", "30"), float),
         catalog_path=Path(optional("CATALOG_PATH", str(ROOT / "content" / "data" / "catalog.json"))),
         reconcile_interval=_positive(
             "RECONCILE_INTERVAL", optional("RECONCILE_INTERVAL", "60"), float

@@ -1,23 +1,22 @@
-"""Run the store's due jobs concurrently, one process per store; failures are retried with
-the policy of `worker.jobs`. A crash loses no job: after a restart every pending job runs
-again, which is why handlers are idempotent."""
+"""Run the store's due jobs concurrently; failures are retried with the policy of `worker.jobs`.
+On the embedded store one process runs the jobs (the runner.lock); on PostgreSQL every process
+does, each job claimed with a lease (worker/orders/postgres.py). A crash loses no job: after a
+restart (or the lease) every pending job runs again, which is why handlers are idempotent."""
 
 from __future__ import annotations
 
 import asyncio
-import fcntl
 import logging
-import os
 import time
 from collections.abc import Callable
 from datetime import datetime
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from worker import alerts
 from worker.jobs import JOB_RETRY, GiveUp, Handler, RetryLater
+from worker.orders.backends import Store
 from worker.orders.model import Order
-from worker.orders.store import Job, OrderStore
+from worker.orders.queue import Job
 from worker.retry import Backoff
 
 if TYPE_CHECKING:
@@ -39,34 +38,6 @@ STORE_FAILED = Backoff(first_s=1.0, ceiling_s=300.0)
 GIVE_UP_AFTER_S = 24 * 3600.0
 
 
-class RunnerLock:
-    """The right to run a store's jobs: one process per store (a job must not run twice at once).
-
-    A non-blocking ``flock`` on ``<stem>.runner.lock`` beside ORDERS_DB, held until ``release``
-    or the process ends (a crash frees it, so a restarted worker takes over).
-    """
-
-    def __init__(self, fd: int) -> None:
-        self._fd = fd
-
-    @classmethod
-    def take(cls, store_path: Path) -> RunnerLock | None:
-        """The lock, or None when another process (or another store on this path) holds it."""
-        path = store_path.with_name(f"{store_path.stem}.runner.lock")
-        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            os.close(fd)
-            return None
-        return cls(fd)
-
-    def release(self) -> None:
-        if self._fd >= 0:
-            os.close(self._fd)  # closing the descriptor drops the flock
-            self._fd = -1
-
-
 class JobRunner:
     """Runs due jobs, at most ``concurrency`` at a time; wakes at once when a job is added."""
 
@@ -79,13 +50,14 @@ class JobRunner:
     ) -> None:
         self.services = services
         self.busy = busy
-        self.store: OrderStore = services.store
+        self.store: Store = services.store
         self.registry = registry
         self._slots = asyncio.Semaphore(concurrency)
         self._running: set[int] = set()
         self._tasks: set[asyncio.Task[None]] = set()
         self._wake = asyncio.Event()
         self._main: asyncio.Task[None] | None = None
+        self._stopping = False
         self._held: dict[int, tuple[float, int]] = {}  # job id → (held until, store failures)
 
     def wake(self) -> None:
@@ -102,6 +74,10 @@ class JobRunner:
         self._main = asyncio.get_running_loop().create_task(self._loop())
 
     async def stop(self) -> None:
+        # Python 3.11's wait_for may swallow a cancellation that lands as its wait ends (the
+        # loop then ran on and stop() hung): the flag ends the loop at its next turn anyway.
+        self._stopping = True
+        self._wake.set()
         if self._main is not None:
             self._main.cancel()
             await asyncio.gather(self._main, return_exceptions=True)
@@ -112,8 +88,9 @@ class JobRunner:
     async def run_due(self) -> int:
         """Start every due job not already running; return how many were started."""
         started = 0
+        # In a thread: on PostgreSQL a claim is a query, and the event loop answers postLinks.
         now = time.time()
-        for job in self.store.due_jobs():
+        for job in await asyncio.to_thread(self.store.claim_jobs):
             if job.id in self._running or self._held.get(job.id, (0.0, 0))[0] > now:
                 continue
             self._running.add(job.id)
@@ -124,16 +101,21 @@ class JobRunner:
         return started
 
     async def _loop(self) -> None:
-        while True:
+        while not self._stopping:
             self._wake.clear()
             await self._give_way()
             try:
+                if self._running:
+                    await asyncio.to_thread(self.store.renew_leases, set(self._running))
                 await self.run_due()
             except Exception:  # a store read failed; try again at the next tick
                 log.exception("jobs: could not list due jobs")
             # A running job stays due until it ends (its end wakes us): look past it.
-            next_due = self.store.next_due_at(skip=self._running | self._held.keys())
+            next_due = await asyncio.to_thread(
+                self.store.next_due_at, set(self._running) | self._held.keys())
             timeout = POLL_INTERVAL_S
+            if self._running:  # their leases (PostgreSQL) must be renewed before they run out
+                timeout = min(timeout, self.store.renew_every)
             if next_due is not None:
                 timeout = max(0.0, min(timeout, next_due - time.time()))
             try:

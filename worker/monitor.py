@@ -22,8 +22,8 @@ from starlette.responses import PlainTextResponse, Response
 
 from worker import metrics
 from worker.config import Settings
+from worker.orders.backends import Store
 from worker.orders.model import Status
-from worker.orders.store import OrderStore
 
 LOOPBACK = ("127.0.0.1", "::1")
 
@@ -31,7 +31,7 @@ LOOPBACK = ("127.0.0.1", "::1")
 class StoreCollector(Collector):
     """Read the store at each scrape (its live set is small; the archive is not read)."""
 
-    def __init__(self, store: OrderStore, runner_alive: Callable[[], bool | None]) -> None:
+    def __init__(self, store: Store, runner_alive: Callable[[], bool | None]) -> None:
         self.store = store
         self.runner_alive = runner_alive
 
@@ -65,7 +65,7 @@ class StoreCollector(Collector):
                                     value=int(alive))
 
 
-def registry(store: OrderStore, runner_alive: Callable[[], bool | None]) -> CollectorRegistry:
+def registry(store: Store, runner_alive: Callable[[], bool | None]) -> CollectorRegistry:
     """One app's registry: the shared event figures and this store's figures."""
     found = CollectorRegistry(auto_describe=True)
     for metric in metrics.EVENT_METRICS:

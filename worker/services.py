@@ -18,7 +18,7 @@ from worker.chat.threads import ChatStore
 from worker.config import Settings
 from worker.fiscal import make_register
 from worker.fiscal.register import CashRegister
-from worker.orders.store import OrderStore
+from worker.orders.backends import Store, open_store
 from worker.payments.epay import EpayClient
 from worker.provisioning import open_provider
 from worker.provisioning.notify_ids import RecentIds
@@ -34,7 +34,7 @@ HTTP_TIMEOUT = httpx.Timeout(10.0, connect=5.0)
 @dataclass
 class Services:
     settings: Settings
-    store: OrderStore
+    store: Store
     catalogue: Catalogue
     http: httpx.AsyncClient
     epay: EpayClient
@@ -61,7 +61,7 @@ class Services:
         # httpx logs every URL at INFO; ours carry no personal data, but keep the log quiet.
         logging.getLogger("httpx").setLevel(logging.WARNING)
         catalog = Catalogue.load(settings.catalog_path)
-        store = OrderStore.open(settings.orders_db)
+        store = open_store(settings)
         http = httpx.AsyncClient(
             timeout=HTTP_TIMEOUT, follow_redirects=False,
             transport=metrics.CountingTransport(metrics.partner_hosts(settings)),
@@ -81,6 +81,7 @@ class Services:
                 "sign_in_mailbox": settings.sign_in_mailbox_rate_limit,
             }),
             provider=open_provider(settings, http),
+            webhook_ids=RecentIds(marks=store.marks),
             chat=ChatStore(settings.orders_db.with_name("chat.json")),
             topup_offers=TopUpOffers(settings.catalog_path.with_name(TOPUPS_FILE)),
         )

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from datetime import date
 from functools import cache
 from typing import Any
 
 from babel import Locale
-from babel.dates import get_date_format
+from babel.dates import format_date, get_date_format
 from babel.numbers import format_currency, get_group_symbol
 from babel.units import format_unit
 
@@ -61,6 +62,12 @@ def date_template(lang: str) -> dict[str, Any]:
     return {"pattern": text, "months": [str(months[month]) for month in range(1, 13)]}
 
 
+def long_date(iso: str | date, lang: str) -> str:
+    """ "2026-11-25" → "25 ноября 2026 г." / "November 25, 2026" (CLDR's long format)."""
+    day = iso if isinstance(iso, date) else date.fromisoformat(str(iso))
+    return str(format_date(day, "long", locale=lang))
+
+
 def country_name(code: str, lang: str) -> str:
     """ISO 3166 code → the country's CLDR name in the language."""
     return str(_locale(lang).territories[code])
@@ -70,13 +77,6 @@ def destination_name(destination: dict[str, Any], lang: str) -> str:
     if destination["type"] == "region":
         return str(destination["names"][lang])
     return country_name(destination["code"], lang)
-
-
-def flag(code: str) -> str:
-    """Emoji flag from the two regional-indicator letters; a globe for a region."""
-    if len(code) == 2 and code.isalpha() and code.isupper():
-        return "".join(chr(0x1F1E6 + ord(letter) - ord("A")) for letter in code)
-    return "\U0001F310"
 
 
 @cache

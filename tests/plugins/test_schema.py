@@ -61,6 +61,7 @@ def break_package(field: str, value: Any) -> dict[str, Any]:
     ("data_mb", None, "daily_high_speed_mb and throttled_kbps"),
     ("speed", "6G", "must be one of"),
     ("hotspot", "yes", "true or false"),
+    ("activation", "on_payment", "install, first_use"),
     ("networks", [{"country": "FR", "operators": ["Orange"]}], "countries this destination covers"),
     ("networks", [{"country": "TR", "operators": []}], "operator names"),
     ("provider_code", "", "non-empty string"),

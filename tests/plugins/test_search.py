@@ -41,3 +41,12 @@ def test_aliases_file_skips_notes_and_names_a_bad_entry(tmp_path: Path) -> None:
     path.write_text(json.dumps({"TR": "Turkey"}), encoding="utf-8")
     with pytest.raises(search.AliasesError, match="'TR' must be a list of names"):
         search.load_aliases(path)
+
+
+def test_places_lead_main_cities_in_latin_and_cyrillic_to_the_countries_we_sell() -> None:
+    places = search.build_places([TURKEY, EUROPE])
+    assert {place[0] for place in places} == {"TR"}  # only countries sold, regions are no country
+    istanbul = next(place for place in places if place[1] == "Istanbul")
+    assert "Стамбул" in istanbul and "Стамбұл" in istanbul
+    assert len(places) == search.PLACES_PER_COUNTRY  # the biggest few per country, not 30 Turkish cities
+    assert not any(place[1] == "Alanya" for place in places)  # below a million: an editor alias

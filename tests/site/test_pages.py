@@ -1,6 +1,6 @@
 """The built storefront: every destination in every language with its packages and prices,
 languages wired together (lang, hreflang, canonical, switcher), search-engine files, and
-what every page must show (support, seller, cookie notice)."""
+what every page must show (support, seller, no cookie), SVG flags instead of emoji."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from site_helpers import LANGS, TEST_WORKER_URL, read, tenge
+from site_helpers import LANGS, TEST_WORKER_URL, Page, read, tenge
 
 SITE_URL = "https://qazaq-esim.test"
 SELLER_IIN = "910109301239"
@@ -28,13 +28,80 @@ def test_every_destination_has_a_page_in_every_language_with_every_package_and_p
                 assert tenge(package["price_kzt"], lang) in page.text, (lang, package["code"])
 
 
+def cards(site: Path, lang: str, code: str) -> list[tuple[str, str, str]]:
+    """(package code, group kind, visible text) of every package card on a destination page."""
+    html = (site / lang / "esim" / code.lower() / "index.html").read_text(encoding="utf-8")
+    found = []
+    for kind, body in re.findall(r'<section class="group group-(\w+)"(.*?)</section>', html, re.DOTALL):
+        for chunk in body.split('<li class="package')[1:]:
+            package = re.search(r'id="p-([^"]+)"', chunk)
+            assert package, chunk[:200]
+            found.append((package.group(1), kind, Page(chunk.split(">", 1)[1]).text))
+    return found
+
+
+def described(site: Path, lang: str, code: str) -> list[str]:
+    """What each card says about its package, without the price and the price per GB: two
+    packages told apart only by their price are as good as the same to a buyer."""
+    html = (site / lang / "esim" / code.lower() / "index.html").read_text(encoding="utf-8")
+    found = []
+    for chunk in html.split('<li class="package')[1:]:
+        found.append(Page(chunk.split(">", 1)[1].split('<div class="package-buy">')[0]).text)
+    return found
+
+
 @pytest.mark.parametrize("lang", LANGS)
-def test_packages_are_listed_from_the_cheapest(site: Path, catalogue: dict[str, Any], lang: str) -> None:
+def test_packages_are_grouped_by_kind_and_sorted_within_each(site: Path, catalogue: dict[str, Any], lang: str) -> None:
     for destination in catalogue["destinations"][:40]:
-        page = read(site, f"/{lang}/esim/{destination['code'].lower()}/")
-        order = [a["href"].split("=", 1)[1] for a in page.find("a") if "/checkout/?package=" in a.get("href", "")]
-        prices = {p["code"]: p["price_kzt"] for p in destination["packages"]}
-        assert [prices[code] for code in order] == sorted(prices.values())
+        by_code = {p["code"]: p for p in destination["packages"]}
+        shown = cards(site, lang, destination["code"])
+        assert sorted(code for code, _, _ in shown) == sorted(by_code)
+        kinds = [kind for _, kind, _ in shown]
+        assert kinds == sorted(kinds, key=["volume", "daily"].index), destination["code"]
+        fixed = [by_code[code] for code, kind, _ in shown if kind == "volume"]
+        daily = [by_code[code] for code, kind, _ in shown if kind == "daily"]
+        assert all(p["data_mb"] for p in fixed) and not any(p["data_mb"] for p in daily)
+        assert fixed == sorted(fixed, key=lambda p: (p["data_mb"], p["days"]))
+        assert daily == sorted(daily, key=lambda p: (p["days"], p["fair_use"]["daily_high_speed_mb"]))
+
+
+def test_no_destination_shows_two_packages_a_buyer_can_tell_apart_only_by_price(site: Path, catalogue: dict[str, Any]) -> None:
+    for destination in catalogue["destinations"]:
+        for lang in LANGS:
+            texts = described(site, lang, destination["code"])
+            twins = {text for text in texts if texts.count(text) > 1}
+            assert not twins, (lang, destination["code"], twins)
+
+
+def test_every_unlimited_card_says_in_plain_words_what_the_slow_speed_is_good_for(site: Path) -> None:
+    shown = dict((code, text) for code, _, text in cards(site, "ru", "TR"))
+    assert ("Безлимит: 1 ГБ в день на полной скорости, затем 384 кбит/с: хватит для карт и мессенджеров, "
+            "но не для видео.") in shown["TR-UNL-1GB-7D"]
+    assert ("Безлимит: 2 ГБ в день на полной скорости, затем 1 Мбит/с: хватит для карт, мессенджеров и музыки, "
+            "видео только в низком качестве.") in shown["TR-UNL-2GB-7D"]
+    english = dict((code, text) for code, _, text in cards(site, "en", "TR"))
+    assert "2 GB a day" in english["TR-UNL-2GB-7D"] and "1 Mbit/s" in english["TR-UNL-2GB-7D"]
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_each_card_says_when_its_days_start_and_the_best_value_per_gb_is_marked(
+        site: Path, catalogue: dict[str, Any], lang: str) -> None:
+    starts = {"kk": ("алғаш қосылғаннан", "орнатқаннан"), "ru": ("с первого подключения", "с установки"),
+              "en": ("from the first connection", "from installation")}[lang]
+    best_label = {"kk": "1 ГБ үшін ең тиімді", "ru": "Выгоднее всего за ГБ", "en": "Best value per GB"}[lang]
+    for destination in catalogue["destinations"][:60]:
+        by_code = {p["code"]: p for p in destination["packages"]}
+        shown = cards(site, lang, destination["code"])
+        for code, _, text in shown:
+            first_use = by_code[code].get("activation") == "first_use"
+            assert starts[0 if first_use else 1] in text and starts[1 if first_use else 0] not in text, (code, text)
+        for kind in ("volume", "daily"):
+            group = [(by_code[code], text) for code, k, text in shown if k == kind]
+            if len(group) < 2:
+                continue
+            marked = [p for p, text in group if best_label in text]
+            per_gb = lambda p: p["price_kzt"] / (p["data_mb"] or p["fair_use"]["daily_high_speed_mb"] * p["days"])
+            assert len(marked) == 1 and per_gb(marked[0]) == min(per_gb(p) for p, _ in group), destination["code"]
 
 
 @pytest.mark.parametrize(("lang", "name"), [("kk", "Түркия"), ("ru", "Турция"), ("en", "Türkiye")])
@@ -46,14 +113,6 @@ def test_country_is_named_in_the_page_language(site: Path, catalogue: dict[str, 
     assert name in page.find("meta", name="description")[0]["content"]
     assert name in page.text
     assert tenge(cheapest, lang) in page.text
-
-
-def test_unlimited_package_states_its_fair_use_speed(site: Path, catalogue: dict[str, Any]) -> None:
-    turkey = next(d for d in catalogue["destinations"] if d["code"] == "TR")
-    unlimited = next(p for p in turkey["packages"] if p["data_mb"] is None)
-    text = read(site, "/ru/esim/tr/").text
-    assert "Безлимит" in text
-    assert f"затем до {unlimited['fair_use']['throttled_kbps']} кбит/с" in text
 
 
 @pytest.mark.parametrize("lang", LANGS)
@@ -162,7 +221,7 @@ def test_checkout_gets_each_package_in_the_page_language(site: Path, catalogue: 
 
 def test_search_index_finds_each_destination_by_its_kazakh_russian_and_english_names(site: Path) -> None:
     for lang in LANGS:
-        index = {entry["slug"]: entry for entry in json.loads((site / "data" / f"search.{lang}.json").read_text())}
+        index = {entry["code"].lower(): entry for entry in json.loads((site / "data" / f"search.{lang}.json").read_text())}
         keys = index["tr"]["keys"]
         for spelling in ("түркия", "турция", "turkiye", "turkey"):
             assert spelling in keys, (lang, spelling)
@@ -180,7 +239,7 @@ def all_pages(site: Path) -> list[Path]:
     return sorted(site.rglob("*.html"))
 
 
-def test_every_page_offers_support_names_the_seller_and_has_a_cookie_notice(site: Path) -> None:
+def test_every_page_offers_support_names_the_seller_and_says_it_sets_no_cookie(site: Path) -> None:
     for file in all_pages(site):
         html = file.read_text(encoding="utf-8")
         where = file.relative_to(site)
@@ -188,7 +247,8 @@ def test_every_page_offers_support_names_the_seller_and_has_a_cookie_notice(site
         assert 'href="mailto:support@qazaq-esim.com"' in html, where
         if file.parent != site:  # the language chooser and root 404 stay minimal
             assert SELLER_IIN in html, where
-            assert 'id="cookie"' in html, where
+            # No consent banner: nothing on the site needs consent (issue 15), the footer says so.
+            assert 'id="no-tracking"' in html and 'id="cookie"' not in html, where
 
 
 @pytest.mark.parametrize(("lang", "seller"), [
@@ -263,3 +323,52 @@ def test_checkout_form_requires_email_phone_and_both_confirmations(site: Path, l
     links = page.links()
     assert f"/{lang}/offer/" in links and f"/{lang}/devices/" in links
     assert "5.2" in page.text and "5.4" in page.text
+
+
+REGIONAL_INDICATORS = re.compile("[\U0001F1E6-\U0001F1FF]")
+
+
+def test_no_page_or_data_file_of_the_built_site_uses_a_flag_emoji(site: Path) -> None:
+    """Windows shows emoji flags as letter pairs: every flag is an SVG image."""
+    files = [*site.rglob("*.html"), *site.rglob("*.json"), *site.rglob("*.js")]
+    assert len(files) > 700
+    for file in files:
+        found = REGIONAL_INDICATORS.search(file.read_text(encoding="utf-8"))
+        assert not found, f"{file.relative_to(site)} has a flag emoji"
+
+
+def test_flags_are_the_used_svg_files_of_flag_icons_and_pages_name_them_with_a_size(
+        site: Path, catalogue: dict[str, Any]) -> None:
+    countries = {c for d in catalogue["destinations"] for c in d["countries"]}
+    shipped = {p.stem.upper() for p in (site / "theme" / "flags").glob("*.svg")} - {"GLOBE"}
+    assert shipped == countries  # only the flags used
+    assert (site / "theme" / "flags" / "tr.svg").read_text(encoding="utf-8").startswith("<svg")
+    page = read(site, "/en/esim/tr/")
+    flag = page.find("img", src="/theme/flags/tr.svg")[0]
+    assert flag["width"] == "24" and flag["height"] == "18" and flag["alt"] == ""
+    home = read(site, "/ru/")
+    assert page.find("img", src="/theme/flags/tr.svg") and home.find("img", src="/theme/flags/ae.svg")
+
+
+def test_russian_pages_name_the_country_without_an_undeclined_phrase(site: Path) -> None:
+    """ "eSIM для страны Турция" reads as machine text: the name stands where it needs no case."""
+    for path, name in (("/ru/esim/tr/", "Турция"), ("/ru/esim/ae/", "ОАЭ"), ("/ru/esim/de/", "Германия")):
+        html = (site / path.lstrip("/") / "index.html").read_text(encoding="utf-8")
+        for phrase in (f"для страны {name}", f"в стране {name}"):
+            assert phrase not in html, (path, phrase)
+    assert "eSIM: Турция — мобильный интернет от" in (site / "ru/esim/tr/index.html").read_text(encoding="utf-8")
+
+
+def test_kazakh_warning_says_do_not_delete_the_esim(site: Path) -> None:
+    text = read(site, "/kk/esim/tr/").text
+    assert "eSIM-ді телефоннан жоймаңыз" in text and "өшірмеңіз" not in text
+
+
+@pytest.mark.parametrize(("lang", "updated", "version"), [
+    ("kk", "Тізім 2026 ж. 25 қараша жаңартылды. Дереккөздер:", "Редакциясы: 2026 ж. 25 қараша"),
+    ("ru", "Список обновлён 25 ноября 2026 г. Источники:", "Редакция от 25 ноября 2026 г."),
+    ("en", "List updated on November 25, 2026. Sources:", "Version of November 25, 2026"),
+])
+def test_devices_list_date_and_offer_version_read_as_dates(site: Path, lang: str, updated: str, version: str) -> None:
+    assert updated in read(site, f"/{lang}/devices/").text.replace("\u00a0", " ").replace("\u202f", " ")
+    assert version in read(site, f"/{lang}/offer/").text.replace("\u00a0", " ").replace("\u202f", " ")

@@ -95,7 +95,7 @@ def start_worker(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
         # issue 14: the example file's placeholder, and settings that cannot work
         ({"SESSION_SECRET": "change-me-to-at-least-32-random-characters"},
          "SESSION_SECRET is the placeholder"),
-        ({"ORDERS_DB": "postgresql://user:pw@db/x"}, "ORDERS_DB: postgresql:// URLs are not supported"),
+        ({"ORDERS_DB": "mysql://user:pw@db/x"}, "ORDERS_DB: mysql:// URLs are not supported"),
         ({"DEPLOYMENT": "production"}, "SITE_URL='http://127.0.0.1:9': production needs https"),
     ],
 )

@@ -91,7 +91,7 @@ def load_with(tmp_path: Path, **env: str) -> Settings:
         ({"SITE_URL": "http://127.0.0.1:8000/shop"}, "SITE_URL='http://127.0.0.1:8000/shop' must be an origin"),
         ({"SITE_URL": "http://127.0.0.1:8000/?a=1"}, "must be an origin"),
         ({"SITE_URL": "http://127.0.0.1:8000#top"}, "must be an origin"),
-        ({"ORDERS_DB": "postgresql://user:pw@db/x"}, "postgresql:// URLs are not supported yet"),
+        ({"ORDERS_DB": "mysql://user:pw@db/x"}, "ORDERS_DB: mysql:// URLs are not supported"),
         ({"DEPLOYMENT": "production", "SITE_URL": "https://qazaq-esim.com",
           "WORKER_URL": "https://api.qazaq-esim.com", "EPAY_CLIENT_SECRET": "a-real-one-from-halyk",
           "ORDERS_DB": "var/orders.json"}, "ORDERS_DB='var/orders.json' is relative"),
@@ -149,3 +149,21 @@ def test_a_malformed_switch_stops_start_up_naming_it(tmp_path: Path, monkeypatch
 
     with pytest.raises(SettingError, match="EMAIL_CHECK_DELIVERABILITY='yes' must be true or false"):
         load_settings(env_file=tmp_path / "empty.env")
+
+
+def test_orders_db_chooses_the_store_a_path_or_a_postgresql_url(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    empty = tmp_path / "empty.env"
+    empty.write_text("")
+    monkeypatch.setenv("ORDERS_DB", str(tmp_path / "orders.json"))
+    embedded = load_settings(env_file=empty)
+    monkeypatch.setenv("ORDERS_DB", "postgresql://qazaq@127.0.0.1:5432/qazaq")
+    monkeypatch.setenv("JOB_LEASE", "12")
+    shared = load_settings(env_file=empty)
+
+    assert (embedded.orders_db, embedded.orders_url) == (tmp_path / "orders.json", "")
+    assert shared.orders_url == "postgresql://qazaq@127.0.0.1:5432/qazaq"
+    assert shared.job_lease == 12.0
+    monkeypatch.setenv("JOB_LEASE", "0")
+    with pytest.raises(SettingError, match="JOB_LEASE"):
+        load_settings(env_file=empty)

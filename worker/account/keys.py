@@ -4,7 +4,8 @@ A sign-in link carries the address and a nonce, signed and timestamped (itsdange
 good for LINK_TTL_S and once: the used nonce is recorded. A session token carries the address
 and a session id, and is good while that id is registered (sign-out removes it) and for at
 most SESSION_TTL_S. The registry (`accounts.json` next to ORDERS_DB) holds only nonces, ids
-and expiry times, never an address; it is shared by processes under a file lock.
+and expiry times, never an address; it is shared by processes under a file lock. On
+PostgreSQL the same facts are marks in the database (`marks`), shared by every host.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from typing import Any
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 from worker.atomic_file import replace_atomically
+from worker.orders.backends import Marks
 
 LINK_TTL_S = 15 * 60
 SESSION_TTL_S = 2 * 60 * 60
@@ -32,7 +34,8 @@ class BadKey(Exception):
 
 
 class Keys:
-    def __init__(self, secret: str, registry: Path) -> None:
+    def __init__(self, secret: str, registry: Path, marks: Marks | None = None) -> None:
+        self._marks = marks
         self._links = URLSafeTimedSerializer(secret, salt=LINK_SALT)
         self._sessions = URLSafeTimedSerializer(secret, salt=SESSION_SALT)
         self._path = registry
@@ -52,6 +55,10 @@ class Keys:
         except BadSignature:
             raise BadKey("this sign-in link is not valid: ask for a new one") from None
         nonce = str(payload["n"])
+        if self._marks is not None:
+            if not self._marks.mark("link_nonce", nonce, LINK_TTL_S + 60):
+                raise BadKey("this sign-in link was already used: ask for a new one")
+            return str(payload["e"])
         with self._registry() as registry:
             if nonce in registry["nonces"]:
                 raise BadKey("this sign-in link was already used: ask for a new one")
@@ -64,6 +71,9 @@ class Keys:
         """A new session token for this address and when it expires (epoch seconds)."""
         session_id = secrets.token_urlsafe(24)
         expires = time.time() + SESSION_TTL_S
+        if self._marks is not None:
+            self._marks.mark("session", session_id, SESSION_TTL_S)
+            return self._sessions.dumps({"s": session_id, "e": email}), expires
         with self._registry() as registry:
             registry["sessions"][session_id] = expires
         return self._sessions.dumps({"s": session_id, "e": email}), expires
@@ -73,6 +83,10 @@ class Keys:
             payload = self._sessions.loads(token, max_age=SESSION_TTL_S)
         except BadSignature:  # SignatureExpired included
             raise BadKey("your session has ended: sign in again") from None
+        if self._marks is not None:
+            if not self._marks.marked("session", str(payload["s"])):
+                raise BadKey("your session has ended: sign in again")
+            return str(payload["e"])
         expires = self._read()["sessions"].get(str(payload["s"]))
         if expires is None or expires <= time.time():
             raise BadKey("your session has ended: sign in again")
@@ -82,6 +96,9 @@ class Keys:
         try:
             payload = self._sessions.loads(token)
         except BadSignature:
+            return
+        if self._marks is not None:
+            self._marks.unmark("session", str(payload["s"]))
             return
         with self._registry() as registry:
             registry["sessions"].pop(str(payload["s"]), None)

@@ -25,12 +25,13 @@ from .usage import ask_for_fresh_usage
 
 log = logging.getLogger("worker.account")
 
+LINK_INTERVAL_S = 60.0  # PostgreSQL: at most one sign-in e-mail per mailbox a minute, shared
 NO_STORE = {"Cache-Control": "no-store"}
 
 
 def keys(services: Services) -> Keys:
     return Keys(str(services.settings.session_secret),
-                services.settings.orders_db.with_name("accounts.json"))
+                services.settings.orders_db.with_name("accounts.json"), services.store.marks)
 
 
 def normalise(email: str) -> str:
@@ -81,6 +82,9 @@ async def _send_link(services: Services, email: str, lang: Lang) -> None:
     # plus-address or the client that asks.
     if not any(o.payment is not None for o in orders_of(services, email)):
         return
+    marks = services.store.marks
+    if marks is not None and not marks.mark("sign_in_link", mailbox(email), LINK_INTERVAL_S):
+        return  # PostgreSQL: one link a minute across every worker process and host
     if services.limits.hit(("sign_in_mailbox", mailbox(email))) is not None:
         log.info("account: sign-in link not sent: the mailbox's limit is reached")
         return

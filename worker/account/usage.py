@@ -6,8 +6,9 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
+from worker.orders.backends import Store
 from worker.orders.model import Order, utc_now
-from worker.orders.store import OrderStore, Unchanged
+from worker.orders.store import Unchanged
 
 if TYPE_CHECKING:
     from worker.services import Services
@@ -26,7 +27,7 @@ def stale(order: Order, now: datetime | None = None) -> bool:
     return (now or datetime.now(UTC)) - checked > STALE_AFTER
 
 
-async def ask_for_fresh_usage(store: OrderStore, orders: list[Order]) -> None:
+async def ask_for_fresh_usage(store: Store, orders: list[Order]) -> None:
     """Queue a refresh for each stale order; the page shows the new figures next time."""
     for order in orders:
         if stale(order):

@@ -7,8 +7,8 @@ import statistics
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
+from worker.orders.backends import Store
 from worker.orders.model import Order
-from worker.orders.store import OrderStore
 
 DAYS = 30
 
@@ -31,7 +31,7 @@ def _seconds(start: str, end: str) -> float:
     return (datetime.fromisoformat(end) - datetime.fromisoformat(start)).total_seconds()
 
 
-def days(store: OrderStore, today: date | None = None) -> list[Day]:
+def days(store: Store, today: date | None = None) -> list[Day]:
     """One Day for each of the last 30 days, oldest first (UTC dates)."""
     last = today or datetime.now(UTC).date()
     first = (last - timedelta(days=DAYS - 1)).isoformat()

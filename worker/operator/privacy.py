@@ -15,13 +15,14 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from worker.chat.threads import ChatStore, Thread
+from worker.orders.backends import Store
 from worker.orders.model import Order
-from worker.orders.store import OrderStore, Unchanged, is_finished
+from worker.orders.store import Unchanged, is_finished
 
 ERASED_EVENT = "personal_data_erased"
 
 
-def finished(order: Order, store: OrderStore) -> bool:
+def finished(order: Order, store: Store) -> bool:
     """Settled and nothing pending (a provisioning_failed order still awaits its refund)."""
     return is_finished(order, len(store.jobs(order.id)))
 
@@ -54,7 +55,7 @@ def _threads_of(chat: ChatStore, orders: list[Order], email: str) -> list[Thread
     return [t for t in chat.all() if (t.email or "").lower() == wanted or t.order_id in order_ids]
 
 
-async def purge(store: OrderStore, retention_days: int, now: datetime | None = None, *,
+async def purge(store: Store, retention_days: int, now: datetime | None = None, *,
                 chat: ChatStore | None = None) -> list[str]:
     """Erase the personal data of finished orders last changed more than `retention_days` ago
     (and remove closed chat threads as quiet as that)."""
@@ -73,12 +74,12 @@ async def purge(store: OrderStore, retention_days: int, now: datetime | None = N
     return erased
 
 
-def _orders_of(store: OrderStore, email: str) -> list[Order]:
+def _orders_of(store: Store, email: str) -> list[Order]:
     wanted = email.strip().lower()
     return [o for o in store.by_email(wanted) if o.email and o.email.strip().lower() == wanted]
 
 
-def export(store: OrderStore, email: str, *, chat: ChatStore | None = None) -> dict[str, Any]:
+def export(store: Store, email: str, *, chat: ChatStore | None = None) -> dict[str, Any]:
     """Everything we hold about the buyer with this address (their right of access)."""
     orders = _orders_of(store, email)
     threads = _threads_of(chat, orders, email) if chat is not None else []
@@ -107,7 +108,7 @@ def export(store: OrderStore, email: str, *, chat: ChatStore | None = None) -> d
     }
 
 
-async def erase(store: OrderStore, email: str, *,
+async def erase(store: Store, email: str, *,
                 chat: ChatStore | None = None) -> tuple[list[str], list[str]]:
     """Erase the buyer's data from their finished orders and their chat threads; return
     (erased orders, orders kept until finished)."""

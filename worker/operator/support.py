@@ -10,9 +10,9 @@ from typing import Any, Literal
 
 import phonenumbers
 
+from worker.orders.backends import Store
 from worker.orders.model import Order
 from worker.orders.rules import mailable, request_email
-from worker.orders.store import OrderStore
 from worker.payments.epay import EpayError
 from worker.provisioning.provider import ProviderError
 from worker.refunds import RefundFailed, RefundInProgress, RefundRefused, carry_out, request_refund
@@ -21,7 +21,7 @@ from worker.services import Services
 FISCAL_JOBS = ("fiscal_sale", "fiscal_return")
 
 
-def find_orders(store: OrderStore, query: str) -> list[Order]:
+def find_orders(store: Store, query: str) -> list[Order]:
     """Orders matching an e-mail address, a phone number, an invoice id (our order number) or an ICCID."""
     q = query.strip()
     if not q:
@@ -57,7 +57,7 @@ def summary(order: Order) -> dict[str, Any]:
     }
 
 
-def detail(order: Order, store: OrderStore) -> dict[str, Any]:
+def detail(order: Order, store: Store) -> dict[str, Any]:
     """The whole order with its timeline and pending jobs; never the LPA or activation code."""
     data = order.to_dict()
     data.pop("secret_hash", None)
@@ -72,7 +72,7 @@ def detail(order: Order, store: OrderStore) -> dict[str, Any]:
     return data
 
 
-async def resend_qr(store: OrderStore, order_id: str, operator: str) -> Order:
+async def resend_qr(store: Store, order_id: str, operator: str) -> Order:
     """Send the delivery e-mail with the QR again (the `send_email` job)."""
     def change(o: Order) -> None:
         if not mailable(o):
@@ -83,7 +83,7 @@ async def resend_qr(store: OrderStore, order_id: str, operator: str) -> Order:
     return await store.update(order_id, change, enqueue=("send_email",))
 
 
-def pending_receipts(store: OrderStore) -> list[dict[str, Any]]:
+def pending_receipts(store: Store) -> list[dict[str, Any]]:
     """Fiscal receipts not registered yet (the register is down, or refuses): why and how often."""
     return [
         {"order_id": j.order_id, "kind": j.kind, "attempts": j.attempts,
@@ -104,7 +104,7 @@ REFUND_COLUMNS = ["order_id", "requested_at", "refunded_at", "amount_kzt", "paid
                   "reason", "epay_transaction_id", "profile_cancelled_at", "fiscal_return_number"]
 
 
-def orders_csv(store: OrderStore, start: date, end: date) -> str:
+def orders_csv(store: Store, start: date, end: date) -> str:
     """Orders created in the period, for the accountant: money records, no personal data."""
     rows = []
     for o in sorted(store.search(lambda o: in_period(o.created_at, start, end)), key=lambda o: o.created_at):
@@ -121,7 +121,7 @@ def orders_csv(store: OrderStore, start: date, end: date) -> str:
     return _csv(ORDER_COLUMNS, rows)
 
 
-def refunds_csv(store: OrderStore, start: date, end: date) -> str:
+def refunds_csv(store: Store, start: date, end: date) -> str:
     """Refunds completed in the period: who, when, why, how much."""
     done = store.search(lambda o: o.refund is not None and in_period(o.refund.epay_refunded_at, start, end))
     rows = []

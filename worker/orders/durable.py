@@ -1,4 +1,4 @@
-"""Durable file operations of the order store: atomic replace, fsynced append, writer lock."""
+"""Durable file operations of the order store: atomic replace, fsynced append, writer and runner locks."""
 
 from __future__ import annotations
 
@@ -108,3 +108,31 @@ class WriterLock:
             fcntl.flock(self.fd, fcntl.LOCK_UN)
         finally:
             self.local.release()
+
+
+class RunnerLock:
+    """The right to run a store's jobs: one process per store (a job must not run twice at once).
+
+    A non-blocking ``flock`` on ``<stem>.runner.lock`` beside ORDERS_DB, held until ``release``
+    or the process ends (a crash frees it, so a restarted worker takes over).
+    """
+
+    def __init__(self, fd: int) -> None:
+        self._fd = fd
+
+    @classmethod
+    def take(cls, store_path: Path) -> RunnerLock | None:
+        """The lock, or None when another process (or another store on this path) holds it."""
+        path = store_path.with_name(f"{store_path.stem}.runner.lock")
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            return None
+        return cls(fd)
+
+    def release(self) -> None:
+        if self._fd >= 0:
+            os.close(self._fd)  # closing the descriptor drops the flock
+            self._fd = -1

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from worker.orders.live import LiveSet
 from worker.orders.model import utc_now
@@ -22,7 +22,7 @@ class Job:
     due_at: float  # epoch seconds
     last_error: str | None
     requests: int  # bumped when the job is asked for again while pending (see finish_job)
-    created_at: str = ""  # ISO time the job was first enqueued
+    created_at: str = field(default_factory=utc_now)  # when the job was first enqueued
 
 
 def job_of(record: Record) -> Job:

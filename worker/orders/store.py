@@ -31,7 +31,13 @@ from typing import Any
 from worker import metrics
 from worker.crashpoints import crashpoint
 from worker.orders.archive import Archive, Index, Place
-from worker.orders.durable import AtomicJSONStorage, WriterLock, cut_torn_line, signature
+from worker.orders.durable import (
+    AtomicJSONStorage,
+    RunnerLock,
+    WriterLock,
+    cut_torn_line,
+    signature,
+)
 from worker.orders.live import LiveSet
 from worker.orders.model import Order, utc_now
 from worker.orders.queue import Batch, Job, job_of
@@ -168,6 +174,40 @@ class OrderStore:
             for j in sorted(self.live.jobs.values(), key=lambda j: j["id"])
             if order_id is None or j["order_id"] == order_id
         ]
+
+    def claim_jobs(self) -> list[Job]:
+        """The due jobs, for the runner: one process runs them (its runner.lock), so no lease."""
+        return self.due_jobs()
+
+    @property
+    def marks(self) -> None:
+        """Sign-in state and limits stay with the process and accounts.json (one process)."""
+        return None
+
+    @property
+    def shares_jobs(self) -> bool:
+        """One process runs the jobs: the one holding the runner.lock (worker/job_runner.py)."""
+        return False
+
+    def take_lead(self) -> RunnerLock | None:
+        """The right to run this store's jobs and reconciler (one process per store)."""
+        return RunnerLock.take(self.path)
+
+    renew_every = float("inf")  # no leases to renew (see claim_jobs)
+
+    def renew_leases(self, job_ids: Iterable[int]) -> None:
+        """No leases here (see claim_jobs)."""
+
+    def probe(self) -> None:
+        """Write, fsync and remove a file beside the store (GET /readyz); OSError when it cannot."""
+        probe = self.path.with_name(f".readyz.{os.getpid()}")
+        fd = os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        try:
+            os.write(fd, b"ok")
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+            probe.unlink(missing_ok=True)
 
     def next_due_at(self, skip: set[int] | frozenset[int] = frozenset()) -> float | None:
         """When the next job (other than those in ``skip``, e.g. running) falls due."""

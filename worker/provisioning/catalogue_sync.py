@@ -217,6 +217,7 @@ def build_catalog(
                 "speed": _speed(package.speed),
                 "hotspot": pricing.hotspot_for(code, ours),
                 "networks": networks,
+                "activation": package.activation,
             }
             if period:
                 entry["provider_period"] = period

@@ -187,6 +187,8 @@ def package_from_row(row: dict[str, Any]) -> Package:
         ),
         top_up=top_up is True or top_up in (2, 3, "2", "3"),
         sms=row.get("smsStatus") in (1, 2, "1", "2"),
+        # The storefront says when the days start; "install" when the row does not say.
+        activation=ACTIVE_TYPES.get(str(row.get("activeType")), "install"),
     )
 
 

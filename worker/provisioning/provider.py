@@ -64,6 +64,9 @@ class Package:
     networks: tuple[Network, ...]
     top_up: bool
     sms: bool
+    # When the days start: "install" or "first_use" (first connection at the destination);
+    # the storefront tells the buyer (plugins/catalogue/schema.py ACTIVATIONS).
+    activation: str = "install"
 
 
 @dataclass(frozen=True)

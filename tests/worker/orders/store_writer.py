@@ -1,6 +1,6 @@
 """A process that writes orders as fast as it can and prints each one once it is acknowledged.
 
-Usage: python store_writer.py ORDERS_DB FIRST_NUMBER. Every third order is then marked
+Usage: python store_writer.py ORDERS_DB FIRST_NUMBER (a path or a postgresql:// URL). Every third order is then marked
 failed (which archives it) and printed as `archived <id>`. The kill -9 test kills it.
 """
 
@@ -17,6 +17,7 @@ sys.path[:0] = [str(TESTS.parent), str(TESTS)]
 from store_helpers import make_order
 
 from worker.orders.model import Order
+from worker.orders.postgres import PgOrderStore
 from worker.orders.store import OrderStore
 
 
@@ -25,7 +26,7 @@ def fail(order: Order) -> None:
 
 
 async def main(path: str, first: int) -> None:
-    store = OrderStore.open(path)
+    store = PgOrderStore.open(path) if path.startswith("postgresql://") else OrderStore.open(path)
     n = first
     while True:
         batch = [make_order(n + i) for i in range(5)]

@@ -1,4 +1,5 @@
-"""The order store: durable atomic writes, one writer at a time, the archive, jobs."""
+"""The embedded order store's files: durable atomic writes, one writer at a time, the archive,
+the journal. What both backends promise is in test_store_contract.py."""
 
 from __future__ import annotations
 
@@ -19,10 +20,8 @@ from worker.orders import live as live_module
 from worker.orders.model import Order
 from worker.orders.store import (
     AtomicJSONStorage,
-    DuplicateOrder,
     OrderStore,
     Unchanged,
-    UnknownOrder,
 )
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -42,39 +41,6 @@ def fail(order: Order) -> None:
     order.failure_reason = "484: Insufficient funds"
 
 
-def test_a_created_order_is_found_by_id_and_token_after_reopening(path: Path) -> None:
-    store = OrderStore.open(path)
-    order = make_order(1)
-    run(store.create(order))
-
-    again = OrderStore.open(path)
-
-    assert again.get("1000000001") == order
-    assert again.by_token(make_order(1).token).id == "1000000001"  # type: ignore[union-attr]
-    assert again.get("1000000002") is None
-    assert again.by_token("nope") is None
-
-
-@pytest.mark.parametrize(
-    "clash",
-    [
-        {"id": "1000000001", "token": "another-token"},
-        {"id": "1000000777", "token": make_order(1).token},
-        {"id": "9990000001", "token": "another-token"},  # same last six digits
-    ],
-    ids=["same id", "same token", "same last six digits"],
-)
-def test_a_clashing_order_is_refused_and_the_first_one_kept(path: Path, clash: dict[str, str]) -> None:
-    store = OrderStore.open(path)
-    run(store.create(make_order(1)))
-
-    with pytest.raises(DuplicateOrder):
-        run(store.create(make_order(2, **clash)))
-
-    assert store.count() == 1
-    assert store.get("1000000001").token == make_order(1).token  # type: ignore[union-attr]
-
-
 def test_the_live_file_is_a_tinydb_database_once_checkpointed(path: Path) -> None:
     store = OrderStore.open(path)
     run(store.create(make_order(1)))
@@ -86,20 +52,6 @@ def test_the_live_file_is_a_tinydb_database_once_checkpointed(path: Path) -> Non
     db = TinyDB(path, storage=AtomicJSONStorage)
     assert [d["id"] for d in db.table("orders").all()] == ["1000000001"]
     assert [d["kind"] for d in db.table("jobs").all()] == ["confirm_payment"]
-
-
-def test_an_update_and_its_jobs_are_written_together(path: Path) -> None:
-    store = OrderStore.open(path)
-    run(store.create(make_order(1)))
-
-    def pay(order: Order) -> None:
-        order.status = "paid"
-
-    updated = run(store.update("1000000001", pay, enqueue=("provision",)))
-
-    again = OrderStore.open(path)
-    assert updated.status == again.get("1000000001").status == "paid"  # type: ignore[union-attr]
-    assert [(j.kind, j.order_id, j.attempts) for j in again.jobs()] == [("provision", "1000000001", 0)]
 
 
 def test_unchanged_writes_nothing_and_returns_the_stored_order(path: Path) -> None:
@@ -119,23 +71,6 @@ def test_unchanged_writes_nothing_and_returns_the_stored_order(path: Path) -> No
     assert store.jobs() == []
 
 
-def test_a_failing_change_aborts_without_touching_the_order(path: Path) -> None:
-    store = OrderStore.open(path)
-    run(store.create(make_order(1)))
-
-    def broken(order: Order) -> None:
-        order.status = "paid"
-        raise ValueError("amount mismatch")
-
-    with pytest.raises(ValueError, match="amount mismatch"):
-        run(store.update("1000000001", broken, enqueue=("provision",)))
-    with pytest.raises(UnknownOrder):
-        run(store.update("1999999999", fail))
-
-    assert OrderStore.open(path).get("1000000001").status == "awaiting_payment"  # type: ignore[union-attr]
-    assert store.jobs() == []
-
-
 def test_concurrent_updates_all_apply_in_a_few_group_commits(path: Path) -> None:
     store = OrderStore.open(path)
     run(store.create(make_order(1)))
@@ -152,97 +87,6 @@ def test_concurrent_updates_all_apply_in_a_few_group_commits(path: Path) -> None
 
     assert [e["event"] for e in OrderStore.open(path).get("1000000001").timeline].count("note") == 200  # type: ignore[union-attr]
     assert journal.read_bytes().count(b"\n") - commits_before < 20
-
-
-def test_a_job_asked_for_twice_is_one_job_due_now(path: Path) -> None:
-    store = OrderStore.open(path)
-    run(store.create(make_order(1)))
-    run(store.enqueue("1000000001", "provision", delay_s=300))
-    [first] = store.jobs()
-    assert store.due_jobs() == []
-
-    run(store.enqueue("1000000001", "provision"))
-
-    [job] = store.due_jobs()
-    assert job.id == first.id and job.requests == first.requests + 1
-    # The runner started the job before the second request: finishing keeps it for one more run.
-    run(store.finish_job(job.id, requests=first.requests))
-    assert [j.id for j in store.due_jobs()] == [job.id]
-    run(store.finish_job(job.id, requests=job.requests))
-    assert store.jobs() == []
-
-
-def test_retry_counts_the_attempt_and_delays_the_job(path: Path) -> None:
-    store = OrderStore.open(path)
-    run(store.create(make_order(1)))
-    run(store.enqueue("1000000001", "provision"))
-    [job] = store.jobs()
-
-    run(store.retry_job(job.id, 60, "TransientError: aggregator timeout"))
-
-    [job] = OrderStore.open(path).jobs()
-    assert job.attempts == 1 and job.last_error == "TransientError: aggregator timeout"
-    assert store.due_jobs() == []
-
-
-def test_a_retry_keeps_a_request_that_came_while_the_job_ran(path: Path) -> None:
-    store = OrderStore.open(path)
-    run(store.create(make_order(1)))
-    run(store.enqueue("1000000001", "provision"))
-    [running] = store.due_jobs()
-    run(store.enqueue("1000000001", "provision"))  # a webhook says "check now" meanwhile
-
-    run(store.retry_job(running.id, 60, "RetryLater: not ready", requests=running.requests))
-
-    [job] = store.due_jobs()
-    assert job.id == running.id and job.attempts == 1
-    run(store.retry_job(job.id, 60, "RetryLater: not ready", requests=job.requests))
-    assert store.due_jobs() == []  # no new request: it waits for its delay
-
-
-def live_ids(path: Path) -> list[str]:
-    """The orders in the live set, as another process opening the store finds them."""
-    return [o.id for o in OrderStore.open(path).live_orders()]
-
-
-def test_finished_orders_leave_the_live_file_and_stay_readable(path: Path) -> None:
-    store = OrderStore.open(path)
-    run(store.create(make_order(1)))
-    run(store.create(make_order(2)))
-
-    run(store.update("1000000001", fail))
-
-    assert live_ids(path) == ["1000000002"]
-    again = OrderStore.open(path)
-    assert again.get("1000000001").status == "payment_failed"  # type: ignore[union-attr]
-    assert again.by_token(make_order(1).token).id == "1000000001"  # type: ignore[union-attr]
-    assert [o.id for o in again.by_email("Buyer1@Example.kz")] == ["1000000001"]
-    assert again.count() == 2
-
-
-def test_an_archived_order_can_still_change_and_the_last_version_wins(path: Path) -> None:
-    store = OrderStore.open(path)
-    run(store.create(make_order(1)))
-    run(store.update("1000000001", fail))
-
-    def refund_started(order: Order) -> None:
-        order.log("refund_requested")
-
-    run(store.update("1000000001", refund_started, enqueue=("refund",)))
-    assert live_ids(path) == ["1000000001"]  # a pending job brings it back to the live file
-
-    def refunded(order: Order) -> None:
-        order.status = "refunded"
-
-    run(store.update("1000000001", refunded))
-    [job] = store.jobs()
-    run(store.finish_job(job.id))
-
-    assert live_ids(path) == []
-    again = OrderStore.open(path)
-    assert again.get("1000000001").status == "refunded"  # type: ignore[union-attr]
-    assert [o.status for o in again.search(lambda o: o.id == "1000000001")] == ["refunded"]
-    assert len(path.with_name("orders.archive.jsonl").read_text().splitlines()) == 2
 
 
 def test_a_write_by_another_process_is_seen_without_reopening(path: Path) -> None:

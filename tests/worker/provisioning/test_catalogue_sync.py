@@ -61,6 +61,9 @@ async def test_sync_writes_every_country_and_region_in_the_sites_schema(
         p["provider_period"] == p["days"] and p["fair_use"]["throttled_kbps"] > 0 for p in unlimited
     )
     assert all(p["price_kzt"] % 100 == 90 for d in catalog["destinations"] for p in d["packages"])
+    # When the days start (activeType 1: installation, 2: first connection), for the cards.
+    activations = {p["activation"] for d in catalog["destinations"] for p in d["packages"]}
+    assert activations == {"install", "first_use"}
     assert summary.written and len(summary.added) == summary.packages > 1000
     assert summary.skipped  # day passes are not sold yet, and the summary says so
     assert f"{summary.rate:.2f}" == f"{pricing.usd_kzt:.2f}"

@@ -3,6 +3,7 @@ at the aggregator, one e-mail in the mailbox, the order delivered."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import subprocess
 import sys
@@ -18,6 +19,7 @@ from provisioning_helpers import Aggregator, paid_order, store_paid
 from smtp_mailbox import Mailbox
 
 from worker.config import Settings
+from worker.orders.postgres import PgOrderStore
 
 pytestmark = pytest.mark.slow
 
@@ -159,3 +161,36 @@ def test_a_crash_between_smtp_acceptance_and_its_record_resends_the_same_message
     first, second = mailbox.wait_for(2)
     assert first["Message-ID"] == second["Message-ID"]
     assert aggregator.count(order.id)["profiles"] == 1
+
+
+@pytest.mark.parametrize("crash_at", ["after_aggregator_order", "before_email_sent"])
+def test_on_postgresql_two_other_processes_take_over_a_killed_ones_delivery_once(
+    crash_at: str, wired: Settings, aggregator: Aggregator, mailbox: Mailbox, pg_url: str,
+) -> None:
+    """The killed process held the job's lease; after it runs out, two live processes race
+    for the job: one takes it, and the buyer still gets one profile and one e-mail."""
+    order = paid_order()
+    store = PgOrderStore.open(pg_url)
+    asyncio.run(store.create(order))
+    asyncio.run(store.update(order.id, lambda o: o.log("paid"), enqueue=("provision",)))
+    store.close()
+    processes = [WorkerProcess(wired) for _ in range(3)]
+    for process in processes:
+        process.env.update(ORDERS_DB=pg_url, JOB_LEASE="1")
+    try:
+        processes[0].start(crash_at=crash_at)
+        assert processes[0].wait_for_death() == 137
+        processes[1].start()
+        processes[2].start()
+
+        view = processes[1].wait_for_view(order.token, delivered_and_mailed)
+        time.sleep(0.5)  # room for a second e-mail, were one on its way
+    finally:
+        for process in processes:
+            process.stop()
+    assert aggregator.count(order.id)["orders"] == 1
+    assert aggregator.count(order.id)["profiles"] == 1
+    [sold] = aggregator.profiles()
+    assert view["esim"]["lpa"] == sold["ac"]
+    [mail] = mailbox.messages
+    assert mail["To"] == order.email

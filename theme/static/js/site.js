@@ -1,23 +1,14 @@
-// Every page: the cookie notice, and a language switch that keeps the query and fragment.
+// Every page: a language switch that keeps the query and fragment.
 (function () {
   "use strict";
-  var store = {
-    get: function (key) { try { return localStorage.getItem(key); } catch (e) { return null; } },
-    set: function (key, value) { try { localStorage.setItem(key, value); } catch (e) { /* private mode */ } }
-  };
-  var notice = document.getElementById("cookie");
-  if (notice && !store.get("cookie-ok")) {
-    notice.hidden = false;
-    document.getElementById("cookie-ok").addEventListener("click", function () {
-      store.set("cookie-ok", "1");
-      notice.hidden = true;
-    });
+  function remember(key, value) {
+    try { localStorage.setItem(key, value); } catch (e) { /* private mode */ }
   }
   document.querySelectorAll(".langs a[data-keep]").forEach(function (link) {
     link.addEventListener("click", function () {
       // /ru/checkout/?package=X#… → /kk/checkout/?package=X#…; the choice is remembered for /.
       link.href = link.pathname + location.search + location.hash;
-      store.set("lang", link.getAttribute("hreflang"));
+      remember("lang", link.getAttribute("hreflang"));
     });
   });
   // The support chat: its script and styles load on the first click only (page weight), and

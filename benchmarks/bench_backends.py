@@ -1,0 +1,208 @@
+"""The order store's two backends side by side (issue 13): the embedded store (files, one
+process runs the jobs) against PostgreSQL (several processes), in one run on this machine.
+
+- postLink acknowledgement p50/p99 under 100 concurrent callbacks: 1 process on the embedded
+  store, 1 and 2 processes on PostgreSQL;
+- store write (create + update with a job) and lookup (by id, by token) at 1k, 10k, 100k orders;
+- opening the store and a fresh process's memory after opening, at each size.
+
+PostgreSQL is a throwaway server (scripts/local_postgres.py) with fsync on, as in production.
+Run with `invoke bench` or `.venv/bin/python benchmarks/bench_backends.py [--sizes 1000,10000]`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+import psycopg
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+from bench_worker import blast, fill, finish, ms, order, stack, timed, timed_lookups
+
+from scripts.local_postgres import LocalPostgres
+from scripts.payform import card_form
+from worker.orders.model import Order
+from worker.orders.postgres import PgOrderStore, insert_order
+from worker.orders.store import OrderStore
+
+
+def open_any(orders_db: str) -> Any:
+    return PgOrderStore.open(orders_db) if orders_db.startswith("postgresql://") \
+        else OrderStore.open(orders_db)
+
+
+# ---- the store ----------------------------------------------------------------------------
+
+def bulk_fill_pg(url: str, start: int, stop: int) -> None:
+    """Finished orders straight into the table (as `invoke migrate-store` copies them)."""
+    with psycopg.connect(url) as conn, conn.transaction():
+        for n in range(start, stop):
+            insert_order(conn, order(n), finished=True)
+        conn.execute("ANALYZE orders")
+
+
+def memory_after_open(orders_db: str) -> float:
+    """Peak RSS (MB) of a fresh process that opens the store and reads one order: VmHWM, which
+    starts afresh at exec (ru_maxrss would carry this process's size into the child)."""
+    script = (f"import sys; sys.path.insert(0, {str(ROOT / 'benchmarks')!r});"
+              "from bench_backends import open_any;"
+              f"s = open_any({orders_db!r}); s.get('1000000001');"
+              "print(next(line.split()[1] for line in open('/proc/self/status')"
+              " if line.startswith('VmHWM')))")
+    done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True,
+                          text=True, check=True)
+    return float(done.stdout.strip().splitlines()[-1]) / 1024
+
+
+async def store_rows(name: str, orders_db: str, sizes: list[int]) -> dict[int, list[str]]:
+    store = open_any(orders_db)
+    await asyncio.gather(*(store.create(order(900_000 + i, status="awaiting_payment",
+                                              email_sent_at=None)) for i in range(50)))
+    rows: dict[int, list[str]] = {}
+    filled, next_new = 0, 500_000
+    for size in sizes:
+        if isinstance(store, PgOrderStore):
+            await asyncio.to_thread(bulk_fill_pg, orders_db, filled, size)
+        else:
+            await fill(store, filled, size)
+        filled = size
+        writes: list[float] = []
+        for _ in range(100):
+            new = order(next_new, status="awaiting_payment", email_sent_at=None)
+            next_new += 1
+            begun = time.perf_counter()
+            await store.create(new)
+            writes.append(time.perf_counter() - begun)
+
+            def note(o: Order) -> None:
+                o.log("callback", "post_link ok")
+
+            begun = time.perf_counter()
+            await store.update(new.id, note, enqueue=("confirm_payment",))
+            writes.append(time.perf_counter() - begun)
+            await finish(store, new.id)
+        ids = [str(1_000_000_000 + random.randrange(size)) for _ in range(1000)]
+        tokens = [f"{random.randrange(size):08d}-" + "t" * 35 for _ in range(1000)]
+        lookups = timed_lookups(store.get, ids) + timed_lookups(store.by_token, tokens)
+        begun = time.perf_counter()
+        open_any(orders_db).close()
+        opened = time.perf_counter() - begun
+        rows[size] = [f"write {ms(writes)}", f"lookup {ms(lookups)}",
+                      (f"open {opened * 1000:.0f} ms, fresh process RSS "
+                      f"{memory_after_open(orders_db):.0f} MB")]
+        print(f"  {name}: {size} orders done", file=sys.stderr)
+    store.close()
+    return rows
+
+
+async def store_figures(pg: LocalPostgres, sizes: list[int]) -> None:
+    folder = Path(tempfile.mkdtemp(prefix="bench-backends-"))
+    try:
+        embedded = await store_rows("embedded", str(folder / "orders.json"), sizes)
+        postgres = await store_rows("postgresql", pg.new_database("bench_store"), sizes)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    print("\n== Order store, one write at a time: embedded | PostgreSQL (fsync on) ==")
+    for size in sizes:
+        for left, right in zip(embedded[size], postgres[size]):
+            print(f"{size:>7}  {left:<72} | {right}")
+
+
+# ---- postLink acknowledgements --------------------------------------------------------------
+
+async def until_no_due_jobs(orders_db: str) -> None:
+    store = open_any(orders_db)
+    try:
+        deadline = time.monotonic() + 60
+        while store.due_jobs() or store.jobs():
+            if time.monotonic() > deadline:
+                raise RuntimeError("the worker still has jobs after 60 s")
+            await asyncio.sleep(0.2)
+    finally:
+        store.close()
+
+
+async def post_links(orders_db: str, workers: int, rounds: int, concurrency: int) -> list[float]:
+    """Acknowledgement times of ``rounds`` bursts of ``concurrency`` distinct postLinks."""
+    from lzstring import LZString
+
+    folder = Path(tempfile.mkdtemp(prefix="bench-backends-http-"))
+    catalog = json.loads((ROOT / "content" / "data" / "catalog.json").read_text())
+    form = {"package": catalog["destinations"][0]["packages"][0]["code"],
+            "email": "buyer@example.kz", "phone": "+77012345678", "lang": "ru",
+            "device_ok": True, "offer_accepted": True}
+    found: list[float] = []
+    store = orders_db or str(folder / "orders.json")
+    try:
+        with stack(folder, orders_db=orders_db, workers=workers) as urls:
+            limits = httpx.Limits(max_connections=concurrency + 10)
+            async with httpx.AsyncClient(base_url=urls["worker"], limits=limits, timeout=60) as w, \
+                    httpx.AsyncClient(base_url=urls["epay"], limits=limits, timeout=60) as epay:
+                lz = LZString().compressToEncodedURIComponent
+                for round_ in range(rounds + 1):  # the first round warms up
+                    answers = await asyncio.gather(*(
+                        timed(w.post("/api/checkout", json=form), [], 201)
+                        for _ in range(concurrency)))
+                    payments = [a.json()["payment"] for a in answers]
+                    for payment in payments:  # the sandbox's callbacks are off ("lost")
+                        await epay.post("/payform/", data=card_form(payment, name="BENCH BUYER",
+                                                                    compress=lz))
+                    invoices = {p["invoiceId"] for p in payments}
+                    bodies = [json.dumps(t["callback"]).encode()
+                              for t in (await epay.get("/_sandbox/transactions")).json()
+                              if t["invoice_id"] in invoices]
+                    await until_no_due_jobs(store)
+                    times = await blast(urls["worker"], "/epay/post-link", bodies)
+                    if round_:
+                        found += times
+                    await until_no_due_jobs(store)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    return found
+
+
+async def http_figures(pg: LocalPostgres, rounds: int, concurrency: int) -> None:
+    results = {
+        "embedded, 1 process": await post_links("", 1, rounds, concurrency),
+        "PostgreSQL, 1 process": await post_links(pg.new_database("bench_http1"), 1, rounds,
+                                                  concurrency),
+        "PostgreSQL, 2 processes": await post_links(pg.new_database("bench_http2"), 2, rounds,
+                                                    concurrency),
+    }
+    print(f"\n== postLink acknowledgement, {concurrency} distinct callbacks at once, "
+          f"{rounds} rounds ({os.cpu_count()} CPUs) ==")
+    for name, times in results.items():
+        print(f"{name:<26} {ms(times)}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--sizes", default="1000,10000,100000")
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--only", default="store,http")
+    args = parser.parse_args()
+    sizes = [int(s) for s in args.sizes.split(",")]
+    with LocalPostgres(durable=True) as pg:
+        if "http" in args.only:
+            asyncio.run(http_figures(pg, args.rounds, 100))
+        if "store" in args.only:
+            asyncio.run(store_figures(pg, sizes))
+
+
+if __name__ == "__main__":
+    main()
