@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+import secrets
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -89,13 +90,17 @@ async def test_a_buyer_signs_in_by_link_and_sees_every_order_of_their_address(
 
 async def test_orders_never_paid_are_listed_after_the_esims(
         after_sale: AfterSale, worker: httpx.Client, after_sale_mailbox: Mailbox) -> None:
-    old = await after_sale.order("delivered", email=BUYER)
-    declined = await after_sale.order("payment_failed", email=BUYER)
-    abandoned = await after_sale.order("awaiting_payment", email=BUYER)
+    # An address of its own: the store is shared by the session's tests, and others buy as BUYER.
+    buyer = f"history-{secrets.token_hex(4)}@example.kz"
+    old = await after_sale.order("delivered", email=buyer)
+    declined = await after_sale.order("payment_failed", email=buyer)
+    await asyncio.sleep(0.01)
+    abandoned = await after_sale.order("awaiting_payment", email=buyer)
     await after_sale.store.update(abandoned.id, lambda o: setattr(o, "abandoned_at", "2026-11-26T10:00:00+00:00"))
-    waiting = await after_sale.order("awaiting_payment", email=BUYER)
-    new = await after_sale.order("delivered", email=BUYER)
-    token = session(worker, sign_in(worker, after_sale_mailbox, BUYER)).json()["session"]
+    waiting = await after_sale.order("awaiting_payment", email=buyer)
+    await asyncio.sleep(0.01)  # created_at counts milliseconds: "newest" needs a later one
+    new = await after_sale.order("delivered", email=buyer)
+    token = session(worker, sign_in(worker, after_sale_mailbox, buyer)).json()["session"]
 
     shown = [(o["order_id"], o["abandoned"]) for o in orders(worker, token).json()["orders"]]
 

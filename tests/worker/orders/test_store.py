@@ -22,6 +22,7 @@ from worker.orders.store import (
     AtomicJSONStorage,
     OrderStore,
     Unchanged,
+    UnknownOrder,
 )
 
 ROOT = Path(__file__).resolve().parents[3]
