@@ -9,6 +9,8 @@ import re
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from worker.api_errors import message, request_lang
+
 log = logging.getLogger("worker.errors")
 
 MAX_BODY_BYTES = 16 * 1024
@@ -109,6 +111,8 @@ class JsonErrors:
       nothing is acknowledged (Epay sends its postLink again), one log line, no traceback;
     - JSON nested too deeply to parse (RecursionError): 400;
     - anything else: 500, with the traceback in the log.
+
+    The messages are in the buyer's language (worker/api_errors.py, `request_lang`).
     """
 
     def __init__(self, app: ASGIApp) -> None:
@@ -139,15 +143,14 @@ class JsonErrors:
         if isinstance(exc, OSError):
             log.error("errors: %s: the store could not be written (%s); answered 503",
                       method, exc.strerror or type(exc).__name__)
-            await _json(send, 503, {"error": "the shop cannot save data right now; nothing was "
-                                    "stored, try again in a minute"},
+            await _json(send, 503, {"error": message("store_unwritable", request_lang(scope))},
                         ((b"retry-after", str(STORE_RETRY_AFTER_S).encode()),))
         elif isinstance(exc, RecursionError):
             log.warning("errors: %s: JSON nested too deeply; answered 400", method)
             await _json(send, 400, {"error": "the request body is nested too deeply"})
         else:
             log.error("errors: %s failed; answered 500", method, exc_info=exc)
-            await _json(send, 500, {"error": "internal error; try again in a minute"})
+            await _json(send, 500, {"error": message("internal_error", request_lang(scope))})
 
 
 class SecurityHeaders:

@@ -15,6 +15,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 from starlette.testclient import TestClient
 
+from worker.api_errors import request_lang
 from worker.app import create_app
 from worker.config import Settings
 from worker.middleware import JsonErrors, SecurityHeaders
@@ -54,10 +55,10 @@ def test_an_unhandled_error_is_a_json_500_with_the_security_headers(
     app = Starlette(routes=[Route("/x", broken)],
                     middleware=[Middleware(SecurityHeaders), Middleware(JsonErrors)])
     with caplog.at_level(logging.ERROR), TestClient(app) as client:
-        answer = client.get("/x")
+        answer = client.get("/x", headers={"Accept-Language": "kk-KZ,ru;q=0.8"})
 
     assert answer.status_code == 500
-    assert answer.json() == {"error": "internal error; try again in a minute"}
+    assert answer.json() == {"error": "Біз жақта қате шықты. Бір минуттан кейін қайталап көріңіз."}
     assert answer.headers["content-security-policy"].startswith("default-src 'none'")
     assert "KeyError: 'a bug'" in caplog.text  # the traceback goes to the log, not the buyer
 
@@ -70,3 +71,19 @@ def test_an_error_after_the_answer_began_is_left_to_the_server() -> None:
     client = TestClient(JsonErrors(half))  # no lifespan: the bare app answers HTTP only
     with pytest.raises(KeyError):
         client.get("/")  # no second start: the server closes the connection
+
+
+@pytest.mark.parametrize(("query", "state", "accept", "lang"), [
+    (b"", {}, "", "en"),  # nothing known: English, as for a form without a language
+    (b"", {}, "de-DE, ru;q=0.5, kk;q=0.9", "kk"),  # ours by weight, not by position
+    (b"", {}, "ru;q=oops, kk", "kk"),  # a malformed entry is skipped
+    (b"", {}, "en, ru", "en"),  # equal weights: the buyer's order
+    (b"a=1&lang=ru", {}, "kk", "ru"),  # the page's own language first
+    (b"lang=ru", {"lang": "kk"}, "en", "kk"),  # the form's language (noted by the route) wins
+])
+def test_the_language_of_an_error_answer(
+    query: bytes, state: dict[str, str], accept: str, lang: str
+) -> None:
+    scope = {"type": "http", "query_string": query, "state": state,
+             "headers": [(b"accept-language", accept.encode())] if accept else []}
+    assert request_lang(scope) == lang

@@ -13,7 +13,7 @@ from starlette.background import BackgroundTask
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from worker.api_errors import errors, message
+from worker.api_errors import errors, message, note_lang
 from worker.mail import compose, smtp
 from worker.order_page.public_view import mask_email, public_view
 from worker.orders.model import LANGS, Lang, Order
@@ -62,6 +62,7 @@ async def sign_in_link(request: Request) -> Response:
     services: Services = request.app.state.services
     body = await _body(request)
     lang: Lang = next((code for code in LANGS if code == body.get("lang")), "en")
+    note_lang(request, lang)
     try:
         email = normalise(validate_email(str(body.get("email", "")), check_deliverability=False).normalized)
     except EmailNotValidError:

@@ -20,7 +20,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
-from worker.api_errors import errors, message
+from worker.api_errors import errors, message, note_lang
 from worker.catalogue import Package
 from worker.orders.model import LANGS, Lang, Order
 from worker.orders.store import DuplicateOrder, email_key
@@ -47,6 +47,7 @@ async def checkout(request: Request) -> JSONResponse:
         return JSONResponse(errors({"body": "body"}, "en"), status_code=422)
     raw_lang = body.get("lang")
     lang: Lang = raw_lang if raw_lang in LANGS else "en"
+    note_lang(request, lang)
 
     problems, form = validate(body, services)
     checks_dns = "email" in form and services.settings.email_check_deliverability

@@ -12,7 +12,7 @@ from markupsafe import escape
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse
 
-from worker.api_errors import errors, message
+from worker.api_errors import errors, message, note_lang
 from worker.locales import gettext
 from worker.orders.model import LANGS, Lang, Order
 from worker.orders.store import Unchanged
@@ -94,6 +94,7 @@ async def buy_topup(request: Request) -> JSONResponse:
     if not isinstance(body, dict):
         return JSONResponse(errors({"body": "body"}, esim.lang), status_code=422)
     lang = _lang(body.get("lang"), esim)
+    note_lang(request, lang)
     offers, reason = _offers(esim, services)
     if reason is not None:
         return JSONResponse({**errors({"package": reason}, lang), "reason": reason}, 422)
