@@ -10,6 +10,7 @@ import re
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from worker.api_errors import message, request_lang
+from worker.json_body import NestedTooDeeply
 
 log = logging.getLogger("worker.errors")
 
@@ -109,7 +110,7 @@ class JsonErrors:
 
     - a store (or other file) write that failed: 503 with Retry-After; nothing was stored, so
       nothing is acknowledged (Epay sends its postLink again), one log line, no traceback;
-    - JSON nested too deeply to parse (RecursionError): 400;
+    - JSON nested deeper than worker/json_body.py allows (NestedTooDeeply): 400;
     - anything else: 500, with the traceback in the log.
 
     The messages are in the buyer's language (worker/api_errors.py, `request_lang`).
@@ -145,9 +146,9 @@ class JsonErrors:
                       method, exc.strerror or type(exc).__name__)
             await _json(send, 503, {"error": message("store_unwritable", request_lang(scope))},
                         ((b"retry-after", str(STORE_RETRY_AFTER_S).encode()),))
-        elif isinstance(exc, RecursionError):
+        elif isinstance(exc, NestedTooDeeply):
             log.warning("errors: %s: JSON nested too deeply; answered 400", method)
-            await _json(send, 400, {"error": "the request body is nested too deeply"})
+            await _json(send, 400, {"error": message("body", request_lang(scope))})
         else:
             log.error("errors: %s failed; answered 500", method, exc_info=exc)
             await _json(send, 500, {"error": message("internal_error", request_lang(scope))})

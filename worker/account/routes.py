@@ -14,6 +14,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from worker.api_errors import errors, message, note_lang
+from worker.json_body import read_json
 from worker.mail import compose, smtp
 from worker.order_page.public_view import mask_email, public_view
 from worker.orders.model import LANGS, Lang, Order
@@ -52,7 +53,7 @@ def orders_of(services: Services, email: str) -> list[Order]:
 
 async def _body(request: Request) -> dict[str, Any]:
     try:
-        body = await request.json()
+        body = await read_json(request)
     except ValueError:
         return {}
     return body if isinstance(body, dict) else {}

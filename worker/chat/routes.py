@@ -16,6 +16,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from worker.api_errors import errors, message
+from worker.json_body import read_json
 from worker.orders.model import LANGS, Lang
 from worker.services import Services
 
@@ -40,7 +41,7 @@ def _address(request: Request) -> str:
 
 async def _body(request: Request) -> dict[str, Any]:
     try:
-        body = await request.json()
+        body = await read_json(request)
     except ValueError:
         return {}
     return body if isinstance(body, dict) else {}

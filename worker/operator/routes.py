@@ -24,6 +24,7 @@ from worker.chat import desk
 from worker.chat.routes import MAX_TEXT
 from worker.chat.threads import UnknownThread
 from worker.console.accounts import Accounts
+from worker.json_body import read_json
 from worker.orders.store import UnknownOrder
 from worker.refunds import refundable
 from worker.services import Services
@@ -211,7 +212,7 @@ async def chat_reply(request: Request) -> Response:
 
 async def _json(request: Request) -> dict[str, Any]:
     try:
-        body = await request.json()
+        body = await read_json(request)
     except ValueError:
         return {}
     return body if isinstance(body, dict) else {}

@@ -22,6 +22,7 @@ from starlette.responses import JSONResponse
 
 from worker.api_errors import errors, message, note_lang
 from worker.catalogue import Package
+from worker.json_body import read_json
 from worker.orders.model import LANGS, Lang, Order
 from worker.orders.store import DuplicateOrder, email_key
 from worker.payments.epay import EpayError, callback_urls
@@ -40,7 +41,7 @@ DELIVERABILITY_TIMEOUT_S = 2
 async def checkout(request: Request) -> JSONResponse:
     services: Services = request.app.state.services
     try:
-        body = await request.json()
+        body = await read_json(request)
     except ValueError:
         body = None
     if not isinstance(body, dict):

@@ -13,6 +13,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse
 
 from worker.api_errors import errors, message, note_lang
+from worker.json_body import read_json
 from worker.locales import gettext
 from worker.orders.model import LANGS, Lang, Order
 from worker.orders.store import Unchanged
@@ -88,7 +89,7 @@ async def buy_topup(request: Request) -> JSONResponse:
     if esim is None:
         return JSONResponse(NOT_FOUND, status_code=404)
     try:
-        body = await request.json()
+        body = await read_json(request)
     except ValueError:
         body = None
     if not isinstance(body, dict):
