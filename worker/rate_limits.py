@@ -21,6 +21,7 @@ from pathlib import Path
 from limits import RateLimitItem, parse_many
 from limits.storage import Storage
 from limits.strategies import FixedWindowRateLimiter
+from starlette.requests import Request
 
 from worker.atomic_file import replace_atomically
 
@@ -29,6 +30,17 @@ log = logging.getLogger("worker.rate_limits")
 # Wrong operator tokens per client address: the operator types the token rarely; a guesser
 # tried 900 a second (issue 14). Not a setting: nobody needs another value.
 OPERATOR_FAILURE_LIMIT = "10/minute;30/hour"
+
+
+def client_address(request: Request) -> str:
+    """The address every limit counts a request against: the peer's, as uvicorn passes it.
+
+    Behind Caddy the peer is 127.0.0.1, and uvicorn (``--forwarded-allow-ips``, 127.0.0.1 by
+    default) has already put the buyer's address from Caddy's X-Forwarded-For there. Reading
+    the header here instead would let any client name itself anew with each request; a client
+    uvicorn does not trust has its header ignored.
+    """
+    return request.client.host if request.client else "unknown"
 
 
 class FileStorage(Storage):

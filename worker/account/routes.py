@@ -19,6 +19,7 @@ from worker.mail import compose, smtp
 from worker.order_page.public_view import mask_email, public_view
 from worker.orders.model import LANGS, Lang, Order
 from worker.orders.store import email_key
+from worker.rate_limits import client_address
 from worker.services import Services
 
 from .keys import BadKey, Keys
@@ -68,8 +69,7 @@ async def sign_in_link(request: Request) -> Response:
         email = normalise(validate_email(str(body.get("email", "")), check_deliverability=False).normalized)
     except EmailNotValidError:
         return JSONResponse(errors({"email": "account_email_invalid"}, lang), 422)
-    client = request.client.host if request.client else "unknown"
-    over = services.limits.hit(("sign_in_address", client))
+    over = services.limits.hit(("sign_in_address", client_address(request)))
     if over is not None:
         return JSONResponse({"error": message("too_many_sign_in_links", lang)}, 429,
                             headers={"Retry-After": str(over)})

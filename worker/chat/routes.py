@@ -18,6 +18,7 @@ from starlette.responses import JSONResponse, Response
 from worker.api_errors import errors, message
 from worker.json_body import read_json
 from worker.orders.model import LANGS, Lang
+from worker.rate_limits import client_address
 from worker.services import Services
 
 from . import screenshots
@@ -31,12 +32,6 @@ NOT_FOUND = JSONResponse({"error": "not found"}, 404, headers=NO_STORE)
 def _services(request: Request) -> Services:
     services: Services = request.app.state.services
     return services
-
-
-def _address(request: Request) -> str:
-    # Behind Caddy every request comes from loopback: its X-Forwarded-For names the buyer.
-    forwarded = request.headers.get("x-forwarded-for", "").split(",")[0].strip()
-    return forwarded or (request.client.host if request.client else "")
 
 
 async def _body(request: Request) -> dict[str, Any]:
@@ -58,7 +53,7 @@ def _text(body: dict[str, Any]) -> tuple[str, str | None]:
 
 
 def _limited(request: Request, thread_id: str | None, lang: str) -> Response | None:
-    keys = [f"address:{_address(request)}"] + ([f"thread:{thread_id}"] if thread_id else [])
+    keys = [f"address:{client_address(request)}"] + ([f"thread:{thread_id}"] if thread_id else [])
     if _services(request).chat_limits.allow(*keys):
         return None
     return JSONResponse({"error": message("chat_too_many", lang)}, 429,

@@ -26,6 +26,7 @@ from worker.chat.threads import UnknownThread
 from worker.console.accounts import Accounts
 from worker.json_body import read_json
 from worker.orders.store import UnknownOrder
+from worker.rate_limits import client_address
 from worker.refunds import refundable
 from worker.services import Services
 
@@ -39,7 +40,7 @@ log = logging.getLogger("worker.operator")
 def authorized(endpoint: Endpoint) -> Endpoint:
     async def guarded(request: Request) -> Response:
         services: Services = request.app.state.services
-        client = ("operator_failures", request.client.host if request.client else "unknown")
+        client = ("operator_failures", client_address(request))
         # An address that guessed wrong too often is refused, right token or not: otherwise
         # the guessing would go on, only answered 429 instead of 401.
         wait = services.limits.wait(client)

@@ -27,6 +27,7 @@ from worker.orders.model import LANGS, Lang, Order
 from worker.orders.store import DuplicateOrder, email_key
 from worker.payments.epay import EpayError, callback_urls
 from worker.payments.status_schedule import PAYMENT_WINDOW_S
+from worker.rate_limits import client_address
 from worker.services import Services
 
 log = logging.getLogger("worker.payments.checkout")
@@ -136,9 +137,8 @@ async def limit(request: Request, services: Services, email: str, lang: Lang) ->
     if len(unpaid) >= services.settings.unpaid_orders_per_email:
         wait = int(PAYMENT_WINDOW_S - max(unpaid)) + 1  # when the oldest leaves the window
         return too_many("unpaid_orders", wait, lang)
-    client = request.client.host if request.client else "unknown"
     over = services.limits.hit(
-        ("checkout_address", client), ("checkout_email", email_key(email)), ("checkout_total", "all")
+        ("checkout_address", client_address(request)), ("checkout_email", email_key(email)), ("checkout_total", "all")
     )
     if over is not None:
         log.warning("checkout: refused, rate limit reached (retry in %d s)", over)
