@@ -9,6 +9,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from topup_world import GB, ONE_GB, THREE_GB, World, write_offers
 
+from worker.api_errors import message
+
 pytestmark = pytest.mark.slow
 
 DECLINED = ("4000000000004848", "01/30", "123")  # the Epay sandbox: insufficient funds
@@ -165,3 +167,31 @@ def test_a_paid_topup_gets_a_fiscal_receipt_like_a_sale(fiscal_world: World) -> 
     assert topup.fiscal["sale"]["total_tiyn"] == 990 * 100
     subjects = [str(m["Subject"]) for m in world.mailbox.wait_for(2)]
     assert f"Заказ {topup.id}: фискальный чек" in subjects
+
+
+def test_topups_count_against_the_checkout_limits(limited_world: World) -> None:
+    world = limited_world
+    esim = world.esim(lang="kk")
+
+    bought = [world.buy(esim).status_code for _ in range(2)]
+    refused = world.buy(esim)
+
+    assert bought == [201, 201]
+    assert refused.status_code == 429
+    assert refused.json() == {"error": message("too_many_checkouts", "kk")}
+    assert 1 <= int(refused.headers["retry-after"]) <= 60
+    assert len(world.offers(esim)["history"]) == 2  # the refused one opened no invoice
+
+
+def test_unpaid_topups_count_against_the_unpaid_orders_cap(limited_world: World) -> None:
+    world = limited_world
+    esim = world.esim(lang="ru")
+
+    answers = []
+    for _ in range(4):
+        world.services.limits.storage.reset()  # only the unpaid orders may stop it
+        answers.append(world.buy(esim))
+
+    assert [a.status_code for a in answers] == [201, 201, 201, 429]
+    refused = answers[-1]
+    assert refused.json() == {"error": message("unpaid_orders", "ru")}
