@@ -79,7 +79,7 @@ class Services:
                 "checkout_total": settings.checkout_total_rate_limit,
                 "sign_in_address": settings.sign_in_rate_limit,
                 "sign_in_mailbox": settings.sign_in_mailbox_rate_limit,
-            }),
+            }, shared=store.marks),
             provider=open_provider(settings, http),
             webhook_ids=RecentIds(marks=store.marks),
             chat=ChatStore(settings.orders_db.with_name("chat.json")),

@@ -391,6 +391,38 @@ class PgOrderStore:
     def unmark(self, scope: str, key: str) -> None:
         self._rows("DELETE FROM marks WHERE scope = %s AND key = %s RETURNING 1", (scope, key))
 
+    # ---- the limits' counts (worker/rate_limits.py, `SharedStorage`) ----
+
+    def count_up(self, key: str, expiry_s: float, amount: int) -> int:
+        """Add ``amount`` to the count of ``key`` (a new one, or one whose window ran out,
+        starts from zero and runs ``expiry_s`` seconds); return the new count."""
+        now = time.time()
+        with self.pool.connection() as conn, conn.pipeline():
+            conn.execute("DELETE FROM limit_counts WHERE expires_at < %s", (now - 3600,))
+            cursor = conn.execute(
+                "INSERT INTO limit_counts AS c (key, count, expires_at) VALUES (%s, %s, %s) "
+                "ON CONFLICT (key) DO UPDATE SET "
+                "count = CASE WHEN c.expires_at > %s THEN c.count + excluded.count "
+                "ELSE excluded.count END, "
+                "expires_at = CASE WHEN c.expires_at > %s THEN c.expires_at "
+                "ELSE excluded.expires_at END RETURNING count",
+                (key, amount, now + expiry_s, now, now))
+        row: Any = cursor.fetchone()  # a dict_row; the upsert always returns one
+        return int(row["count"])
+
+    def counted(self, key: str) -> tuple[int, float] | None:
+        """The live count of ``key`` and when its window ends; None when it has none."""
+        rows = self._rows("SELECT count, expires_at FROM limit_counts WHERE key = %s AND "
+                          "expires_at > %s", (key, time.time()))
+        return (int(rows[0]["count"]), float(rows[0]["expires_at"])) if rows else None
+
+    def uncount(self, key: str | None = None) -> None:
+        """Forget the count of ``key``, or every count."""
+        if key is None:
+            self._rows("DELETE FROM limit_counts RETURNING 1")
+        else:
+            self._rows("DELETE FROM limit_counts WHERE key = %s RETURNING 1", (key,))
+
     @property
     def shares_jobs(self) -> bool:
         """Every process runs jobs (claims and leases keep each job to one at a time)."""

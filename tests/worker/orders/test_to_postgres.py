@@ -24,11 +24,12 @@ ROOT = Path(__file__).resolve().parents[3]
 def test_migrations_run_once_each_and_are_recorded(postgres_server: Any) -> None:
     url = postgres_server.new_database("fresh_schema")
 
-    assert migrate(url) == ["0001_orders_and_jobs.sql", "0002_marks.sql"]
+    assert migrate(url) == ["0001_orders_and_jobs.sql", "0002_marks.sql",
+                            "0003_limit_counts.sql"]
     assert migrate(url) == []
     with psycopg.connect(url) as conn:
         assert conn.execute("SELECT name FROM schema_migrations ORDER BY name").fetchall() == [
-            ("0001_orders_and_jobs.sql",), ("0002_marks.sql",)]
+            ("0001_orders_and_jobs.sql",), ("0002_marks.sql",), ("0003_limit_counts.sql",)]
 
 
 def embedded_store(path: Path) -> OrderStore:
