@@ -64,6 +64,7 @@ def test_a_shared_count_starts_again_when_its_window_ends(store: PgOrderStore) -
 def test_clear_and_reset_forget_shared_counts(store: PgOrderStore, tmp_path: Path) -> None:
     limits = RateLimits.open(tmp_path / "orders.json", {"a": "1/minute"}, shared=store)
     assert isinstance(limits.storage, SharedStorage) and limits.storage.check()
+    assert limits.storage.base_exceptions is OSError  # what `limits` treats as the storage's
 
     assert limits.hit(("a", "x")) is None
     assert limits.hit(("a", "y")) is None
