@@ -193,8 +193,9 @@ def demo(c: Context) -> None:
     example = f"{stack.site_url}/en/esim/{('TR' if 'TR' in codes else codes[0]).lower()}/"
     token = stack.worker_env()["OPERATOR_TOKEN"]
     from worker.console.accounts import Accounts
+    from worker.orders.documents import JsonDoc
 
-    console_link, _ = Accounts(Path(stack.worker_env()["ORDERS_DB"]).with_name("operators.json")).add(
+    console_link, _ = Accounts(JsonDoc(Path(stack.worker_env()["ORDERS_DB"]).with_name("operators.json"))).add(
         "support@qazaq-esim.com", "Demo Support")
     rel = state.relative_to(ROOT)
     print(f"""

@@ -39,7 +39,7 @@ class Services:
     http: httpx.AsyncClient
     epay: EpayClient
     provider: Provider  # the eSIM aggregator (ESIM_PROVIDER)
-    chat: ChatStore  # the support chat's threads (chat.json beside ORDERS_DB)
+    chat: ChatStore  # the support chat's threads (the store's "chat" document)
     topup_offers: TopUpOffers  # topups.json beside the catalogue (issue 12)
     limits: RateLimits  # checkouts and sign-in links per address, kept beside the store
     register: CashRegister | None = None  # fiscal receipts; None when FISCAL_PROVIDER=none
@@ -82,7 +82,7 @@ class Services:
             }),
             provider=open_provider(settings, http),
             webhook_ids=RecentIds(marks=store.marks),
-            chat=ChatStore(settings.orders_db.with_name("chat.json")),
+            chat=ChatStore(store.document("chat"), store.files("chat-files")),
             topup_offers=TopUpOffers(settings.catalog_path.with_name(TOPUPS_FILE)),
         )
 

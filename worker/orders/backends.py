@@ -11,6 +11,7 @@ import psycopg
 import psycopg_pool
 
 from worker.config import SettingError, Settings
+from worker.orders.documents import Document, Files
 from worker.orders.model import Order
 from worker.orders.postgres import PgOrderStore
 from worker.orders.queue import Job
@@ -41,6 +42,9 @@ class Store(Protocol):
     def shares_jobs(self) -> bool: ...
     @property
     def marks(self) -> Marks | None: ...  # None: each process keeps them (embedded store)
+
+    def document(self, name: str) -> Document: ...  # the support desk's state (documents.py)
+    def files(self, name: str) -> Files: ...  # the chat's screenshots
 
     def get(self, order_id: str) -> Order | None: ...
     def by_token(self, token: str) -> Order | None: ...

@@ -30,6 +30,7 @@ import psycopg_pool
 from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 
+from worker.orders.documents import PgDocument, PgFiles
 from worker.orders.model import Order, utc_now
 from worker.orders.queue import Job
 from worker.orders.records import Record, email_key, is_finished, order_of, record_of
@@ -365,6 +366,14 @@ class PgOrderStore:
             self._rows("SELECT txid_current() AS id")
         except (psycopg.Error, psycopg_pool.PoolTimeout) as error:
             raise OSError(errno.EIO, f"PostgreSQL: {type(error).__name__}") from None
+
+    # ---- the support desk's documents and screenshots (worker/orders/documents.py) ----------
+
+    def document(self, name: str) -> PgDocument:
+        return PgDocument(self.pool, name)
+
+    def files(self, name: str) -> PgFiles:
+        return PgFiles(self.pool, name)
 
     # ---- marks: state every process shares (sign-in links, sessions, limits, notifyIds) ----
 

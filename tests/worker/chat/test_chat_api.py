@@ -18,6 +18,7 @@ from worker.chat import notify
 from worker.chat.threads import ChatStore
 from worker.config import Settings
 from worker.mail import smtp
+from worker.orders.documents import Folder, JsonDoc
 
 pytestmark = pytest.mark.anyio
 TOKEN = "operator-token-0123456789-abcdefghijklmnop"  # tests/worker/conftest.py
@@ -113,7 +114,8 @@ async def test_support_sees_the_order_number_never_its_token_and_answers(
     # The buyer's panel was open: no e-mail to them.
     assert [m["To"] for m in after_sale_mailbox.messages if m["To"] != "support@qazaq-esim.com"] == []
     # A restart keeps everything.
-    assert ChatStore(after_sale_settings.orders_db.with_name("chat.json")).get(
+    assert ChatStore(JsonDoc(after_sale_settings.orders_db.with_name("chat.json")),
+                     Folder(after_sale_settings.orders_db.with_name("chat-files"))).get(
         thread["id"]).messages[-1].operator == "Aigerim"
 
 

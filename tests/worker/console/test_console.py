@@ -21,6 +21,7 @@ from worker.app import create_app
 from worker.config import Settings
 from worker.console.accounts import Accounts
 from worker.operator import commands
+from worker.orders.documents import JsonDoc
 
 pytestmark = pytest.mark.anyio
 ROOT = Path(__file__).resolve().parents[3]
@@ -78,7 +79,7 @@ def quick_hashes(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def add_operator(settings: Settings, email: str = EMAIL, name: str = "Aigerim") -> str:
-    return Accounts(settings.orders_db.with_name("operators.json")).add(email, name)[0]
+    return Accounts(JsonDoc(settings.orders_db.with_name("operators.json"))).add(email, name)[0]
 
 
 @pytest.fixture
@@ -258,7 +259,7 @@ def test_add_operator_and_operator_token_print_what_the_person_needs(
     assert "otpauth://totp/" in capsys.readouterr().out
     assert asyncio.run(commands.operator_token(EMAIL)) == 0
     token = re.search(r"Bearer (\S+)", capsys.readouterr().out).group(1)  # type: ignore[union-attr]
-    accounts = Accounts(tmp_path / "operators.json")
+    accounts = Accounts(JsonDoc(tmp_path / "operators.json"))
     assert accounts.by_api_token(token).name == "Aigerim"  # type: ignore[union-attr]
     assert accounts.by_api_token(token + "x") is None
 
@@ -274,7 +275,7 @@ async def test_a_delivered_unused_esim_confirmed_non_functional_may_be_refunded(
 
 
 def test_expired_sessions_and_used_links_open_nothing(tmp_path: Path) -> None:
-    accounts = Accounts(tmp_path / "operators.json")
+    accounts = Accounts(JsonDoc(tmp_path / "operators.json"))
     token, _ = accounts.add(EMAIL, "Aigerim")
     assert accounts.set_password("not-the-link", PASSWORD) is None
     assert accounts.set_password(token, PASSWORD) is not None
@@ -367,7 +368,7 @@ def test_an_operator_with_a_second_factor_needs_the_code_from_their_app(
         server: str, after_sale_settings: Settings) -> None:
     import pyotp
 
-    accounts = Accounts(after_sale_settings.orders_db.with_name("operators.json"))
+    accounts = Accounts(JsonDoc(after_sale_settings.orders_db.with_name("operators.json")))
     token, uri = accounts.add(EMAIL, "Aigerim", totp=True)
     assert uri is not None and uri.startswith("otpauth://totp/")
     browser = Console(server)
