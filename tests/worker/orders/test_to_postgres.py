@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import subprocess
 import sys
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +14,9 @@ import psycopg
 import pytest
 from store_helpers import delivered_order, make_order
 
+from worker.chat.threads import ChatStore
+from worker.console.accounts import Accounts
+from worker.console.claims import Claims
 from worker.orders.model import Order
 from worker.orders.postgres import PgOrderStore, migrate
 from worker.orders.store import OrderStore
@@ -24,11 +28,11 @@ ROOT = Path(__file__).resolve().parents[3]
 def test_migrations_run_once_each_and_are_recorded(postgres_server: Any) -> None:
     url = postgres_server.new_database("fresh_schema")
 
-    assert migrate(url) == ["0001_orders_and_jobs.sql", "0002_marks.sql"]
+    assert migrate(url) == ["0001_orders_and_jobs.sql", "0002_marks.sql", "0003_documents.sql"]
     assert migrate(url) == []
     with psycopg.connect(url) as conn:
         assert conn.execute("SELECT name FROM schema_migrations ORDER BY name").fetchall() == [
-            ("0001_orders_and_jobs.sql",), ("0002_marks.sql",)]
+            ("0001_orders_and_jobs.sql",), ("0002_marks.sql",), ("0003_documents.sql",)]
 
 
 def embedded_store(path: Path) -> OrderStore:
@@ -74,6 +78,35 @@ def test_an_embedded_store_is_copied_and_verified(tmp_path: Path, pg_url: str) -
     assert differences(source, target)[-1] == "jobs: 1 in the source, 1 copied or changed"
     asyncio.run(target.enqueue(make_order(1).id, "provision"))  # the job ids go on after the copy
     assert len(target.jobs()) == 2
+    target.close()
+
+
+def test_the_support_desks_chat_operators_and_claims_are_copied_and_verified(
+        tmp_path: Path, pg_url: str) -> None:
+    path = tmp_path / "var" / "orders.json"
+    source = embedded_store(path)
+    chat = ChatStore(source.document("chat"), source.files("chat-files"))
+    thread, key = chat.open_thread("ru", "Не подключается", "buyer@example.kz", None)
+    shot = chat.add_screenshot(thread.id, b"\x89PNG screen", "png").screenshot
+    accounts = Accounts(source.document("operators"))
+    accounts.set_password(accounts.add("aigerim@qazaq-esim.com", "Aigerim")[0], "correct horse battery")
+    claim = Claims(source.document("claims")).open(
+        summary="refund please", received_on=date(2026, 12, 1), operator="Aigerim",
+        thread_id=thread.id, order_id=None)
+
+    copy_store(path, pg_url, say=lambda line: None)
+
+    target = PgOrderStore.open(pg_url)
+    copied = ChatStore(target.document("chat"), target.files("chat-files"))
+    assert copied.by_key(key).messages[0].text == "Не подключается"  # type: ignore[union-attr]
+    assert copied.screenshot(str(shot)) == b"\x89PNG screen"
+    assert Accounts(target.document("operators")).verify(
+        "aigerim@qazaq-esim.com", "correct horse battery") is not None
+    assert Claims(target.document("claims")).get(claim.id) == claim
+    assert differences(source, target) == []
+    Claims(target.document("claims")).resolve(claim.id, "refunded", "Aigerim")
+    target.files("chat-files").put(str(shot), b"other")
+    assert differences(source, target) == ["document claims: differs", f"screenshot {shot}: differs"]
     target.close()
 
 
