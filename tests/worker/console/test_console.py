@@ -7,7 +7,7 @@ import json
 import re
 import shutil
 import subprocess
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -274,8 +274,8 @@ async def test_a_delivered_unused_esim_confirmed_non_functional_may_be_refunded(
     assert 'name="non_functional" value="1"' in confirmed.text
 
 
-def test_expired_sessions_and_used_links_open_nothing(tmp_path: Path) -> None:
-    accounts = Accounts(JsonDoc(tmp_path / "operators.json"))
+def test_expired_sessions_and_used_links_open_nothing(store_backend: Callable[[], Any]) -> None:
+    accounts = Accounts(store_backend().document("operators"))  # on both backends
     token, _ = accounts.add(EMAIL, "Aigerim")
     assert accounts.set_password("not-the-link", PASSWORD) is None
     assert accounts.set_password(token, PASSWORD) is not None
