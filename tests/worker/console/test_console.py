@@ -8,6 +8,7 @@ import re
 import shutil
 import subprocess
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -417,3 +418,59 @@ async def test_every_console_page_is_valid_html(console: Console, after_sale: Af
     messages = html_errors(files)
     assert not messages, [(paths[int(Path(m["url"]).stem[4:])] if int(Path(m["url"]).stem[4:]) < len(paths)
                            else "sign-in", m.get("lastLine"), m["message"]) for m in messages]
+
+
+def test_two_hosts_on_one_postgresql_share_the_chat_the_operators_and_the_claims(
+        after_sale_settings: Settings, pg_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """Issue 13: with ORDERS_DB a PostgreSQL URL, a load balancer may send any request to either
+    host (each with its own disk): the buyer's thread, its screenshot, an operator's session
+    and API token and a claim are the same on both."""
+    import asyncio
+
+    from PIL import Image
+
+    monkeypatch.setenv("ORDERS_DB", pg_url)  # for `invoke add-operator` and `operator-token`
+    hosts = [replace(after_sale_settings, orders_url=pg_url,
+                     orders_db=tmp_path / f"host{n}" / "orders.json") for n in range(2)]
+    with ServerThread(create_app(hosts[0], handlers={})) as one, \
+            ServerThread(create_app(hosts[1], handlers={})) as two:
+        a, b = Console(one.url), Console(two.url)
+        assert a.post("/console/set-password/x", {"password": PASSWORD}).status_code != 303
+        assert asyncio.run(commands.add_operator(EMAIL, "Aigerim")) == 0
+        token = re.search(r"set-password/(\S+)", capsys.readouterr().out).group(1)  # type: ignore[union-attr]
+        assert a.post(f"/console/set-password/{token}", {"password": PASSWORD}).status_code == 303
+        assert b.sign_in().status_code == 303
+        a.cookies = dict(b.cookies)  # the same browser, sent to the other host next time
+
+        key = a.http.post("/api/chat/threads", json={"lang": "ru", "text": "Не работает"}).json()[
+            "thread_key"]
+        shot = io.BytesIO()
+        Image.new("RGB", (8, 8)).save(shot, "PNG")
+        assert a.http.post(f"/api/chat/threads/{key}/screenshot",
+                           content=shot.getvalue()).status_code == 201
+        thread_path = re.search(r'href="(/console/threads/\w+)"', b.get("/console/").text).group(1)  # type: ignore[union-attr]
+        page = a.get(thread_path)  # the session opened on b counts on a
+        assert "Не работает" in page.text
+        src = re.search(r'<img class="shot" src="([^"]+)"', page.text).group(1)  # type: ignore[union-attr]
+        assert b.get(src).content.startswith(b"\x89PNG")
+        assert a.post(thread_path + "/reply", {"text": "Включите роуминг"},
+                      b.csrf(thread_path)).status_code == 303
+        messages = b.http.get(f"/api/chat/threads/{key}").json()["messages"]
+        assert [m["text"] for m in messages] == ["Не работает", "", "Включите роуминг"]
+
+        assert asyncio.run(commands.operator_token(EMAIL)) == 0
+        api_token = re.search(r"Bearer (\S+)", capsys.readouterr().out).group(1)  # type: ignore[union-attr]
+        listed = b.http.get("/operator/chat/threads", headers={"Authorization": f"Bearer {api_token}"})
+        assert [len(t["messages"]) for t in listed.json()["threads"]] == [3]
+
+        received = datetime.now(UTC).date().isoformat()
+        assert a.post("/console/claims", {"received_on": received, "summary": "Верните деньги"},
+                      a.csrf()).status_code == 303
+        assert "Верните деньги" in b.get("/console/claims").text
+        b.post("/console/sign-out", {}, b.csrf())
+        assert a.get("/console/").status_code == 303  # signed out on both
+    for host in hosts:  # nothing of it on either host's disk
+        assert not host.orders_db.with_name("chat.json").exists()
+        assert not host.orders_db.with_name("operators.json").exists()
+        assert not host.orders_db.with_name("chat-files").exists()
