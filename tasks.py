@@ -291,10 +291,14 @@ def _orders_db(store: str) -> Path:
     if store:
         return Path(store)
     try:
-        return load_settings().orders_db
+        settings = load_settings()
     except SettingError as error:
         raise Exit(f"the worker's settings do not load ({error}): pass --store ORDERS_DB",
                    code=1) from None
+    if settings.orders_url:  # everything is in the database then, the chat and console too
+        raise Exit("ORDERS_DB is a PostgreSQL URL: its backups are pg_dump's and pg_restore's "
+                   "(docs/operations.md, \"Choosing the order store\")", code=1)
+    return settings.orders_db
 
 
 @task(help={"to": "a new or empty folder for this backup",

@@ -4,6 +4,7 @@ into PostgreSQL with every order and job, verified, and never over an existing o
 from __future__ import annotations
 
 import asyncio
+import os
 import subprocess
 import sys
 from datetime import date
@@ -145,8 +146,12 @@ def test_the_invoke_tasks_copy_and_refuse(tmp_path: Path, pg_url: str) -> None:
                            cwd=ROOT, capture_output=True, text=True, check=False)
     schema = subprocess.run([*invoke, "migrate", "--db", pg_url], cwd=ROOT, capture_output=True,
                             text=True, check=False)
+    backup = subprocess.run([*invoke, "backup", "--to", str(tmp_path / "backup")], cwd=ROOT,
+                            capture_output=True, text=True, check=False,
+                            env={**os.environ, "ORDERS_DB": pg_url})
 
     assert done.returncode == 0, done.stderr
     assert "verified: 3 orders, 1 jobs, every checksum equal" in done.stdout
     assert again.returncode == 1 and "already holds orders" in again.stderr
     assert schema.stdout.strip() == "the schema is up to date"
+    assert backup.returncode == 1 and "its backups are pg_dump's" in backup.stderr  # not files
