@@ -49,7 +49,7 @@ class Services:
     # Order id → when (time.monotonic) a return link last asked Epay (worker/payments/back_links.py).
     status_answered: dict[str, float] = field(default_factory=dict)
     chat_limits: Limiter = field(default_factory=Limiter)  # buyers' messages a minute
-    chat_seen: dict[str, float] = field(default_factory=dict)  # thread id → panel last read it
+    chat_seen: dict[str, float] = field(default_factory=dict)  # thread id → panel last read it (embedded store; PostgreSQL: marks)
     chat_retry_at: dict[str, float] = field(default_factory=dict)  # reply e-mail failed: wait
     # The console's failed sign-ins: 5 per account, 20 per address in 15 minutes.
     sign_in_failures: Limiter = field(default_factory=lambda: Limiter(5, 900.0))

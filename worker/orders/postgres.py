@@ -393,6 +393,12 @@ class PgOrderStore:
                 "WHERE marks.expires_at <= %s RETURNING 1", (scope, key, now + ttl_s, now))
         return cursor.fetchone() is not None
 
+    def touch(self, scope: str, key: str, ttl_s: float) -> None:
+        """Set the mark for ``ttl_s`` seconds from now, whether or not it was set."""
+        self._rows("INSERT INTO marks (scope, key, expires_at) VALUES (%s, %s, %s) "
+                   "ON CONFLICT (scope, key) DO UPDATE SET expires_at = excluded.expires_at "
+                   "RETURNING 1", (scope, key, time.time() + ttl_s))
+
     def marked(self, scope: str, key: str) -> bool:
         return bool(self._rows("SELECT 1 FROM marks WHERE scope = %s AND key = %s AND "
                                "expires_at > %s", (scope, key, time.time())))

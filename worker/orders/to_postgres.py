@@ -24,7 +24,6 @@ from worker.orders.postgres import PgOrderStore, insert_order, migrate
 from worker.orders.records import record_of
 from worker.orders.store import OrderStore
 
-
 DOCUMENTS = ("chat", "operators", "claims")  # the store's documents the worker keeps
 SCREENSHOTS = "chat-files"
 
