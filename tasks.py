@@ -193,8 +193,9 @@ def demo(c: Context) -> None:
     example = f"{stack.site_url}/en/esim/{('TR' if 'TR' in codes else codes[0]).lower()}/"
     token = stack.worker_env()["OPERATOR_TOKEN"]
     from worker.console.accounts import Accounts
+    from worker.orders.documents import JsonDoc
 
-    console_link, _ = Accounts(Path(stack.worker_env()["ORDERS_DB"]).with_name("operators.json")).add(
+    console_link, _ = Accounts(JsonDoc(Path(stack.worker_env()["ORDERS_DB"]).with_name("operators.json"))).add(
         "support@qazaq-esim.com", "Demo Support")
     rel = state.relative_to(ROOT)
     print(f"""
@@ -290,10 +291,14 @@ def _orders_db(store: str) -> Path:
     if store:
         return Path(store)
     try:
-        return load_settings().orders_db
+        settings = load_settings()
     except SettingError as error:
         raise Exit(f"the worker's settings do not load ({error}): pass --store ORDERS_DB",
                    code=1) from None
+    if settings.orders_url:  # everything is in the database then, the chat and console too
+        raise Exit("ORDERS_DB is a PostgreSQL URL: its backups are pg_dump's and pg_restore's "
+                   "(docs/operations.md, \"Choosing the order store\")", code=1)
+    return settings.orders_db
 
 
 @task(help={"to": "a new or empty folder for this backup",

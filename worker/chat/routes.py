@@ -8,7 +8,6 @@ one thread or one address is a 429 saying so.
 from __future__ import annotations
 
 import asyncio
-import time
 from typing import Any
 
 from email_validator import EmailNotValidError, validate_email
@@ -22,7 +21,7 @@ from worker.rate_limits import client_address
 from worker.services import Services
 
 from . import screenshots
-from .threads import Thread
+from .notify import seen
 
 MAX_TEXT = 2000
 NO_STORE = {"Cache-Control": "no-store"}
@@ -58,11 +57,6 @@ def _limited(request: Request, thread_id: str | None, lang: str) -> Response | N
         return None
     return JSONResponse({"error": message("chat_too_many", lang)}, 429,
                         headers={"Retry-After": "60", **NO_STORE})
-
-
-def seen(services: Services, thread: Thread) -> None:
-    """The buyer's panel is open on this thread now (a reply then needs no e-mail)."""
-    services.chat_seen[thread.id] = time.monotonic()
 
 
 async def open_thread(request: Request) -> Response:

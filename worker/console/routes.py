@@ -63,11 +63,11 @@ def _services(request: Request) -> Services:
 
 
 def accounts(services: Services) -> Accounts:
-    return Accounts(services.settings.orders_db.with_name("operators.json"))
+    return Accounts(services.store.document("operators"))
 
 
 def claims(services: Services) -> Claims:
-    return Claims(services.settings.orders_db.with_name("claims.json"))
+    return Claims(services.store.document("claims"))
 
 
 def _ago(iso: str) -> str:

@@ -53,7 +53,7 @@ def authorized(endpoint: Endpoint) -> Endpoint:
         given = given.strip()
         operator = None
         if scheme.lower() == "bearer" and given:
-            operator = Accounts(settings.orders_db.with_name("operators.json")).by_api_token(given)
+            operator = Accounts(services.store.document("operators")).by_api_token(given)
         if operator is not None:
             request.state.operator = operator.name
         elif scheme.lower() == "bearer" and shared is not None and hmac.compare_digest(

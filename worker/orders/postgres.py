@@ -30,6 +30,7 @@ import psycopg_pool
 from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 
+from worker.orders.documents import PgDocument, PgFiles
 from worker.orders.model import Order, utc_now
 from worker.orders.queue import Job
 from worker.orders.records import Record, email_key, is_finished, order_of, record_of
@@ -366,6 +367,14 @@ class PgOrderStore:
         except (psycopg.Error, psycopg_pool.PoolTimeout) as error:
             raise OSError(errno.EIO, f"PostgreSQL: {type(error).__name__}") from None
 
+    # ---- the support desk's documents and screenshots (worker/orders/documents.py) ----------
+
+    def document(self, name: str) -> PgDocument:
+        return PgDocument(self.pool, name)
+
+    def files(self, name: str) -> PgFiles:
+        return PgFiles(self.pool, name)
+
     # ---- marks: state every process shares (sign-in links, sessions, limits, notifyIds) ----
 
     @property
@@ -383,6 +392,12 @@ class PgOrderStore:
                 "ON CONFLICT (scope, key) DO UPDATE SET expires_at = excluded.expires_at "
                 "WHERE marks.expires_at <= %s RETURNING 1", (scope, key, now + ttl_s, now))
         return cursor.fetchone() is not None
+
+    def touch(self, scope: str, key: str, ttl_s: float) -> None:
+        """Set the mark for ``ttl_s`` seconds from now, whether or not it was set."""
+        self._rows("INSERT INTO marks (scope, key, expires_at) VALUES (%s, %s, %s) "
+                   "ON CONFLICT (scope, key) DO UPDATE SET expires_at = excluded.expires_at "
+                   "RETURNING 1", (scope, key, time.time() + ttl_s))
 
     def marked(self, scope: str, key: str) -> bool:
         return bool(self._rows("SELECT 1 FROM marks WHERE scope = %s AND key = %s AND "
