@@ -3,6 +3,8 @@ payform, and the eSIM's new totals back on the order page."""
 
 from __future__ import annotations
 
+import email
+import email.policy
 import json
 import re
 import shutil
@@ -41,11 +43,11 @@ def topup_shop(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         yield stack
 
 
-def delivered_esim(shop: Stack) -> str:
+def delivered_esim(shop: Stack, buyer: str = "traveller@example.kz") -> str:
     """A Turkish 10 GB eSIM bought over HTTP, as test_purchase.py buys it in the browser."""
     with httpx.Client(base_url=shop.worker_url, timeout=15) as worker:
         answer = worker.post("/api/checkout", json={
-            "package": "TR-10GB-30D", "email": "traveller@example.kz", "phone": "+77051234567",
+            "package": "TR-10GB-30D", "email": buyer, "phone": "+77051234567",
             "lang": "en", "device_ok": True, "offer_accepted": True}).json()
         httpx.post(f"{shop.url(shop.ports.epay)}/payform/", data=card_form(answer["payment"]))
         deadline = time.monotonic() + 20
@@ -82,5 +84,40 @@ def test_a_buyer_adds_data_from_the_order_page_and_sees_the_new_totals(
     expect(page.locator("#topups")).to_contain_text("Top-up: +1 GB, 7 days: added")
     expect(page.locator("#topups")).to_contain_text(
         re.compile(r"0 GB of 11 GB used, updated (this minute|\d+ minutes? ago)"))
+    context.close()
+    assert not errors, errors
+
+
+def sign_in_link(shop: Stack, address: str) -> str:
+    """The My eSIMs sign-in link the worker mails to ``address``, from the demo mailbox's files."""
+    before = set(shop.mail_dir.glob("*.eml"))
+    answer = httpx.post(f"{shop.worker_url}/api/account/sign-in-link",
+                        json={"email": address, "lang": "en"}, timeout=15)
+    assert answer.status_code == 202, answer.text
+    deadline = time.monotonic() + 15
+    while True:
+        for path in set(shop.mail_dir.glob("*.eml")) - before:
+            mail = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+            found = re.search(r"\S+/en/account/#login=\S+", str(mail.get_body(("plain",)).get_content()))
+            if found:
+                return found.group(0)
+        assert time.monotonic() < deadline, "no sign-in link in the mailbox within 15 s"
+        time.sleep(0.2)
+
+
+def test_add_data_in_my_esims_leads_to_the_esims_topups(browser: Any, topup_shop: Stack) -> None:
+    token = delivered_esim(topup_shop, "returning@example.kz")
+    context = browser.new_context(locale="en-US", viewport={"width": 1280, "height": 700})
+    context.set_default_timeout(20_000)
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.goto(sign_in_link(topup_shop, "returning@example.kz"))
+    expect(page.locator("#order-list .order")).to_contain_text("0 GB of 10 GB")
+
+    page.locator("#order-list").get_by_role("link", name="Add data").click()
+    page.wait_for_url(f"{topup_shop.site_url}/en/order/?add-data#{token}")
+    offer = page.locator("#topups").get_by_role("button", name=re.compile(r"Top-up: \+1 GB, 7 days"))
+    expect(offer).to_be_in_viewport()  # scrolled to the list, below the eSIM's QR and codes
     context.close()
     assert not errors, errors
