@@ -5,9 +5,7 @@ from __future__ import annotations
 
 import email
 import email.policy
-import json
 import re
-import shutil
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -23,21 +21,13 @@ from scripts.stack import ROOT, Ports, Stack
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
-ONE_GB = {"code": "TR-TOPUP-1GB-7D", "provider_code": "TOPUP_TR_1_7", "data_mb": 1024,
-          "days": 7, "price_kzt": 990}
-
-
 @pytest.fixture(scope="module")
 def topup_shop(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    """The whole shop as `make demo` runs it, its catalogue beside a topups.json."""
+    """The whole shop as `make demo` runs it, with the top-ups it reads from the aggregator
+    sandbox at start (Stack.write_topups)."""
     root = tmp_path_factory.mktemp("topup-shop")
-    catalog = root / "catalog.json"
-    shutil.copy(ROOT / "content" / "data" / "catalog.json", catalog)
-    (root / "topups.json").write_text(json.dumps(
-        {"plans": {"TR-10GB-30D": "TR"}, "topups": {"TR": [ONE_GB]}}))
     stack = Stack(state_dir=root / "state", site_dir=root / "site", ports=Ports.free(),
-                  aggregator_allocation_delay=0.0,
-                  extra_worker_env={"CATALOG_PATH": str(catalog), **LAX_LIMITS})
+                  aggregator_allocation_delay=0.0, extra_worker_env=dict(LAX_LIMITS))
     stack.build_site()
     with stack:
         yield stack
@@ -55,6 +45,20 @@ def delivered_esim(shop: Stack, buyer: str = "traveller@example.kz") -> str:
             assert time.monotonic() < deadline, "the eSIM was not delivered in 20 s"
             time.sleep(0.2)
     return str(answer["token"])
+
+
+def test_the_demo_stack_offers_the_sandboxs_topups_for_a_delivered_esim(topup_shop: Stack) -> None:
+    token = delivered_esim(topup_shop, "demo@example.kz")
+    offered = httpx.get(f"{topup_shop.worker_url}/api/orders/{token}/topups",
+                        params={"lang": "ru"}, timeout=15).json()
+    assert offered["reason"] is None
+    assert [(o["package"], o["title"]) for o in offered["topups"]][:2] == [
+        ("TR-TOPUP-1GB-7D", "Пополнение: +1 ГБ, 7 дней"),
+        ("TR-TOPUP-3GB-15D", "Пополнение: +3 ГБ, 15 дней")]
+    assert all(o["price_kzt"] >= 990 and o["price_kzt"] % 100 == 90 for o in offered["topups"])
+    # The file is the stack's own, beside its copy of the catalogue; content/data/ is untouched.
+    assert (topup_shop.state_dir / "topups.json").exists()
+    assert not (ROOT / "content" / "data" / "topups.json").exists()
 
 
 def test_a_buyer_adds_data_from_the_order_page_and_sees_the_new_totals(
