@@ -221,14 +221,17 @@ class Stack:
                         f"with `ss -ltnp 'sport = :{port}'`."
                     ) from None
 
-    def start(self, timeout: float = 60.0) -> None:
-        self.check_ports()
-        self.state_dir.mkdir(parents=True, exist_ok=True)
-        logs = self.state_dir / "logs"
-        logs.mkdir(exist_ok=True)
+    def prepare_state(self) -> None:
+        """The state folder, with the worker's copy of the shipped catalogue (CATALOG_PATH)."""
+        (self.state_dir / "logs").mkdir(parents=True, exist_ok=True)
         catalog = Path(self.worker_env()["CATALOG_PATH"])
         if not catalog.exists():
             shutil.copy(SHIPPED_CATALOG, catalog)
+
+    def start(self, timeout: float = 60.0) -> None:
+        self.check_ports()
+        self.prepare_state()
+        logs = self.state_dir / "logs"
         commands = self.commands()
         for name, (argv, env, _) in commands.items():
             with open(logs / f"{name}.log", "ab") as log:  # the child keeps its own copy
