@@ -16,6 +16,7 @@ import socket
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Self
@@ -268,7 +269,10 @@ class Stack:
                 await aggregator.aclose()
 
         try:
-            return asyncio.run(write())
+            # In a thread of its own: a caller may already run an event loop in this one
+            # (Playwright's sync API does).
+            with ThreadPoolExecutor(1) as thread:
+                return thread.submit(asyncio.run, write()).result()
         except (ProviderError, PricingError, httpx.HTTPError, OSError, ValueError) as error:
             self.stop()
             raise RuntimeError(f"writing the top-ups from the aggregator sandbox failed: {error!r}") from None
