@@ -207,6 +207,8 @@ supplier and the cash register: no real money, no real eSIM, no e-mail leaves it
   On the payform  card 4405 6397 0401 5096, expiry 01/27, CVC 321, any name in Latin letters
                   (4000 0000 0000 4848, any future expiry and CVC: declined, insufficient funds)
                   The order page then shows the payment, and the QR code a few seconds later.
+  Add data        on a delivered eSIM's order page, or in My eSIMs: "Add data", pay as above
+                  (top-ups from the supplier sandbox, in {rel}/topups.json)
   The e-mails     {stack.mailbox_url}   every message the shop sends (QR code, fiscal receipt,
                   My eSIMs sign-in links), whatever the address; files in {rel}/mail/
 

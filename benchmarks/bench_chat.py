@@ -92,7 +92,7 @@ def main() -> None:
         stack.build_site()
         raw, packed = panel_bytes(stack.site_dir)
         argv, env, url = stack.commands()["worker"]
-        stack.state_dir.mkdir(parents=True)
+        stack.prepare_state()
         with open(Path(tmp) / "worker.log", "wb") as log:
             process = subprocess.Popen(argv, env=env, cwd=ROOT, stdout=log, stderr=log)
             try:

@@ -21,6 +21,7 @@ from worker.orders.model import LANGS, Lang, Order
 from worker.orders.store import email_key
 from worker.rate_limits import client_address
 from worker.services import Services
+from worker.topups.offers import refusal
 
 from .keys import BadKey, Keys
 from .usage import ask_for_fresh_usage
@@ -153,6 +154,12 @@ def account_view(order: Order, services: Services) -> dict[str, Any]:
         for operation in ("sale", "return")
         if (r := order.fiscal.get(operation))
     ]
+    # "Add data" beside the eSIM (issue 12), leading to its order page's top-ups; and when its
+    # usage was last asked for ("updated 2 h ago": the aggregator's figures lag hours).
+    view["can_top_up"] = refusal(order) is None and bool(
+        services.topup_offers.for_package(order.package_code))
+    shown = order.profile if view["esim"] else None
+    view["usage_updated_at"] = shown.usage_checked_at if shown else None
     return view
 
 

@@ -9,7 +9,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from topup_world import GB, ONE_GB, THREE_GB, World, write_offers
 
+from worker.account.routes import account_view
 from worker.api_errors import message
+from worker.orders.model import Order
 
 pytestmark = pytest.mark.slow
 
@@ -146,6 +148,24 @@ def test_a_topup_the_aggregator_refuses_fails_alerts_and_is_refundable(world: Wo
     with pytest.raises(RefundRefused) as refused:
         check_rules(applied, False, applied.amount)
     assert refused.value.rule == "topup_not_applied"  # applied = delivered (5.2)
+
+
+def test_my_esims_offers_add_data_only_for_an_esim_that_takes_a_topup(world: World) -> None:
+    write_offers(world.settings.catalog_path, ONE_GB)
+    esim = world.order(world.esim().id)
+    esim.profile.usage_checked_at = "2026-12-06T10:00:00+00:00"
+    expired = world.esim(expires_at=(datetime.now(UTC) - timedelta(days=1)).isoformat())
+    other_plan = world.esim(package_code="EU-UNL-7D")
+    refunded = world.esim(status="refunded")
+
+    def view(order: Order) -> tuple[bool, str | None]:
+        shown = account_view(order, world.services)
+        return shown["can_top_up"], shown["usage_updated_at"]
+
+    assert view(esim) == (True, "2026-12-06T10:00:00+00:00")
+    assert view(expired) == (False, None)
+    assert view(other_plan) == (False, None)
+    assert view(refunded) == (False, None)  # nor its usage: the eSIM is no longer the buyer's
 
 
 def test_a_topup_is_not_itself_topped_up(world: World) -> None:
