@@ -41,3 +41,13 @@ def parse(raw: bytes) -> Any:
 async def read_json(request: Request) -> Any:
     """The request's JSON body (`parse`)."""
     return parse(await request.body())
+
+
+async def read_object(request: Request) -> dict[str, Any]:
+    """The request's JSON object, or {} when the body is not JSON or not an object: the
+    route's own checks then name each missing field in the buyer's language."""
+    try:
+        body = await read_json(request)
+    except ValueError:
+        return {}
+    return body if isinstance(body, dict) else {}

@@ -14,7 +14,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from worker.api_errors import errors, message, note_lang
-from worker.json_body import read_json
+from worker.json_body import read_object
 from worker.mail import compose, smtp
 from worker.order_page.public_view import mask_email, public_view
 from worker.orders.model import LANGS, Lang, Order
@@ -53,17 +53,10 @@ def orders_of(services: Services, email: str) -> list[Order]:
     return [o for o in services.store.by_email(wanted) if o.email and normalise(o.email) == wanted]
 
 
-async def _body(request: Request) -> dict[str, Any]:
-    try:
-        body = await read_json(request)
-    except ValueError:
-        return {}
-    return body if isinstance(body, dict) else {}
-
 
 async def sign_in_link(request: Request) -> Response:
     services: Services = request.app.state.services
-    body = await _body(request)
+    body = await read_object(request)
     lang: Lang = next((code for code in LANGS if code == body.get("lang")), "en")
     note_lang(request, lang)
     try:
@@ -104,7 +97,7 @@ async def _send_link(services: Services, email: str, lang: Lang) -> None:
 
 async def session(request: Request) -> Response:
     services: Services = request.app.state.services
-    body = await _body(request)
+    body = await read_object(request)
     try:
         email = keys(services).redeem_link(str(body.get("login", "")))
     except BadKey as error:

@@ -15,7 +15,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from worker.api_errors import errors, message
-from worker.json_body import read_json
+from worker.json_body import read_object
 from worker.orders.model import LANGS, Lang
 from worker.rate_limits import client_address
 from worker.services import Services
@@ -32,13 +32,6 @@ def _services(request: Request) -> Services:
     services: Services = request.app.state.services
     return services
 
-
-async def _body(request: Request) -> dict[str, Any]:
-    try:
-        body = await read_json(request)
-    except ValueError:
-        return {}
-    return body if isinstance(body, dict) else {}
 
 
 def _text(body: dict[str, Any]) -> tuple[str, str | None]:
@@ -61,7 +54,7 @@ def _limited(request: Request, thread_id: str | None, lang: str) -> Response | N
 
 async def open_thread(request: Request) -> Response:
     services = _services(request)
-    body = await _body(request)
+    body = await read_object(request)
     lang: Lang = next((code for code in LANGS if code == body.get("lang")), "en")
     problems: dict[str, str] = {}
     if body.get("lang") not in LANGS:
@@ -96,7 +89,7 @@ async def post_message(request: Request) -> Response:
     thread = services.chat.by_key(request.path_params["key"])
     if thread is None:
         return NOT_FOUND
-    text, wrong = _text(await _body(request))
+    text, wrong = _text(await read_object(request))
     if wrong:
         return JSONResponse(errors({"text": wrong}, thread.lang), 422, headers=NO_STORE)
     if (limited := _limited(request, thread.id, thread.lang)) is not None:

@@ -24,7 +24,7 @@ from worker.chat import desk
 from worker.chat.routes import MAX_TEXT
 from worker.chat.threads import UnknownThread
 from worker.console.accounts import Accounts
-from worker.json_body import read_json
+from worker.json_body import read_object
 from worker.orders.store import UnknownOrder
 from worker.rate_limits import client_address
 from worker.refunds import refundable
@@ -115,7 +115,7 @@ async def show(request: Request) -> Response:
 
 
 async def resend(request: Request) -> Response:
-    body = await _json(request)
+    body = await read_object(request)
     try:
         order = await support.resend_qr(_services(request).store, request.path_params["order_id"],
                                         _who(request, body))
@@ -128,7 +128,7 @@ async def resend(request: Request) -> Response:
 
 async def refund(request: Request) -> Response:
     services = _services(request)
-    body = await _json(request)
+    body = await read_object(request)
     amount = body.get("amount")
     outcome = await support.refund(
         services, request.path_params["order_id"], reason=str(body.get("reason") or ""),
@@ -199,7 +199,7 @@ async def chat_thread(request: Request) -> Response:
 
 
 async def chat_reply(request: Request) -> Response:
-    body = await _json(request)
+    body = await read_object(request)
     text = body.get("text")
     if not isinstance(text, str) or not text.strip() or len(text) > MAX_TEXT:
         return JSONResponse({"error": f"give text: 1 to {MAX_TEXT} characters"}, 422)
@@ -210,13 +210,6 @@ async def chat_reply(request: Request) -> Response:
         return JSONResponse({"error": "no such thread"}, 404)
     return JSONResponse({"id": message.id, "at": message.at}, 201)
 
-
-async def _json(request: Request) -> dict[str, Any]:
-    try:
-        body = await read_json(request)
-    except ValueError:
-        return {}
-    return body if isinstance(body, dict) else {}
 
 
 def routes() -> list[Route]:
