@@ -33,6 +33,19 @@ SECURITY_HEADERS = [
 ]
 
 
+class _Tracked:
+    """A ``send`` that remembers whether the answer has begun: after that, a middleware can no
+    longer answer an error of its own."""
+
+    def __init__(self, send: Send) -> None:
+        self.send, self.started = send, False
+
+    async def __call__(self, message: Message) -> None:
+        if message["type"] == "http.response.start":
+            self.started = True
+        await self.send(message)
+
+
 class BodyLimit:
     """Refuse request bodies over ``limit`` bytes with 413, declared or streamed."""
 
@@ -62,21 +75,14 @@ class BodyLimit:
                     raise _TooLarge
             return message
 
-        started = False
-
-        async def track(message: Message) -> None:
-            nonlocal started
-            if message["type"] == "http.response.start":
-                started = True
-            await send(message)
-
+        track = _Tracked(send)
         try:
             await self.app(scope, limited, track)
         except _TooLarge:
-            if not started:
+            if not track.started:
                 await _too_large(send)
         except Exception:
-            if too_large and not started:
+            if too_large and not track.started:
                 await _too_large(send)
             else:
                 raise
@@ -123,18 +129,11 @@ class JsonErrors:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        started = False
-
-        async def track(message: Message) -> None:
-            nonlocal started
-            if message["type"] == "http.response.start":
-                started = True
-            await send(message)
-
+        track = _Tracked(send)
         try:
             await self.app(scope, receive, track)
         except Exception as exc:
-            if started:
+            if track.started:
                 raise
             await self._answer(scope, send, exc)
 
