@@ -84,6 +84,9 @@ MESSAGES: dict[str, str] = {
         "minute."
     ),
     "internal_error": N_("Something went wrong on our side. Try again in a minute."),
+    "body_too_large": N_(
+        "The request is too large. Shorten the text or attach a smaller image."
+    ),
 }
 
 

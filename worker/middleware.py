@@ -60,7 +60,7 @@ class BodyLimit:
         limit = next((size for path, size in LARGER_BODIES if path.match(scope["path"])), self.limit)
         for name, value in scope["headers"]:
             if name == b"content-length" and (not value.isdigit() or int(value) > limit):
-                await _too_large(send)
+                await _too_large(scope, send)
                 return
         received = 0
         too_large = False
@@ -80,10 +80,10 @@ class BodyLimit:
             await self.app(scope, limited, track)
         except _TooLarge:
             if not track.started:
-                await _too_large(send)
+                await _too_large(scope, send)
         except Exception:
             if too_large and not track.started:
-                await _too_large(send)
+                await _too_large(scope, send)
             else:
                 raise
 
@@ -92,8 +92,8 @@ class _TooLarge(Exception):
     pass
 
 
-async def _too_large(send: Send) -> None:
-    await _json(send, 413, {"error": "request body too large"})
+async def _too_large(scope: Scope, send: Send) -> None:
+    await _json(send, 413, {"error": message("body_too_large", request_lang(scope))})
 
 
 async def _json(
