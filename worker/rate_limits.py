@@ -32,6 +32,16 @@ log = logging.getLogger("worker.rate_limits")
 # Wrong operator tokens per client address: the operator types the token rarely; a guesser
 # tried 900 a second (issue 14). Not a setting: nobody needs another value.
 OPERATOR_FAILURE_LIMIT = "10/minute;30/hour"
+# Fixed by the support desk's design (issue 11), not settings:
+FIXED_RULES = {
+    "operator_failures": OPERATOR_FAILURE_LIMIT,
+    # A buyer's chat messages (and screenshots), per thread and per address.
+    "chat_thread": "10/minute",
+    "chat_address": "10/minute",
+    # The console's failed sign-ins: per account, and per address across accounts.
+    "console_account_failures": "5/15 minutes",
+    "console_address_failures": "20/15 minutes",
+}
 
 
 def client_address(request: Request) -> str:
@@ -184,7 +194,7 @@ class RateLimits:
     @classmethod
     def open(cls, orders_db: Path, rules: dict[str, str], shared: Marks | None = None) -> RateLimits:
         """Counts in ``shared`` (PostgreSQL) when the store has it, else in a file beside it."""
-        rules = {**rules, "operator_failures": OPERATOR_FAILURE_LIMIT}
+        rules = {**rules, **FIXED_RULES}
         if shared is not None:
             return cls(SharedStorage(shared), rules)
         return cls(FileStorage(orders_db.with_name(f"{orders_db.stem}.limits.json")), rules)

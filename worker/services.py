@@ -13,7 +13,6 @@ import httpx
 
 from worker import metrics, request_ids
 from worker.catalogue import Catalogue
-from worker.chat.limits import Limiter
 from worker.chat.threads import ChatStore
 from worker.config import Settings
 from worker.fiscal import make_register
@@ -41,19 +40,15 @@ class Services:
     provider: Provider  # the eSIM aggregator (ESIM_PROVIDER)
     chat: ChatStore  # the support chat's threads (the store's "chat" document)
     topup_offers: TopUpOffers  # topups.json beside the catalogue (issue 12)
-    limits: RateLimits  # checkouts and sign-in links per address, kept beside the store
+    limits: RateLimits  # every limit (worker/rate_limits.py), beside the store or in PostgreSQL
     register: CashRegister | None = None  # fiscal receipts; None when FISCAL_PROVIDER=none
     webhook_ids: RecentIds = field(default_factory=RecentIds)  # aggregator notifyIds seen
     # Order id → its age (s) when the reconciler last asked Epay (worker/payments/reconciler.py).
     status_asks: dict[str, float] = field(default_factory=dict)
     # Order id → when (time.monotonic) a return link last asked Epay (worker/payments/back_links.py).
     status_answered: dict[str, float] = field(default_factory=dict)
-    chat_limits: Limiter = field(default_factory=Limiter)  # buyers' messages a minute
     chat_seen: dict[str, float] = field(default_factory=dict)  # thread id → panel last read it (embedded store; PostgreSQL: marks)
     chat_retry_at: dict[str, float] = field(default_factory=dict)  # reply e-mail failed: wait
-    # The console's failed sign-ins: 5 per account, 20 per address in 15 minutes.
-    sign_in_failures: Limiter = field(default_factory=lambda: Limiter(5, 900.0))
-    sign_in_address_failures: Limiter = field(default_factory=lambda: Limiter(20, 900.0))
 
     @classmethod
     def open(cls, settings: Settings) -> Services:

@@ -45,11 +45,14 @@ def _text(body: dict[str, Any]) -> tuple[str, str | None]:
 
 
 def _limited(request: Request, thread_id: str | None, lang: str) -> Response | None:
-    keys = [f"address:{client_address(request)}"] + ([f"thread:{thread_id}"] if thread_id else [])
-    if _services(request).chat_limits.allow(*keys):
+    checks = [("chat_address", client_address(request))]
+    if thread_id:
+        checks.append(("chat_thread", thread_id))
+    wait = _services(request).limits.hit(*checks)
+    if wait is None:
         return None
     return JSONResponse({"error": message("chat_too_many", lang)}, 429,
-                        headers={"Retry-After": "60", **NO_STORE})
+                        headers={"Retry-After": str(wait), **NO_STORE})
 
 
 async def open_thread(request: Request) -> Response:

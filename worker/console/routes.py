@@ -142,19 +142,18 @@ async def sign_in(request: Request) -> Response:
     if not expected or not hmac.compare_digest(str(form.get("csrf", "")).encode(), expected.encode()):
         return await sign_in_page(request, "This form has expired. Try again.", 403)
     email = str(form.get("email", "")).strip().lower()
-    keys = (f"account:{email}", f"address:{client_address(request)}")
-    failures = services.sign_in_failures
-    if failures.over(keys[0]) or services.sign_in_address_failures.over(keys[1]):
+    address = client_address(request)
+    checks = (("console_account_failures", email), ("console_address_failures", address))
+    if services.limits.wait(*checks) is not None:
         log.warning("console: sign-in refused for %s from %s: too many failed attempts",
-                    email, keys[1])
+                    email, address)
         return await sign_in_page(
             request, "Too many failed attempts. Wait 15 minutes, or ask a colleague to reset your "
                      "password with `invoke add-operator`.", 429)
     operator = await asyncio.to_thread(accounts(services).verify, email, str(form.get("password", "")),
                                        str(form.get("code", "")))
     if operator is None:
-        failures.allow(keys[0])
-        services.sign_in_address_failures.allow(keys[1])
+        services.limits.hit(*checks)
         return await sign_in_page(request, "Wrong e-mail address, password or code.", 401)
     session_id = await asyncio.to_thread(accounts(services).start_session, operator)
     log.info("console: %s signed in", operator.name)

@@ -90,7 +90,7 @@ async def test_a_buyer_signs_in_by_link_and_sees_every_order_of_their_address(
 
 async def test_orders_never_paid_are_listed_after_the_esims(
         after_sale: AfterSale, worker: httpx.Client, after_sale_mailbox: Mailbox) -> None:
-    # An address of its own: the store is shared by the session's tests, and others buy as BUYER.
+    # An address of its own: the mailbox (and its sign-in links) is shared by the session's tests.
     buyer = f"history-{secrets.token_hex(4)}@example.kz"
     old = await after_sale.order("delivered", email=buyer)
     declined = await after_sale.order("payment_failed", email=buyer)

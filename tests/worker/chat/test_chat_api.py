@@ -89,6 +89,17 @@ def test_more_than_ten_messages_a_minute_are_refused(worker: httpx.Client) -> No
     assert len(worker.get(f"/api/chat/threads/{key}").json()["messages"]) == 10
 
 
+def test_the_chat_limit_holds_across_a_restart(after_sale_settings: Settings) -> None:
+    def messages_sent(count: int) -> list[int]:
+        with ServerThread(create_app(after_sale_settings, handlers={})) as server, \
+                httpx.Client(base_url=server.url, timeout=15) as client:
+            return [client.post("/api/chat/threads", json={"lang": "en", "text": "hi"}).status_code
+                    for _ in range(count)]
+
+    assert messages_sent(6) == [201] * 6
+    assert messages_sent(6) == [201] * 4 + [429] * 2  # the counts are kept beside the store
+
+
 async def test_support_sees_the_order_number_never_its_token_and_answers(
         worker: httpx.Client, after_sale: AfterSale, after_sale_mailbox: Mailbox,
         after_sale_settings: Settings) -> None:

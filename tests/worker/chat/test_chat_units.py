@@ -1,27 +1,14 @@
-"""The chat's pieces on their own: the sliding window, facts when the aggregator is down."""
+"""The chat's pieces on their own: facts when the aggregator is down."""
 
 from __future__ import annotations
-
-import time
 
 import pytest
 from after_sale import AfterSale
 
-from worker.chat.limits import Limiter
 from worker.console import refund_rules
 from worker.provisioning.provider import ProviderError
 
 pytestmark = pytest.mark.anyio
-
-
-def test_the_window_slides(monkeypatch: pytest.MonkeyPatch) -> None:
-    now = [1000.0]
-    monkeypatch.setattr(time, "monotonic", lambda: now[0])
-    limiter = Limiter(2, window_s=60.0)
-    assert limiter.allow("a") and limiter.allow("a") and not limiter.allow("a")
-    assert limiter.over("a") and not limiter.over("b")
-    now[0] += 60.0
-    assert limiter.allow("a") and not limiter.over("a")
 
 
 async def test_refund_facts_say_unknown_when_the_aggregator_does_not_answer(
