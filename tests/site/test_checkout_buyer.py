@@ -62,7 +62,7 @@ def test_every_mistake_is_named_at_once_under_its_field_in_the_pages_language(
         phone: Any, site_url: str, package: dict[str, Any], lang: str) -> None:
     sent = checkout_requests(phone)
     phone.goto(f"{site_url}/{lang}/checkout/?package={package['code']}")
-    phone.locator("#checkout").wait_for()
+    phone.locator("#summary a").wait_for()
     phone.locator("#pay").tap()
 
     summary, *texts = ALL_AT_ONCE[lang]
@@ -107,7 +107,7 @@ SUGGESTION = {"kk": "деп жазғыңыз келді ме", "ru": "Возмо
 def test_a_mistyped_domain_is_suggested_and_one_tap_fills_it(
         phone: Any, site_url: str, package: dict[str, Any], lang: str, typed: str, meant: str) -> None:
     phone.goto(f"{site_url}/{lang}/checkout/?package={package['code']}")
-    phone.locator("#checkout").wait_for()
+    phone.locator("#summary a").wait_for()
     phone.fill("#email", typed)
     phone.locator("#phone").tap()  # leaving the field is enough
 
@@ -159,7 +159,7 @@ def test_a_decline_says_why_and_try_again_reopens_the_filled_checkout(
         content_type="application/json", body=json.dumps(declined_order(package, 484)),
         headers={"Access-Control-Allow-Origin": "*"}))
     phone.goto(f"{site_url}/{lang}/checkout/?package={package['code']}")
-    phone.locator("#checkout").wait_for()
+    phone.locator("#summary a").wait_for()
     phone.fill("#email", "buyer@gmail.com")
     phone.fill("#phone", "+7 701 234 5678")
     phone.check("#device_ok")
@@ -175,7 +175,7 @@ def test_a_decline_says_why_and_try_again_reopens_the_filled_checkout(
         {"kk": "Тапсырыс мәліметтері", "ru": "Данные заказа", "en": "Order details"}[lang]]
 
     phone.get_by_role("link", name=button).tap()
-    phone.locator("#checkout").wait_for()
+    phone.locator("#summary a").wait_for()
     assert phone.url == f"{site_url}/{lang}/checkout/?package={package['code']}"  # nothing personal in it
     assert phone.input_value("#email") == "buyer@gmail.com"
     assert phone.input_value("#phone") == "+7 701 234 5678"
