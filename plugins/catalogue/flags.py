@@ -22,6 +22,24 @@ CIVIL_FLAGS = {
     "BO": '<path fill="#007934" d="M0 0h640v480H0z"/><path fill="#ffe000" d="M0 0h640v320H0z"/>'
           '<path fill="#d52b1e" d="M0 0h640v160H0z"/>',
 }
+# Flags whose emblem is part of the flag: the stripes as flag-icons draws them and the emblem
+# drawn in a few shapes, as much as a 24-32 px flag can show. flag-icons' Mexico weighs 29.8 KB
+# gzip (its eagle alone busts a destination page's 30 KB budget) and Egypt's 3.5 KB (the home
+# page lists it among the popular destinations); these are under 0.4 KB each.
+SIMPLIFIED_EMBLEMS = {
+    # Green, white, red; the eagle on the cactus in the oak and laurel wreath.
+    "MX": '<path fill="#ce1126" d="M0 0h640v480H0z"/><path fill="#fff" d="M0 0h426.7v480H0z"/>'
+          '<path fill="#006847" d="M0 0h213.3v480H0z"/>'
+          '<path fill="none" stroke="#006847" stroke-width="12" d="M262 238a58 58 0 0 0 116 0"/>'
+          '<path fill="#8c5a2b" d="M320 176c-10 0-17 8-15 18l-37-10 15 37 22 5v28h30v-28l22-5 15-37-37 10'
+          'c2-10-5-18-15-18z"/><path fill="#5c8f29" d="M300 268h40v10h-40z"/>',
+    # Red, white, black; the golden eagle of Saladin over its scroll.
+    "EG": '<path fill="#000" d="M0 0h640v480H0z"/><path fill="#fff" d="M0 0h640v320H0z"/>'
+          '<path fill="#ce1126" d="M0 0h640v160H0z"/>'
+          '<path fill="#c09300" d="M320 180c-12 0-20 10-18 22l-44-12 18 44 26 6v32h36v-32l26-6 18-44-44 12'
+          'c2-12-6-22-18-22zm-34 112h68v12h-68z"/>',
+}
+OVERRIDES = {**CIVIL_FLAGS, **SIMPLIFIED_EMBLEMS}
 # A globe for regions, in the site's colours (flag-icons has none).
 GLOBE_SVG = (
     '<rect width="640" height="480" fill="#00738a"/><g fill="none" stroke="#fff" stroke-width="24">'
@@ -44,8 +62,8 @@ def url(code: str) -> str:
 
 def svg(code: str) -> str:
     """The flag's SVG as shipped, without its id and the whitespace between tags."""
-    if code in CIVIL_FLAGS:
-        return _SVG.format(CIVIL_FLAGS[code])
+    if code in OVERRIDES:
+        return _SVG.format(OVERRIDES[code])
     source = SOURCE / f"{code.lower()}.svg"
     if not source.exists():  # CLDR codes flag-icons lacks (Ascension AC, Sark CQ, Ceuta EA)
         return _SVG.format(GLOBE_SVG)
