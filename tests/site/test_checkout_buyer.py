@@ -257,3 +257,17 @@ def test_a_sign_in_link_opened_in_a_tab_already_on_my_esims_signs_in(phone: Any,
     phone.locator("#orders .order").wait_for()
     assert logins == ["used", "good"] and "#login" not in phone.url
     assert phone.locator("#link-bad").is_hidden() and phone.locator("#sign-in").is_hidden()
+
+
+@pytest.mark.parametrize("lang", ["kk", "en"])
+def test_the_summary_shows_the_destinations_flag_as_an_image(phone: Any, site_url: str, package: dict[str, Any],
+                                                            lang: str) -> None:
+    """Since the flags became SVG images the summary showed the name alone (issue 15)."""
+    phone.goto(f"{site_url}/{lang}/checkout/?package={package['code']}")
+    flag = phone.locator("#summary a img.flag")
+    flag.wait_for()
+    phone.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=flag.element_handle())
+    assert flag.get_attribute("src") == "/theme/flags/tr.svg" and flag.get_attribute("alt") == ""
+    box = flag.bounding_box()
+    assert box is not None and 20 <= box["width"] <= 40 and box["height"] > 10  # a flag beside the name, not a poster
+    assert {"kk": "Түркия", "en": "Türkiye"}[lang] in phone.inner_text("#summary a")

@@ -34,7 +34,15 @@
     var title = document.getElementById("summary-title");
     var link = document.createElement("a");
     link.href = "/" + T.lang + "/esim/" + p.slug + "/";
-    link.textContent = p.flag + " " + p.name;
+    // The flag as on every other page: an SVG of a known size (no shift), decorative beside the name.
+    var flag = document.createElement("img");
+    flag.className = "flag";
+    flag.src = p.flag_src;
+    flag.width = 24;
+    flag.height = 18;
+    flag.alt = "";
+    link.appendChild(flag);
+    link.appendChild(document.createTextNode(" " + p.name));
     title.textContent = "";
     title.appendChild(link);
     title.appendChild(document.createTextNode(": " + T.summary.replace("{data}", p.data).replace("{days}", p.days)));
