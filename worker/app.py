@@ -14,7 +14,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from worker import access_log, alerts, log_config, monitor, readiness
+from worker import access_log, alerts, log_config, monitor, readiness, request_ids
 from worker.account import routes as account
 from worker.account.usage import refresh_usage
 from worker.catalogue import CatalogueError
@@ -80,6 +80,7 @@ def create_app(
     settings = settings or load_settings()
     jobs = job_handlers() if handlers is None else handlers
     access_log.install()
+    request_ids.install()
     services = Services.open(settings)
     gauge = RequestGauge()
 
@@ -154,6 +155,7 @@ def create_app(
         *console.routes(),
     ]
     middleware = [
+        Middleware(request_ids.RequestIds),  # outermost: every line of the request has its id
         Middleware(CountRequests, gauge=gauge),
         Middleware(SecurityHeaders),
         Middleware(

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from worker import alerts
+from worker import alerts, request_ids
 from worker.jobs import JOB_RETRY, GiveUp, Handler, RetryLater
 from worker.orders.backends import Store
 from worker.orders.model import Order
@@ -131,6 +131,7 @@ class JobRunner:
             await asyncio.sleep(0.001)
 
     async def _run(self, job: Job) -> None:
+        request_ids.for_job(job.kind, job.order_id)  # this task's own context: its lines only
         try:
             async with self._slots:
                 await self._execute(job)

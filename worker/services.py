@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 import httpx
 
-from worker import metrics
+from worker import metrics, request_ids
 from worker.catalogue import Catalogue
 from worker.chat.limits import Limiter
 from worker.chat.threads import ChatStore
@@ -64,7 +64,8 @@ class Services:
         store = open_store(settings)
         http = httpx.AsyncClient(
             timeout=HTTP_TIMEOUT, follow_redirects=False,
-            transport=metrics.CountingTransport(metrics.partner_hosts(settings)),
+            transport=metrics.CountingTransport(metrics.partner_hosts(settings),
+                                               request_ids.LoggedTransport()),
         )
         return cls(
             settings=settings,

@@ -72,4 +72,5 @@ def test_the_running_worker_logs_no_token(tmp_path: Path, catalog_path: Path) ->
     assert '"GET /api/orders/*** HTTP/1.1" 404' in log
     assert TOKEN not in log
     # The worker's own lines, configured when started as documented (issue 14).
-    assert re.search(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ INFO worker: worker: started", log, re.M), log
+    # time, level, logger, the request id ("-": start-up is no request), message
+    assert re.search(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ INFO worker \[-\]: worker: started", log, re.M), log
