@@ -24,8 +24,9 @@ CIVIL_FLAGS = {
 }
 # Flags whose emblem is part of the flag: the stripes as flag-icons draws them and the emblem
 # drawn in a few shapes, as much as a 24-32 px flag can show. flag-icons' Mexico weighs 29.8 KB
-# gzip (its eagle alone busts a destination page's 30 KB budget) and Egypt's 3.5 KB (the home
-# page lists it among the popular destinations); these are under 0.4 KB each.
+# gzip (its eagle alone busts a destination page's 30 KB budget), Montenegro's and El Salvador's
+# 21-22 KB (their pages were at 29.4-29.9 KB) and Egypt's 3.5 KB (the home page lists it among
+# the popular destinations); these are under 0.3 KB each.
 SIMPLIFIED_EMBLEMS = {
     # Green, white, red; the eagle on the cactus in the oak and laurel wreath.
     "MX": '<path fill="#ce1126" d="M0 0h640v480H0z"/><path fill="#fff" d="M0 0h426.7v480H0z"/>'
@@ -38,6 +39,16 @@ SIMPLIFIED_EMBLEMS = {
           '<path fill="#ce1126" d="M0 0h640v160H0z"/>'
           '<path fill="#c09300" d="M320 180c-12 0-20 10-18 22l-44-12 18 44 26 6v32h36v-32l26-6 18-44-44 12'
           'c2-12-6-22-18-22zm-34 112h68v12h-68z"/>',
+    # Red in a gold border; the golden double-headed eagle (21.5 KB gzip in flag-icons).
+    "ME": '<path fill="#d3ae3b" d="M0 0h640v480H0z"/><path fill="#c40308" d="M24 24h592v432H24z"/>'
+          '<g fill="#d3ae3b"><circle cx="292" cy="146" r="14"/><circle cx="348" cy="146" r="14"/>'
+          '<path d="M304 100h32v24h-32zM300 170l-70-50 10 130 60 10zM340 170l70-50-10 130-60 10z'
+          'M296 160h48v130h-48zM296 290l-16 60h80l-16-60z"/></g>'
+          '<path fill="#1d5e91" d="M304 196h32v40c0 10-8 18-16 20-8-2-16-10-16-20z"/>',
+    # Blue, white, blue; the triangle of the coat of arms in its wreath (21.8 KB gzip in flag-icons).
+    "SV": '<path fill="#0f47af" d="M0 0h640v480H0z"/><path fill="#fff" d="M0 160h640v160H0z"/>'
+          '<path fill="none" stroke="#3a7d22" stroke-width="8" d="M276 240a44 44 0 0 0 88 0"/>'
+          '<path fill="#d3ae3b" d="M320 196l34 60h-68z"/><path fill="#0f47af" d="M320 214l20 34h-40z"/>',
 }
 OVERRIDES = {**CIVIL_FLAGS, **SIMPLIFIED_EMBLEMS}
 # A globe for regions, in the site's colours (flag-icons has none).
