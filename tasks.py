@@ -193,8 +193,9 @@ def demo(c: Context) -> None:
     example = f"{stack.site_url}/en/esim/{('TR' if 'TR' in codes else codes[0]).lower()}/"
     token = stack.worker_env()["OPERATOR_TOKEN"]
     from worker.console.accounts import Accounts
+    from worker.orders.documents import JsonDoc
 
-    console_link, _ = Accounts(Path(stack.worker_env()["ORDERS_DB"]).with_name("operators.json")).add(
+    console_link, _ = Accounts(JsonDoc(Path(stack.worker_env()["ORDERS_DB"]).with_name("operators.json"))).add(
         "support@qazaq-esim.com", "Demo Support")
     rel = state.relative_to(ROOT)
     print(f"""
@@ -206,6 +207,8 @@ supplier and the cash register: no real money, no real eSIM, no e-mail leaves it
   On the payform  card 4405 6397 0401 5096, expiry 01/27, CVC 321, any name in Latin letters
                   (4000 0000 0000 4848, any future expiry and CVC: declined, insufficient funds)
                   The order page then shows the payment, and the QR code a few seconds later.
+  Add data        on a delivered eSIM's order page, or in My eSIMs: "Add data", pay as above
+                  (top-ups from the supplier sandbox, in {rel}/topups.json)
   The e-mails     {stack.mailbox_url}   every message the shop sends (QR code, fiscal receipt,
                   My eSIMs sign-in links), whatever the address; files in {rel}/mail/
 
@@ -290,10 +293,14 @@ def _orders_db(store: str) -> Path:
     if store:
         return Path(store)
     try:
-        return load_settings().orders_db
+        settings = load_settings()
     except SettingError as error:
         raise Exit(f"the worker's settings do not load ({error}): pass --store ORDERS_DB",
                    code=1) from None
+    if settings.orders_url:  # everything is in the database then, the chat and console too
+        raise Exit("ORDERS_DB is a PostgreSQL URL: its backups are pg_dump's and pg_restore's "
+                   "(docs/operations.md, \"Choosing the order store\")", code=1)
+    return settings.orders_db
 
 
 @task(help={"to": "a new or empty folder for this backup",

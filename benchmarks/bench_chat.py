@@ -26,6 +26,7 @@ sys.path.insert(0, str(ROOT))
 
 from scripts.stack import Ports, Stack, wait_until_answers
 from worker.console.accounts import Accounts
+from worker.orders.documents import JsonDoc
 
 ROUNDS = 20
 LOOK_EVERY_S = 0.02
@@ -43,7 +44,7 @@ def until(look: Callable[[], bool], timeout: float = 10.0) -> float:
 
 
 def latency(stack: Stack) -> tuple[list[float], list[float]]:
-    accounts = Accounts(stack.state_dir / "operators.json")
+    accounts = Accounts(JsonDoc(stack.state_dir / "operators.json"))
     token, _ = accounts.add("bench@qazaq-esim.com", "Bench")
     accounts.set_password(token, "benchmark password")
     worker = httpx.Client(base_url=stack.worker_url, timeout=10)
@@ -91,7 +92,7 @@ def main() -> None:
         stack.build_site()
         raw, packed = panel_bytes(stack.site_dir)
         argv, env, url = stack.commands()["worker"]
-        stack.state_dir.mkdir(parents=True)
+        stack.prepare_state()
         with open(Path(tmp) / "worker.log", "wb") as log:
             process = subprocess.Popen(argv, env=env, cwd=ROOT, stdout=log, stderr=log)
             try:

@@ -6,21 +6,30 @@ Each part is a separate process started with the same commands an operator would
 
 from __future__ import annotations
 
+import asyncio
 import ctypes
 import os
 import secrets
+import shutil
 import signal
 import socket
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Self
 
 import httpx
 
+from worker.provisioning.catalogue_sync import write_topups
+from worker.provisioning.esimaccess import EsimAccess
+from worker.provisioning.pricing import PricingError, load_pricing
+from worker.provisioning.provider import ProviderError
+
 ROOT = Path(__file__).resolve().parent.parent
+SHIPPED_CATALOG = ROOT / "content" / "data" / "catalog.json"  # the one the site is built from
 EPAY_TEST_CLIENT_ID = "test"
 EPAY_TEST_CLIENT_SECRET = "yF587AV9Ms94qN2QShFzVR3vFnWkhjbAK3sG"
 EPAY_TEST_TERMINAL = "67e34d63-102f-4bd1-898e-370781d0074d"
@@ -144,7 +153,9 @@ class Stack:
             "EPAY_CLIENT_SECRET": EPAY_TEST_CLIENT_SECRET,
             "EPAY_TERMINAL_ID": EPAY_TEST_TERMINAL,
             "ORDERS_DB": str(self.state_dir / "orders.json"),
-            "CATALOG_PATH": str(ROOT / "content" / "data" / "catalog.json"),
+            # A copy of the shipped catalogue in the state folder, so that the topups.json the
+            # stack writes beside it (write_topups) never lands in content/data/.
+            "CATALOG_PATH": str(self.state_dir / "catalog.json"),
             "RECONCILE_INTERVAL": "15",
             "ESIM_PROVIDER": "esimaccess",
             "ESIMACCESS_URL": self.url(self.ports.aggregator),
@@ -211,11 +222,17 @@ class Stack:
                         f"with `ss -ltnp 'sport = :{port}'`."
                     ) from None
 
+    def prepare_state(self) -> None:
+        """The state folder, with the worker's copy of the shipped catalogue (CATALOG_PATH)."""
+        (self.state_dir / "logs").mkdir(parents=True, exist_ok=True)
+        catalog = Path(self.worker_env()["CATALOG_PATH"])
+        if not catalog.exists():
+            shutil.copy(SHIPPED_CATALOG, catalog)
+
     def start(self, timeout: float = 60.0) -> None:
         self.check_ports()
-        self.state_dir.mkdir(parents=True, exist_ok=True)
+        self.prepare_state()
         logs = self.state_dir / "logs"
-        logs.mkdir(exist_ok=True)
         commands = self.commands()
         for name, (argv, env, _) in commands.items():
             with open(logs / f"{name}.log", "ab") as log:  # the child keeps its own copy
@@ -236,6 +253,29 @@ class Stack:
         if saved.returncode != 0:
             self.stop()
             raise RuntimeError(f"saving the webhook at the aggregator failed:\n{saved.stderr}")
+        self.write_topups()
+
+    def write_topups(self) -> int:
+        """The top-ups the aggregator sandbox offers, beside the worker's catalogue, as
+        `invoke sync-catalog` writes them, so that a buyer of the demo can add data (issue 12).
+        The worker reads the file when it changes. Returns how many top-ups it lists."""
+        async def write() -> int:
+            aggregator = EsimAccess(self.url(self.ports.aggregator), AGGREGATOR_ACCESS_CODE,
+                                    AGGREGATOR_SECRET_KEY)
+            try:
+                return await write_topups(aggregator, load_pricing(),
+                                          Path(self.worker_env()["CATALOG_PATH"]))
+            finally:
+                await aggregator.aclose()
+
+        try:
+            # In a thread of its own: a caller may already run an event loop in this one
+            # (Playwright's sync API does).
+            with ThreadPoolExecutor(1) as thread:
+                return thread.submit(asyncio.run, write()).result()
+        except (ProviderError, PricingError, httpx.HTTPError, OSError, ValueError) as error:
+            self.stop()
+            raise RuntimeError(f"writing the top-ups from the aggregator sandbox failed: {error!r}") from None
 
     def _wait(self, name: str, url: str, timeout: float) -> None:
         try:

@@ -9,7 +9,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from starlette.datastructures import Headers, QueryParams
+from starlette.requests import Request
+from starlette.types import Scope
+
 from worker.locales import N_, gettext
+from worker.orders.model import LANGS, Lang
 
 MESSAGES: dict[str, str] = {
     "body": N_("The request could not be read. Reload the page and try again."),
@@ -73,6 +78,15 @@ MESSAGES: dict[str, str] = {
     "chat_order_unknown": N_("This order was not found. Open the chat from your order page again."),
     "chat_screenshot_invalid": N_("Attach a screenshot as a PNG or JPEG image of at most 5 MB."),
     "chat_too_many": N_("You are writing too fast. Wait a minute, then send your message again."),
+    # Errors no route handled (worker/middleware.py, issue 14).
+    "store_unwritable": N_(
+        "The shop cannot save data right now. Nothing was stored or charged; try again in a "
+        "minute."
+    ),
+    "internal_error": N_("Something went wrong on our side. Try again in a minute."),
+    "body_too_large": N_(
+        "The request is too large. Shorten the text or attach a smaller image."
+    ),
 }
 
 
@@ -84,3 +98,32 @@ def message(key: str, lang: str) -> str:
 def errors(fields: dict[str, str], lang: str) -> dict[str, Any]:
     """The 422 body: ``{"errors": {field: message}}`` from ``{field: message key}``."""
     return {"errors": {field: message(key, lang) for field, key in fields.items()}}
+
+
+def _ours(value: object) -> Lang | None:
+    return next((code for code in LANGS if code == value), None)
+
+
+def note_lang(request: Request, lang: Lang) -> None:
+    """Remember the buyer's language, so an error no route handles answers in it too."""
+    request.state.lang = lang
+
+
+def request_lang(scope: Scope) -> Lang:
+    """The buyer's language for an answer no route wrote: the one a route noted (`note_lang`),
+    else the ``lang`` query parameter, else the first of ours in Accept-Language, else English
+    (as for a form without a valid ``lang``)."""
+    noted = _ours(scope.get("state", {}).get("lang")) or _ours(
+        QueryParams(scope.get("query_string", b"")).get("lang"))
+    if noted is not None:
+        return noted
+    accepted = Headers(scope=scope).get("accept-language", "")
+    ranked: list[tuple[float, str]] = []
+    for entry in accepted.split(","):
+        tag, _, params = entry.partition(";")
+        try:
+            weight = float(params.strip().removeprefix("q=") or 1)
+        except ValueError:
+            continue  # a malformed entry counts as absent
+        ranked.append((-weight, tag.strip().split("-")[0].lower()))
+    return next((lang for _, tag in sorted(ranked, key=lambda r: r[0]) if (lang := _ours(tag))), "en")

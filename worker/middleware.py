@@ -9,6 +9,9 @@ import re
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from worker.api_errors import message, request_lang
+from worker.json_body import NestedTooDeeply
+
 log = logging.getLogger("worker.errors")
 
 MAX_BODY_BYTES = 16 * 1024
@@ -30,6 +33,19 @@ SECURITY_HEADERS = [
 ]
 
 
+class _Tracked:
+    """A ``send`` that remembers whether the answer has begun: after that, a middleware can no
+    longer answer an error of its own."""
+
+    def __init__(self, send: Send) -> None:
+        self.send, self.started = send, False
+
+    async def __call__(self, message: Message) -> None:
+        if message["type"] == "http.response.start":
+            self.started = True
+        await self.send(message)
+
+
 class BodyLimit:
     """Refuse request bodies over ``limit`` bytes with 413, declared or streamed."""
 
@@ -44,7 +60,7 @@ class BodyLimit:
         limit = next((size for path, size in LARGER_BODIES if path.match(scope["path"])), self.limit)
         for name, value in scope["headers"]:
             if name == b"content-length" and (not value.isdigit() or int(value) > limit):
-                await _too_large(send)
+                await _too_large(scope, send)
                 return
         received = 0
         too_large = False
@@ -59,22 +75,15 @@ class BodyLimit:
                     raise _TooLarge
             return message
 
-        started = False
-
-        async def track(message: Message) -> None:
-            nonlocal started
-            if message["type"] == "http.response.start":
-                started = True
-            await send(message)
-
+        track = _Tracked(send)
         try:
             await self.app(scope, limited, track)
         except _TooLarge:
-            if not started:
-                await _too_large(send)
+            if not track.started:
+                await _too_large(scope, send)
         except Exception:
-            if too_large and not started:
-                await _too_large(send)
+            if too_large and not track.started:
+                await _too_large(scope, send)
             else:
                 raise
 
@@ -83,8 +92,8 @@ class _TooLarge(Exception):
     pass
 
 
-async def _too_large(send: Send) -> None:
-    await _json(send, 413, {"error": "request body too large"})
+async def _too_large(scope: Scope, send: Send) -> None:
+    await _json(send, 413, {"error": message("body_too_large", request_lang(scope))})
 
 
 async def _json(
@@ -107,8 +116,10 @@ class JsonErrors:
 
     - a store (or other file) write that failed: 503 with Retry-After; nothing was stored, so
       nothing is acknowledged (Epay sends its postLink again), one log line, no traceback;
-    - JSON nested too deeply to parse (RecursionError): 400;
+    - JSON nested deeper than worker/json_body.py allows (NestedTooDeeply): 400;
     - anything else: 500, with the traceback in the log.
+
+    The messages are in the buyer's language (worker/api_errors.py, `request_lang`).
     """
 
     def __init__(self, app: ASGIApp) -> None:
@@ -118,18 +129,11 @@ class JsonErrors:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        started = False
-
-        async def track(message: Message) -> None:
-            nonlocal started
-            if message["type"] == "http.response.start":
-                started = True
-            await send(message)
-
+        track = _Tracked(send)
         try:
             await self.app(scope, receive, track)
         except Exception as exc:
-            if started:
+            if track.started:
                 raise
             await self._answer(scope, send, exc)
 
@@ -139,15 +143,14 @@ class JsonErrors:
         if isinstance(exc, OSError):
             log.error("errors: %s: the store could not be written (%s); answered 503",
                       method, exc.strerror or type(exc).__name__)
-            await _json(send, 503, {"error": "the shop cannot save data right now; nothing was "
-                                    "stored, try again in a minute"},
+            await _json(send, 503, {"error": message("store_unwritable", request_lang(scope))},
                         ((b"retry-after", str(STORE_RETRY_AFTER_S).encode()),))
-        elif isinstance(exc, RecursionError):
+        elif isinstance(exc, NestedTooDeeply):
             log.warning("errors: %s: JSON nested too deeply; answered 400", method)
-            await _json(send, 400, {"error": "the request body is nested too deeply"})
+            await _json(send, 400, {"error": message("body", request_lang(scope))})
         else:
             log.error("errors: %s failed; answered 500", method, exc_info=exc)
-            await _json(send, 500, {"error": "internal error; try again in a minute"})
+            await _json(send, 500, {"error": message("internal_error", request_lang(scope))})
 
 
 class SecurityHeaders:

@@ -1,6 +1,7 @@
 """Limits on checkouts (issue 14: card testing, cost amplification): the `limits` library's
-fixed windows, counted in ``<ORDERS_DB stem>.limits.json`` beside the order store, so a
-restart forgets nothing. The file is small (one counter per address and window, expired
+fixed windows, counted in PostgreSQL's ``limit_counts`` table when the store is there (every
+process and host counts together), else in ``<ORDERS_DB stem>.limits.json`` beside the order
+store; either way a restart forgets nothing. The file is small (one counter per address and window, expired
 ones dropped) and replaced atomically, without fsync, in the background after a counted
 request, and once more when the worker stops: the counts must outlive the process, and
 losing the last moment of them to a crash or a power cut costs nothing, while writing on the
@@ -21,14 +22,27 @@ from pathlib import Path
 from limits import RateLimitItem, parse_many
 from limits.storage import Storage
 from limits.strategies import FixedWindowRateLimiter
+from starlette.requests import Request
 
 from worker.atomic_file import replace_atomically
+from worker.orders.backends import Marks
 
 log = logging.getLogger("worker.rate_limits")
 
 # Wrong operator tokens per client address: the operator types the token rarely; a guesser
 # tried 900 a second (issue 14). Not a setting: nobody needs another value.
 OPERATOR_FAILURE_LIMIT = "10/minute;30/hour"
+
+
+def client_address(request: Request) -> str:
+    """The address every limit counts a request against: the peer's, as uvicorn passes it.
+
+    Behind Caddy the peer is 127.0.0.1, and uvicorn (``--forwarded-allow-ips``, 127.0.0.1 by
+    default) has already put the buyer's address from Caddy's X-Forwarded-For there. Reading
+    the header here instead would let any client name itself anew with each request; a client
+    uvicorn does not trust has its header ignored.
+    """
+    return request.client.host if request.client else "unknown"
 
 
 class FileStorage(Storage):
@@ -116,17 +130,63 @@ class FileStorage(Storage):
             replace_atomically(self.path, data, sync=False)
 
 
-class RateLimits:
-    """Named limits (``{"checkout_address": "5/minute;30/hour", …}``) over one FileStorage."""
+class SharedStorage(Storage):
+    """A `limits` storage in PostgreSQL's ``limit_counts`` table (``ORDERS_DB=postgresql://…``):
+    every worker process and host counts together, and a restart forgets nothing."""
 
-    def __init__(self, storage: FileStorage, rules: dict[str, str]) -> None:
+    STORAGE_SCHEME = ["qazaq-postgresql"]  # noqa: RUF012 - the base class declares it so
+
+    def __init__(self, marks: Marks) -> None:
+        super().__init__()
+        self.marks = marks
+        self.clock = time.time
+
+    @property
+    def base_exceptions(self) -> type[Exception]:
+        return OSError
+
+    def incr(self, key: str, expiry: int, amount: int = 1) -> int:
+        return self.marks.count_up(key, expiry, amount)
+
+    def get(self, key: str) -> int:
+        counted = self.marks.counted(key)
+        return counted[0] if counted else 0
+
+    def get_expiry(self, key: str) -> float:
+        counted = self.marks.counted(key)
+        return counted[1] if counted else self.clock()
+
+    def check(self) -> bool:
+        return True
+
+    def reset(self) -> int | None:
+        self.marks.uncount()
+        return None
+
+    def clear(self, key: str) -> None:
+        self.marks.uncount(key)
+
+    def flush_soon(self) -> None:
+        """Nothing to write: each count is in the database when `incr` returns."""
+
+    async def close(self) -> None:
+        """Nothing to write (see `flush_soon`)."""
+
+
+class RateLimits:
+    """Named limits (``{"checkout_address": "5/minute;30/hour", …}``) over one storage."""
+
+    def __init__(self, storage: FileStorage | SharedStorage, rules: dict[str, str]) -> None:
         self.storage = storage
         self.limiter = FixedWindowRateLimiter(storage)
         self.rules: dict[str, list[RateLimitItem]] = {n: parse_many(r) for n, r in rules.items()}
 
     @classmethod
-    def open(cls, orders_db: Path, rules: dict[str, str]) -> RateLimits:
+    def open(cls, orders_db: Path, rules: dict[str, str], shared: Marks | None = None) -> RateLimits:
+        """Counts in ``shared`` (PostgreSQL) when the store has it, else in a file beside it."""
         rules = {**rules, "operator_failures": OPERATOR_FAILURE_LIMIT}
+        if shared is not None:
+            return cls(SharedStorage(shared), rules)
         return cls(FileStorage(orders_db.with_name(f"{orders_db.stem}.limits.json")), rules)
 
     def hit(self, *checks: tuple[str, str]) -> int | None:

@@ -39,7 +39,7 @@ class Services:
     http: httpx.AsyncClient
     epay: EpayClient
     provider: Provider  # the eSIM aggregator (ESIM_PROVIDER)
-    chat: ChatStore  # the support chat's threads (chat.json beside ORDERS_DB)
+    chat: ChatStore  # the support chat's threads (the store's "chat" document)
     topup_offers: TopUpOffers  # topups.json beside the catalogue (issue 12)
     limits: RateLimits  # checkouts and sign-in links per address, kept beside the store
     register: CashRegister | None = None  # fiscal receipts; None when FISCAL_PROVIDER=none
@@ -49,7 +49,7 @@ class Services:
     # Order id → when (time.monotonic) a return link last asked Epay (worker/payments/back_links.py).
     status_answered: dict[str, float] = field(default_factory=dict)
     chat_limits: Limiter = field(default_factory=Limiter)  # buyers' messages a minute
-    chat_seen: dict[str, float] = field(default_factory=dict)  # thread id → panel last read it
+    chat_seen: dict[str, float] = field(default_factory=dict)  # thread id → panel last read it (embedded store; PostgreSQL: marks)
     chat_retry_at: dict[str, float] = field(default_factory=dict)  # reply e-mail failed: wait
     # The console's failed sign-ins: 5 per account, 20 per address in 15 minutes.
     sign_in_failures: Limiter = field(default_factory=lambda: Limiter(5, 900.0))
@@ -80,10 +80,10 @@ class Services:
                 "checkout_total": settings.checkout_total_rate_limit,
                 "sign_in_address": settings.sign_in_rate_limit,
                 "sign_in_mailbox": settings.sign_in_mailbox_rate_limit,
-            }),
+            }, shared=store.marks),
             provider=open_provider(settings, http),
             webhook_ids=RecentIds(marks=store.marks),
-            chat=ChatStore(settings.orders_db.with_name("chat.json")),
+            chat=ChatStore(store.document("chat"), store.files("chat-files")),
             topup_offers=TopUpOffers(settings.catalog_path.with_name(TOPUPS_FILE)),
         )
 

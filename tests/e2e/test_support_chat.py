@@ -23,6 +23,7 @@ from starlette.datastructures import Secret
 from scripts.stack import AGGREGATOR_ACCESS_CODE, AGGREGATOR_SECRET_KEY, Stack
 from worker.config import load_settings
 from worker.console.accounts import Accounts
+from worker.orders.documents import JsonDoc
 from worker.orders.model import Order
 from worker.services import Services
 
@@ -70,7 +71,7 @@ def orders(shop: Stack, tmp_path_factory: pytest.TempPathFactory) -> dict[str, O
 @pytest.fixture
 def operator(browser: Any, shop: Stack) -> Iterator[Any]:
     """A second browser profile: the support person, signed in to the console."""
-    token, _ = Accounts(shop.state_dir / "operators.json").add("aigerim@qazaq-esim.com", "Aigerim")
+    token, _ = Accounts(JsonDoc(shop.state_dir / "operators.json")).add("aigerim@qazaq-esim.com", "Aigerim")
     context = browser.new_context(locale="en-US", viewport={"width": 390, "height": 844})
     context.set_default_timeout(15_000)
     tab = context.new_page()

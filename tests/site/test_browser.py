@@ -322,6 +322,25 @@ def test_account_links_each_orders_fiscal_receipts(page: Any, site_url: str) -> 
     assert links.nth(1).inner_text().startswith("Қайтару чегі № 987654321")
 
 
+def test_account_offers_add_data_with_the_usage_age_only_for_esims_that_take_top_ups(
+        page: Any, site_url: str) -> None:
+    hour_ago = page.evaluate("new Date(Date.now() - 2 * 3600 * 1000).toISOString()")
+    answer(page, "/api/account/orders", 200, {"email_masked": "b***@example.kz", "orders": [
+        {**DELIVERED, "token": "tok/1", "can_top_up": True, "usage_updated_at": hour_ago},
+        {**DELIVERED, "order_id": "100000124", "token": "tok2", "can_top_up": False,
+         "usage_updated_at": None}]})
+    page.goto(f"{site_url}/ru/account/")
+    page.evaluate("sessionStorage.setItem('qe-session', 's3')")
+    page.reload()
+    page.locator("#orders .order").nth(1).wait_for()
+    first, second = page.locator("#orders .order").all()
+    add = first.get_by_role("link", name="Добавить трафик")
+    assert add.get_attribute("href") == "/ru/order/?add-data#tok%2F1"
+    assert "израсходовано 1 ГБ из 10 ГБ, обновлено 2 часа назад" in first.inner_text()
+    assert second.get_by_role("link", name="Добавить трафик").count() == 0
+    assert "обновлено" not in second.inner_text()
+
+
 def test_account_asks_for_the_email_and_confirms_the_link_is_sent(page: Any, site_url: str) -> None:
     sent = answer(page, "/api/account/sign-in-link", 202, {"ok": True})
     page.goto(f"{site_url}/ru/account/")

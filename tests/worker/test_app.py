@@ -63,7 +63,7 @@ def test_only_the_site_may_call_the_api_from_a_browser(client: TestClient, setti
 
 def test_a_body_over_16_kb_is_refused_with_413(client: TestClient) -> None:
     declared = client.post("/api/checkout", content=b"{" + b" " * 17_000 + b"}",
-                           headers={"content-type": "application/json"})
+                           headers={"content-type": "application/json", "accept-language": "kk"})
 
     def chunks() -> Iterator[bytes]:
         for _ in range(20):
@@ -73,6 +73,8 @@ def test_a_body_over_16_kb_is_refused_with_413(client: TestClient) -> None:
                            headers={"content-type": "application/json"})
 
     assert declared.status_code == 413
+    assert declared.json() == {"error": "Сұраныс тым үлкен. Мәтінді қысқартыңыз немесе кішірек "
+                                        "сурет тіркеңіз."}  # in the buyer's language
     assert streamed.status_code == 413
     assert client.app.state.services.store.count() == 0  # type: ignore[attr-defined]
 

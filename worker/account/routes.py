@@ -13,12 +13,15 @@ from starlette.background import BackgroundTask
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from worker.api_errors import errors, message
+from worker.api_errors import errors, message, note_lang
+from worker.json_body import read_object
 from worker.mail import compose, smtp
 from worker.order_page.public_view import mask_email, public_view
 from worker.orders.model import LANGS, Lang, Order
 from worker.orders.store import email_key
+from worker.rate_limits import client_address
 from worker.services import Services
+from worker.topups.offers import refusal
 
 from .keys import BadKey, Keys
 from .usage import ask_for_fresh_usage
@@ -50,24 +53,17 @@ def orders_of(services: Services, email: str) -> list[Order]:
     return [o for o in services.store.by_email(wanted) if o.email and normalise(o.email) == wanted]
 
 
-async def _body(request: Request) -> dict[str, Any]:
-    try:
-        body = await request.json()
-    except ValueError:
-        return {}
-    return body if isinstance(body, dict) else {}
-
 
 async def sign_in_link(request: Request) -> Response:
     services: Services = request.app.state.services
-    body = await _body(request)
+    body = await read_object(request)
     lang: Lang = next((code for code in LANGS if code == body.get("lang")), "en")
+    note_lang(request, lang)
     try:
         email = normalise(validate_email(str(body.get("email", "")), check_deliverability=False).normalized)
     except EmailNotValidError:
         return JSONResponse(errors({"email": "account_email_invalid"}, lang), 422)
-    client = request.client.host if request.client else "unknown"
-    over = services.limits.hit(("sign_in_address", client))
+    over = services.limits.hit(("sign_in_address", client_address(request)))
     if over is not None:
         return JSONResponse({"error": message("too_many_sign_in_links", lang)}, 429,
                             headers={"Retry-After": str(over)})
@@ -101,7 +97,7 @@ async def _send_link(services: Services, email: str, lang: Lang) -> None:
 
 async def session(request: Request) -> Response:
     services: Services = request.app.state.services
-    body = await _body(request)
+    body = await read_object(request)
     try:
         email = keys(services).redeem_link(str(body.get("login", "")))
     except BadKey as error:
@@ -151,6 +147,12 @@ def account_view(order: Order, services: Services) -> dict[str, Any]:
         for operation in ("sale", "return")
         if (r := order.fiscal.get(operation))
     ]
+    # "Add data" beside the eSIM (issue 12), leading to its order page's top-ups; and when its
+    # usage was last asked for ("updated 2 h ago": the aggregator's figures lag hours).
+    view["can_top_up"] = refusal(order) is None and bool(
+        services.topup_offers.for_package(order.package_code))
+    shown = order.profile if view["esim"] else None
+    view["usage_updated_at"] = shown.usage_checked_at if shown else None
     return view
 
 

@@ -28,7 +28,18 @@ RETRY_S = 60.0
 SUPPORT_EVERY_S = 60.0
 
 
+def seen(services: Services, thread: Thread) -> None:
+    """The buyer's panel is open on this thread now (a reply then needs no e-mail). On
+    PostgreSQL a mark every host sees: the panel and support may reach different hosts."""
+    if services.store.marks is not None:
+        services.store.marks.touch("chat_seen", thread.id, AWAY_S)
+    else:
+        services.chat_seen[thread.id] = time.monotonic()
+
+
 def away(services: Services, thread: Thread) -> bool:
+    if services.store.marks is not None:
+        return not services.store.marks.marked("chat_seen", thread.id)
     return time.monotonic() - services.chat_seen.get(thread.id, float("-inf")) > AWAY_S
 
 

@@ -8,7 +8,6 @@ one thread or one address is a 429 saying so.
 from __future__ import annotations
 
 import asyncio
-import time
 from typing import Any
 
 from email_validator import EmailNotValidError, validate_email
@@ -16,11 +15,13 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from worker.api_errors import errors, message
+from worker.json_body import read_object
 from worker.orders.model import LANGS, Lang
+from worker.rate_limits import client_address
 from worker.services import Services
 
 from . import screenshots
-from .threads import Thread
+from .notify import seen
 
 MAX_TEXT = 2000
 NO_STORE = {"Cache-Control": "no-store"}
@@ -31,19 +32,6 @@ def _services(request: Request) -> Services:
     services: Services = request.app.state.services
     return services
 
-
-def _address(request: Request) -> str:
-    # Behind Caddy every request comes from loopback: its X-Forwarded-For names the buyer.
-    forwarded = request.headers.get("x-forwarded-for", "").split(",")[0].strip()
-    return forwarded or (request.client.host if request.client else "")
-
-
-async def _body(request: Request) -> dict[str, Any]:
-    try:
-        body = await request.json()
-    except ValueError:
-        return {}
-    return body if isinstance(body, dict) else {}
 
 
 def _text(body: dict[str, Any]) -> tuple[str, str | None]:
@@ -57,21 +45,16 @@ def _text(body: dict[str, Any]) -> tuple[str, str | None]:
 
 
 def _limited(request: Request, thread_id: str | None, lang: str) -> Response | None:
-    keys = [f"address:{_address(request)}"] + ([f"thread:{thread_id}"] if thread_id else [])
+    keys = [f"address:{client_address(request)}"] + ([f"thread:{thread_id}"] if thread_id else [])
     if _services(request).chat_limits.allow(*keys):
         return None
     return JSONResponse({"error": message("chat_too_many", lang)}, 429,
                         headers={"Retry-After": "60", **NO_STORE})
 
 
-def seen(services: Services, thread: Thread) -> None:
-    """The buyer's panel is open on this thread now (a reply then needs no e-mail)."""
-    services.chat_seen[thread.id] = time.monotonic()
-
-
 async def open_thread(request: Request) -> Response:
     services = _services(request)
-    body = await _body(request)
+    body = await read_object(request)
     lang: Lang = next((code for code in LANGS if code == body.get("lang")), "en")
     problems: dict[str, str] = {}
     if body.get("lang") not in LANGS:
@@ -106,7 +89,7 @@ async def post_message(request: Request) -> Response:
     thread = services.chat.by_key(request.path_params["key"])
     if thread is None:
         return NOT_FOUND
-    text, wrong = _text(await _body(request))
+    text, wrong = _text(await read_object(request))
     if wrong:
         return JSONResponse(errors({"text": wrong}, thread.lang), 422, headers=NO_STORE)
     if (limited := _limited(request, thread.id, thread.lang)) is not None:

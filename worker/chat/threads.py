@@ -1,27 +1,23 @@
-"""Chat threads in one JSON file beside the order store (``chat.json`` next to ORDERS_DB).
+"""Chat threads in one document of the order store's backend (worker/orders/documents.py:
+``chat.json`` beside ORDERS_DB, or a row of ``documents`` on PostgreSQL).
 
 A thread is opened only by its key (at least 128 random bits, given to the buyer once);
-the file keeps the key's SHA-256, so a copy of the file opens no thread. Support sees a
-thread by its short id. Every change replaces the file atomically and durably under a
-``flock`` (worker/atomic_file.py), so a reply survives a crash or a restart, and several
-worker processes see each other's writes (a read reloads when the file changed).
+the document keeps the key's SHA-256, so a copy of it opens no thread. Support sees a
+thread by its short id. Every change is written atomically and durably under the document's
+lock, so a reply survives a crash or a restart, and several worker processes (several hosts
+on PostgreSQL) see each other's writes (a read reloads when the document's version changed).
 """
 
 from __future__ import annotations
 
-import fcntl
 import hashlib
-import json
-import os
 import secrets
 import threading
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
 from typing import Any, Literal
 
-from worker.atomic_file import replace_atomically
-from worker.orders.durable import signature
+from worker.orders.documents import Document, Files
 from worker.orders.model import Lang, utc_now
 
 Author = Literal["buyer", "support"]
@@ -39,7 +35,7 @@ class Message:
     text: str
     at: str
     operator: str | None = None  # the support person's name; never shown to the buyer
-    screenshot: str | None = None  # its file in chat-files/ (worker/chat/screenshots.py)
+    screenshot: str | None = None  # its name in the chat's files (worker/chat/screenshots.py)
 
 
 @dataclass
@@ -88,26 +84,24 @@ class UnknownThread(KeyError):
 
 
 class ChatStore:
-    """See the module docstring. One instance per process and path."""
+    """See the module docstring. One instance per process and document."""
 
-    def __init__(self, path: Path) -> None:
-        self.path = path
+    def __init__(self, doc: Document, files: Files) -> None:
+        self.doc = doc
+        self.files = files  # screenshots, one each
         self._threads: dict[str, Thread] = {}
         self._by_key: dict[str, str] = {}
-        self._loaded: tuple[int, int, int] | None = None
+        self._loaded: object = None
         self._mem = threading.Lock()
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self._lock_path = path.with_name(f"{path.stem}.lock")
-        self.files = path.with_name(f"{path.stem}-files")  # screenshots, one file each
 
     def _reload(self) -> None:
-        sig = signature(self.path)
-        if sig == self._loaded:
+        version = self.doc.version()
+        if version is not None and version == self._loaded:
             return
-        raw = json.loads(self.path.read_bytes()) if sig else {}
+        raw = self.doc.read()
         self._threads = {i: Thread.from_dict(t) for i, t in raw.items()}
         self._by_key = {h: t.id for t in self._threads.values() for h in t.key_hashes}
-        self._loaded = sig
+        self._loaded = version  # a change since then is read on the next access
 
     def by_key(self, key: str) -> Thread | None:
         with self._mem:
@@ -151,13 +145,12 @@ class ChatStore:
     def add_screenshot(self, thread_id: str, image: bytes, extension: str) -> Message:
         """Keep the (already re-encoded) image and add it to the thread as the buyer's message."""
         name = f"{thread_id}-{secrets.token_hex(8)}.{extension}"
-        self.files.mkdir(exist_ok=True)
-        replace_atomically(self.files / name, image)
+        self.files.put(name, image)
         message: Message = self.change(thread_id, lambda t: t.add("buyer", "", screenshot=name))
         return message
 
     def screenshot(self, name: str) -> bytes:
-        return (self.files / name).read_bytes()
+        return self.files.get(name)
 
     def remove(self, thread_ids: list[str]) -> None:
         """Remove the threads and their screenshots."""
@@ -167,20 +160,15 @@ class ChatStore:
 
         self._write(drop)
         for thread_id in thread_ids:
-            for file in self.files.glob(f"{thread_id}-*"):
-                file.unlink()
+            self.files.remove_prefix(f"{thread_id}-")
 
     def _write(self, op: Callable[[dict[str, Thread]], Any]) -> Any:
-        fd = os.open(self._lock_path, os.O_RDWR | os.O_CREAT, 0o600)
-        try:
-            with self._mem:
-                fcntl.flock(fd, fcntl.LOCK_EX)
-                self._reload()
-                result = op(self._threads)
-                data = {i: asdict(t) for i, t in self._threads.items()}
-                replace_atomically(self.path, json.dumps(data, ensure_ascii=False).encode())
-                self._loaded = None  # read our own write back on the next access
-                self._reload()
-                return result
-        finally:
-            os.close(fd)  # closing releases the flock
+        def apply(raw: dict[str, Any]) -> Any:
+            threads = {i: Thread.from_dict(t) for i, t in raw.items()}
+            result = op(threads)
+            raw.clear()
+            raw.update({i: asdict(t) for i, t in threads.items()})
+            return result
+
+        with self._mem:
+            return self.doc.change(apply)  # the next read sees the new version

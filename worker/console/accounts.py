@@ -1,8 +1,9 @@
-"""Operators, their passwords, sessions and API tokens, in ``operators.json`` beside ORDERS_DB.
+"""Operators, their passwords, sessions and API tokens, in the order store's ``operators``
+document (``operators.json`` beside ORDERS_DB, or a row of ``documents`` on PostgreSQL).
 
 Passwords are argon2id hashes (argon2-cffi); a set-password link, a session id and an API
-token are random and kept as SHA-256 only, so a copy of the file opens nothing. The file
-is replaced atomically under a ``flock`` on every change (jsondoc.py).
+token are random and kept as SHA-256 only, so a copy of the document opens nothing. Every
+change is written atomically under the document's lock (worker/orders/documents.py).
 """
 
 from __future__ import annotations
@@ -12,14 +13,13 @@ import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import pyotp
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from .jsondoc import JsonDoc
+from worker.orders.documents import Document
 
 SESSION_S = 12 * 3600  # a working shift; then sign in again
 SET_PASSWORD_S = 24 * 3600
@@ -49,8 +49,8 @@ class Session:
 class Accounts:
     """See the module docstring."""
 
-    def __init__(self, path: Path) -> None:
-        self.doc = JsonDoc(path)
+    def __init__(self, doc: Document) -> None:
+        self.doc = doc
 
     def _read(self) -> dict[str, Any]:
         data = self.doc.read()

@@ -5,12 +5,10 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
+from worker.orders.documents import Document
 from worker.orders.model import utc_now
-
-from .jsondoc import JsonDoc
 
 ANSWER_DAYS = 30  # offer 7.3
 WARN_DAYS = 5  # flagged as nearly overdue this many days before the deadline
@@ -43,8 +41,8 @@ class Claim:
 
 
 class Claims:
-    def __init__(self, path: Path) -> None:
-        self.doc = JsonDoc(path)
+    def __init__(self, doc: Document) -> None:
+        self.doc = doc
 
     def all(self) -> list[Claim]:
         claims = [Claim(**c) for c in self.doc.read().values()]

@@ -28,6 +28,7 @@ from worker.chat.routes import MAX_TEXT
 from worker.chat.threads import UnknownThread
 from worker.operator import routes as operator_api
 from worker.operator import support
+from worker.rate_limits import client_address
 from worker.refunds import refundable
 from worker.services import Services
 
@@ -62,16 +63,11 @@ def _services(request: Request) -> Services:
 
 
 def accounts(services: Services) -> Accounts:
-    return Accounts(services.settings.orders_db.with_name("operators.json"))
+    return Accounts(services.store.document("operators"))
 
 
 def claims(services: Services) -> Claims:
-    return Claims(services.settings.orders_db.with_name("claims.json"))
-
-
-def _address(request: Request) -> str:
-    forwarded = request.headers.get("x-forwarded-for", "").split(",")[0].strip()
-    return forwarded or (request.client.host if request.client else "")
+    return Claims(services.store.document("claims"))
 
 
 def _ago(iso: str) -> str:
@@ -146,7 +142,7 @@ async def sign_in(request: Request) -> Response:
     if not expected or not hmac.compare_digest(str(form.get("csrf", "")).encode(), expected.encode()):
         return await sign_in_page(request, "This form has expired. Try again.", 403)
     email = str(form.get("email", "")).strip().lower()
-    keys = (f"account:{email}", f"address:{_address(request)}")
+    keys = (f"account:{email}", f"address:{client_address(request)}")
     failures = services.sign_in_failures
     if failures.over(keys[0]) or services.sign_in_address_failures.over(keys[1]):
         log.warning("console: sign-in refused for %s from %s: too many failed attempts",

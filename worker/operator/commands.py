@@ -173,31 +173,31 @@ async def close_shift() -> int:
     return await _with_services(work)
 
 
-def _accounts() -> tuple[Accounts, str]:
-    settings = load_settings()
-    return Accounts(settings.orders_db.with_name("operators.json")), settings.worker_url
-
-
 async def add_operator(email: str, name: str, totp: bool = False) -> int:
     """Add a support person (or reset their password): print their one-time set-password link,
     and with ``totp`` the second factor to add to their authenticator app."""
-    accounts, worker_url = _accounts()
-    token, uri = accounts.add(email, name, totp)
-    print(f"{name or email}: set a password within 24 hours at {worker_url}/console/set-password/{token}"
-          "\n(the link works once; send it to them privately)")
-    if uri:
-        print(f"Second factor: add this to their authenticator app (QR or text), then they sign in "
-              f"with its 6-digit code:\n{uri}")
-    return 0
+    async def work(services: Services) -> int:
+        token, uri = Accounts(services.store.document("operators")).add(email, name, totp)
+        print(f"{name or email}: set a password within 24 hours at "
+              f"{services.settings.worker_url}/console/set-password/{token}"
+              "\n(the link works once; send it to them privately)")
+        if uri:
+            print(f"Second factor: add this to their authenticator app (QR or text), then they sign in "
+                  f"with its 6-digit code:\n{uri}")
+        return 0
+
+    return await _with_services(work)
 
 
 async def operator_token(email: str) -> int:
     """Print a new personal API token for the operator (their previous one stops working)."""
-    accounts, _ = _accounts()
-    try:
-        token = accounts.new_api_token(email)
-    except KeyError:
-        print(f"no operator {email}: add them first with `invoke add-operator {email} --name NAME`")
-        return 1
-    print(f"{email}: Authorization: Bearer {token}\n(shown once; a new one replaces it)")
-    return 0
+    async def work(services: Services) -> int:
+        try:
+            token = Accounts(services.store.document("operators")).new_api_token(email)
+        except KeyError:
+            print(f"no operator {email}: add them first with `invoke add-operator {email} --name NAME`")
+            return 1
+        print(f"{email}: Authorization: Bearer {token}\n(shown once; a new one replaces it)")
+        return 0
+
+    return await _with_services(work)

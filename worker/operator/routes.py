@@ -24,7 +24,9 @@ from worker.chat import desk
 from worker.chat.routes import MAX_TEXT
 from worker.chat.threads import UnknownThread
 from worker.console.accounts import Accounts
+from worker.json_body import read_object
 from worker.orders.store import UnknownOrder
+from worker.rate_limits import client_address
 from worker.refunds import refundable
 from worker.services import Services
 
@@ -38,7 +40,7 @@ log = logging.getLogger("worker.operator")
 def authorized(endpoint: Endpoint) -> Endpoint:
     async def guarded(request: Request) -> Response:
         services: Services = request.app.state.services
-        client = ("operator_failures", request.client.host if request.client else "unknown")
+        client = ("operator_failures", client_address(request))
         # An address that guessed wrong too often is refused, right token or not: otherwise
         # the guessing would go on, only answered 429 instead of 401.
         wait = services.limits.wait(client)
@@ -51,7 +53,7 @@ def authorized(endpoint: Endpoint) -> Endpoint:
         given = given.strip()
         operator = None
         if scheme.lower() == "bearer" and given:
-            operator = Accounts(settings.orders_db.with_name("operators.json")).by_api_token(given)
+            operator = Accounts(services.store.document("operators")).by_api_token(given)
         if operator is not None:
             request.state.operator = operator.name
         elif scheme.lower() == "bearer" and shared is not None and hmac.compare_digest(
@@ -113,7 +115,7 @@ async def show(request: Request) -> Response:
 
 
 async def resend(request: Request) -> Response:
-    body = await _json(request)
+    body = await read_object(request)
     try:
         order = await support.resend_qr(_services(request).store, request.path_params["order_id"],
                                         _who(request, body))
@@ -126,7 +128,7 @@ async def resend(request: Request) -> Response:
 
 async def refund(request: Request) -> Response:
     services = _services(request)
-    body = await _json(request)
+    body = await read_object(request)
     amount = body.get("amount")
     outcome = await support.refund(
         services, request.path_params["order_id"], reason=str(body.get("reason") or ""),
@@ -197,7 +199,7 @@ async def chat_thread(request: Request) -> Response:
 
 
 async def chat_reply(request: Request) -> Response:
-    body = await _json(request)
+    body = await read_object(request)
     text = body.get("text")
     if not isinstance(text, str) or not text.strip() or len(text) > MAX_TEXT:
         return JSONResponse({"error": f"give text: 1 to {MAX_TEXT} characters"}, 422)
@@ -208,13 +210,6 @@ async def chat_reply(request: Request) -> Response:
         return JSONResponse({"error": "no such thread"}, 404)
     return JSONResponse({"id": message.id, "at": message.at}, 201)
 
-
-async def _json(request: Request) -> dict[str, Any]:
-    try:
-        body = await request.json()
-    except ValueError:
-        return {}
-    return body if isinstance(body, dict) else {}
 
 
 def routes() -> list[Route]:

@@ -11,6 +11,7 @@ import psycopg
 import psycopg_pool
 
 from worker.config import SettingError, Settings
+from worker.orders.documents import Document, Files
 from worker.orders.model import Order
 from worker.orders.postgres import PgOrderStore
 from worker.orders.queue import Job
@@ -27,8 +28,13 @@ class Marks(Protocol):
     """Short-lived facts all worker processes share (PostgreSQL's `marks` table)."""
 
     def mark(self, scope: str, key: str, ttl_s: float) -> bool: ...
+    def touch(self, scope: str, key: str, ttl_s: float) -> None: ...  # set or extend
     def marked(self, scope: str, key: str) -> bool: ...
     def unmark(self, scope: str, key: str) -> None: ...
+    # The abuse limits' counts (worker/rate_limits.py, `SharedStorage`).
+    def count_up(self, key: str, expiry_s: float, amount: int) -> int: ...
+    def counted(self, key: str) -> tuple[int, float] | None: ...
+    def uncount(self, key: str | None = None) -> None: ...
 
 
 class Store(Protocol):
@@ -41,6 +47,9 @@ class Store(Protocol):
     def shares_jobs(self) -> bool: ...
     @property
     def marks(self) -> Marks | None: ...  # None: each process keeps them (embedded store)
+
+    def document(self, name: str) -> Document: ...  # the support desk's state (documents.py)
+    def files(self, name: str) -> Files: ...  # the chat's screenshots
 
     def get(self, order_id: str) -> Order | None: ...
     def by_token(self, token: str) -> Order | None: ...

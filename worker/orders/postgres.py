@@ -30,6 +30,7 @@ import psycopg_pool
 from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 
+from worker.orders.documents import PgDocument, PgFiles
 from worker.orders.model import Order, utc_now
 from worker.orders.queue import Job
 from worker.orders.records import Record, email_key, is_finished, order_of, record_of
@@ -366,6 +367,14 @@ class PgOrderStore:
         except (psycopg.Error, psycopg_pool.PoolTimeout) as error:
             raise OSError(errno.EIO, f"PostgreSQL: {type(error).__name__}") from None
 
+    # ---- the support desk's documents and screenshots (worker/orders/documents.py) ----------
+
+    def document(self, name: str) -> PgDocument:
+        return PgDocument(self.pool, name)
+
+    def files(self, name: str) -> PgFiles:
+        return PgFiles(self.pool, name)
+
     # ---- marks: state every process shares (sign-in links, sessions, limits, notifyIds) ----
 
     @property
@@ -384,12 +393,50 @@ class PgOrderStore:
                 "WHERE marks.expires_at <= %s RETURNING 1", (scope, key, now + ttl_s, now))
         return cursor.fetchone() is not None
 
+    def touch(self, scope: str, key: str, ttl_s: float) -> None:
+        """Set the mark for ``ttl_s`` seconds from now, whether or not it was set."""
+        self._rows("INSERT INTO marks (scope, key, expires_at) VALUES (%s, %s, %s) "
+                   "ON CONFLICT (scope, key) DO UPDATE SET expires_at = excluded.expires_at "
+                   "RETURNING 1", (scope, key, time.time() + ttl_s))
+
     def marked(self, scope: str, key: str) -> bool:
         return bool(self._rows("SELECT 1 FROM marks WHERE scope = %s AND key = %s AND "
                                "expires_at > %s", (scope, key, time.time())))
 
     def unmark(self, scope: str, key: str) -> None:
         self._rows("DELETE FROM marks WHERE scope = %s AND key = %s RETURNING 1", (scope, key))
+
+    # ---- the limits' counts (worker/rate_limits.py, `SharedStorage`) ----
+
+    def count_up(self, key: str, expiry_s: float, amount: int) -> int:
+        """Add ``amount`` to the count of ``key`` (a new one, or one whose window ran out,
+        starts from zero and runs ``expiry_s`` seconds); return the new count."""
+        now = time.time()
+        with self.pool.connection() as conn, conn.pipeline():
+            conn.execute("DELETE FROM limit_counts WHERE expires_at < %s", (now - 3600,))
+            cursor = conn.execute(
+                "INSERT INTO limit_counts AS c (key, count, expires_at) VALUES (%s, %s, %s) "
+                "ON CONFLICT (key) DO UPDATE SET "
+                "count = CASE WHEN c.expires_at > %s THEN c.count + excluded.count "
+                "ELSE excluded.count END, "
+                "expires_at = CASE WHEN c.expires_at > %s THEN c.expires_at "
+                "ELSE excluded.expires_at END RETURNING count",
+                (key, amount, now + expiry_s, now, now))
+        row: Any = cursor.fetchone()  # a dict_row; the upsert always returns one
+        return int(row["count"])
+
+    def counted(self, key: str) -> tuple[int, float] | None:
+        """The live count of ``key`` and when its window ends; None when it has none."""
+        rows = self._rows("SELECT count, expires_at FROM limit_counts WHERE key = %s AND "
+                          "expires_at > %s", (key, time.time()))
+        return (int(rows[0]["count"]), float(rows[0]["expires_at"])) if rows else None
+
+    def uncount(self, key: str | None = None) -> None:
+        """Forget the count of ``key``, or every count."""
+        if key is None:
+            self._rows("DELETE FROM limit_counts RETURNING 1")
+        else:
+            self._rows("DELETE FROM limit_counts WHERE key = %s RETURNING 1", (key,))
 
     @property
     def shares_jobs(self) -> bool:

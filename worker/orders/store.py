@@ -31,6 +31,7 @@ from typing import Any
 from worker import metrics
 from worker.crashpoints import crashpoint
 from worker.orders.archive import Archive, Index, Place
+from worker.orders.documents import Folder, JsonDoc
 from worker.orders.durable import (
     AtomicJSONStorage,
     RunnerLock,
@@ -183,6 +184,14 @@ class OrderStore:
     def marks(self) -> None:
         """Sign-in state and limits stay with the process and accounts.json (one process)."""
         return None
+
+    def document(self, name: str) -> JsonDoc:
+        """The support desk's document ``name`` (worker/orders/documents.py): ``<name>.json`` here."""
+        return JsonDoc(self.path.with_name(f"{name}.json"))
+
+    def files(self, name: str) -> Folder:
+        """The folder ``name`` beside the store (the chat's screenshots)."""
+        return Folder(self.path.with_name(name))
 
     @property
     def shares_jobs(self) -> bool:

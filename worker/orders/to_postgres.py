@@ -1,8 +1,9 @@
 """`invoke migrate-store --from var/orders.json --to postgresql://…`: copy an embedded order store
 into an empty PostgreSQL database, then check that every order arrived unchanged.
 
-The copy is one transaction: orders (live and archived, their current version) and pending
-jobs with their attempts and due times. Then the database is read back and compared: the
+The copy is one transaction: orders (live and archived, their current version), pending
+jobs with their attempts and due times, and the support desk's state beside the store (the
+chat's threads and screenshots, the console's operators and claims; worker/orders/documents.py). Then the database is read back and compared: the
 counts, and a SHA-256 of each order's record. Stop the worker first: orders written to the
 embedded store during the copy would be left behind.
 """
@@ -16,11 +17,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import psycopg
+from psycopg.types.json import Jsonb
 
 from worker.orders.model import Order
 from worker.orders.postgres import PgOrderStore, insert_order, migrate
 from worker.orders.records import record_of
 from worker.orders.store import OrderStore
+
+DOCUMENTS = ("chat", "operators", "claims")  # the store's documents the worker keeps
+SCREENSHOTS = "chat-files"
 
 
 class MigrationRefused(RuntimeError):
@@ -51,7 +56,16 @@ def differences(source: OrderStore, target: PgOrderStore) -> list[str]:
     copied = sorted((j.order_id, j.kind, j.attempts, j.requests) for j in target.jobs())
     if jobs != copied:
         problems.append(f"jobs: {len(jobs)} in the source, {len(copied)} copied or changed")
+    problems += [f"document {name}: differs" for name in DOCUMENTS
+                 if source.document(name).read() != target.document(name).read()]
+    problems += [f"screenshot {name}: differs" for name, data in _screenshots(source)
+                 if target.files(SCREENSHOTS).get(name) != data]
     return problems
+
+
+def _screenshots(source: OrderStore) -> list[tuple[str, bytes]]:
+    folder = source.path.with_name(SCREENSHOTS)
+    return [(f.name, f.read_bytes()) for f in sorted(folder.glob("*"))]
 
 
 def copy_store(source_path: Path, url: str, say: Callable[[str], None] = print) -> Copied:
@@ -83,6 +97,12 @@ def copy_store(source_path: Path, url: str, say: Callable[[str], None] = print) 
                     (job.id, job.kind, job.order_id, job.attempts, job.due_at, job.last_error,
                      job.requests))
             conn.execute("SELECT setval('jobs_id_seq', greatest(1, (SELECT max(id) FROM jobs)))")
+            for name in DOCUMENTS:
+                conn.execute("INSERT INTO documents (name, body) VALUES (%s, %s)",
+                             (name, Jsonb(source.document(name).read())))
+            for name, data in _screenshots(source):
+                conn.execute("INSERT INTO files (name, body) VALUES (%s, %s)",
+                             (f"{SCREENSHOTS}/{name}", data))
         say(f"copied {len(orders)} orders and {len(jobs)} pending jobs; verifying…")
         problems = differences(source, target)
         if problems:

@@ -13,13 +13,13 @@ never accept, and a uniform answer tells a forger nothing. An unreadable body ge
 from __future__ import annotations
 
 import hmac
-import json
 import logging
 from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from worker.json_body import parse
 from worker.orders.model import SETTLEABLE, Order, utc_now
 from worker.orders.store import Unchanged, UnknownOrder
 from worker.services import Services
@@ -115,7 +115,7 @@ async def _parse(request: Request) -> dict[str, Any] | None:
         form = await request.form()
         return {k: v for k, v in form.items() if isinstance(v, str)}
     try:
-        data = json.loads(raw)
+        data = parse(raw)
     except ValueError:
         return None
     return data if isinstance(data, dict) else None

@@ -20,12 +20,14 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
-from worker.api_errors import errors, message
+from worker.api_errors import errors, message, note_lang
 from worker.catalogue import Package
+from worker.json_body import read_json
 from worker.orders.model import LANGS, Lang, Order
 from worker.orders.store import DuplicateOrder, email_key
 from worker.payments.epay import EpayError, callback_urls
 from worker.payments.status_schedule import PAYMENT_WINDOW_S
+from worker.rate_limits import client_address
 from worker.services import Services
 
 log = logging.getLogger("worker.payments.checkout")
@@ -40,13 +42,14 @@ DELIVERABILITY_TIMEOUT_S = 2
 async def checkout(request: Request) -> JSONResponse:
     services: Services = request.app.state.services
     try:
-        body = await request.json()
+        body = await read_json(request)
     except ValueError:
         body = None
     if not isinstance(body, dict):
         return JSONResponse(errors({"body": "body"}, "en"), status_code=422)
     raw_lang = body.get("lang")
     lang: Lang = raw_lang if raw_lang in LANGS else "en"
+    note_lang(request, lang)
 
     problems, form = validate(body, services)
     checks_dns = "email" in form and services.settings.email_check_deliverability
@@ -134,9 +137,8 @@ async def limit(request: Request, services: Services, email: str, lang: Lang) ->
     if len(unpaid) >= services.settings.unpaid_orders_per_email:
         wait = int(PAYMENT_WINDOW_S - max(unpaid)) + 1  # when the oldest leaves the window
         return too_many("unpaid_orders", wait, lang)
-    client = request.client.host if request.client else "unknown"
     over = services.limits.hit(
-        ("checkout_address", client), ("checkout_email", email_key(email)), ("checkout_total", "all")
+        ("checkout_address", client_address(request)), ("checkout_email", email_key(email)), ("checkout_total", "all")
     )
     if over is not None:
         log.warning("checkout: refused, rate limit reached (retry in %d s)", over)

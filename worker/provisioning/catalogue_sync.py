@@ -344,12 +344,26 @@ async def sync(
     output.parent.mkdir(parents=True, exist_ok=True)
     text = json.dumps(catalog, ensure_ascii=False, indent=1) + "\n"
     replace_atomically(output, text.encode(), mode=0o644)  # the site build and the worker read it
-    # Beside the catalogue, where the worker looks for it; compact: it is read, not edited.
-    extra = json.dumps(topups, ensure_ascii=False, separators=(",", ":")) + "\n"
-    replace_atomically(output.with_name(TOPUPS_FILE), extra.encode(), mode=0o644)
-    summary.topups = sum(len(entries) for entries in topups["topups"].values())
+    summary.topups = _write_topups(output, topups)
     summary.written = True
     return summary
+
+
+def _write_topups(catalog_path: Path, topups: dict[str, Any]) -> int:
+    """Beside the catalogue, where the worker looks for it; compact: it is read, not edited."""
+    extra = json.dumps(topups, ensure_ascii=False, separators=(",", ":")) + "\n"
+    replace_atomically(catalog_path.with_name(TOPUPS_FILE), extra.encode(), mode=0o644)
+    return sum(len(entries) for entries in topups["topups"].values())
+
+
+async def write_topups(provider: Provider, pricing: Pricing, catalog_path: Path) -> int:
+    """Only topups.json, beside a catalogue kept as it is, for `make demo` (scripts/stack.py):
+    its site is built from the shipped catalogue, so the prices of that file must stay. Priced
+    at pricing.json's usd_kzt: the demo asks no one outside the machine. Returns the top-ups."""
+    catalog = json.loads(catalog_path.read_text(encoding="utf-8"))
+    packages = await provider.list_packages()
+    topups = build_topups(packages, await provider.list_topups(), catalog, pricing, pricing.usd_kzt)
+    return _write_topups(catalog_path, topups)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import hmac
-import json
 import logging
 import sys
 from typing import TYPE_CHECKING, Any
@@ -20,6 +19,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 
 from worker.config import SettingError, Settings, load_settings
+from worker.json_body import parse
 from worker.provisioning import open_provider
 from worker.provisioning.provider import ProviderError
 
@@ -36,7 +36,7 @@ async def aggregator_webhook(request: Request) -> Response:
         # Word for word what an unknown path gets: the URL must not tell that it exists.
         return PlainTextResponse("Not Found", status_code=404)
     try:
-        notice = json.loads(await request.body())
+        notice = parse(await request.body())
     except ValueError:
         return JSONResponse({"error": "send a JSON notification"}, status_code=400)
     if not isinstance(notice, dict):

@@ -12,11 +12,12 @@ from markupsafe import escape
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse
 
-from worker.api_errors import errors, message
+from worker.api_errors import errors, message, note_lang
+from worker.json_body import read_json
 from worker.locales import gettext
 from worker.orders.model import LANGS, Lang, Order
 from worker.orders.store import Unchanged
-from worker.payments.checkout import new_order, open_invoice
+from worker.payments.checkout import limit, new_order, open_invoice
 from worker.services import Services
 from worker.topups.offers import TopUpOffer, refusal
 
@@ -82,18 +83,20 @@ async def list_topups(request: Request) -> JSONResponse:
 
 
 async def buy_topup(request: Request) -> JSONResponse:
-    """201 with the paymentObject; 409 with the new price; 422 when the eSIM cannot take it."""
+    """201 with the paymentObject; 409 with the new price; 422 when the eSIM cannot take it;
+    429 over the checkout limits."""
     services: Services = request.app.state.services
     esim = services.store.by_token(request.path_params["token"])
     if esim is None:
         return JSONResponse(NOT_FOUND, status_code=404)
     try:
-        body = await request.json()
+        body = await read_json(request)
     except ValueError:
         body = None
     if not isinstance(body, dict):
         return JSONResponse(errors({"body": "body"}, esim.lang), status_code=422)
     lang = _lang(body.get("lang"), esim)
+    note_lang(request, lang)
     offers, reason = _offers(esim, services)
     if reason is not None:
         return JSONResponse({**errors({"package": reason}, lang), "reason": reason}, 422)
@@ -106,6 +109,11 @@ async def buy_topup(request: Request) -> JSONResponse:
             {**errors({"package": "price_changed"}, lang), "price_kzt": offer.price_kzt},
             status_code=409,
         )
+    # A top-up opens an Epay invoice like a checkout: the same limits against card testing,
+    # counted together with checkouts (a purged eSIM's id stands in for its address).
+    refused = await limit(request, services, esim.email or esim.id, lang)
+    if refused is not None:
+        return refused
 
     def make() -> Order:
         topup = new_order(

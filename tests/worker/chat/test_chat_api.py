@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import io
 import re
+import time
 from collections.abc import Iterator
 from dataclasses import replace
+from pathlib import Path
 
 import httpx
 import pytest
@@ -18,6 +20,7 @@ from worker.chat import notify
 from worker.chat.threads import ChatStore
 from worker.config import Settings
 from worker.mail import smtp
+from worker.orders.documents import Folder, JsonDoc
 
 pytestmark = pytest.mark.anyio
 TOKEN = "operator-token-0123456789-abcdefghijklmnop"  # tests/worker/conftest.py
@@ -113,7 +116,8 @@ async def test_support_sees_the_order_number_never_its_token_and_answers(
     # The buyer's panel was open: no e-mail to them.
     assert [m["To"] for m in after_sale_mailbox.messages if m["To"] != "support@qazaq-esim.com"] == []
     # A restart keeps everything.
-    assert ChatStore(after_sale_settings.orders_db.with_name("chat.json")).get(
+    assert ChatStore(JsonDoc(after_sale_settings.orders_db.with_name("chat.json")),
+                     Folder(after_sale_settings.orders_db.with_name("chat-files"))).get(
         thread["id"]).messages[-1].operator == "Aigerim"
 
 
@@ -232,3 +236,31 @@ def test_a_screenshot_is_decoded_encoded_again_and_shown_only_to_support(
     with Image.open(stored) as image:
         assert image.format == "PNG" and image.size == (40, 30)
         assert "Comment" not in image.info
+
+
+def test_an_open_panel_on_one_host_spares_the_email_of_a_reply_on_the_other(
+        after_sale_settings: Settings, pg_url: str, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """PostgreSQL (issue 13): the panel polls host a, support answers on host b."""
+    from worker.orders.postgres import PgOrderStore
+
+    hosts = [replace(after_sale_settings, orders_url=pg_url,
+                     orders_db=tmp_path / f"host{n}" / "orders.json") for n in range(2)]
+    with ServerThread(create_app(hosts[0], handlers={})) as one, \
+            ServerThread(create_app(hosts[1], handlers={})) as two, \
+            httpx.Client(base_url=one.url, timeout=15) as a, \
+            httpx.Client(base_url=two.url, timeout=15) as b:
+        key = ask(a, "Hello", email="buyer@example.kz")
+        [thread] = b.get("/operator/chat/threads", headers=desk(b)).json()["threads"]
+        path = f"/operator/chat/threads/{thread['id']}/messages"
+        assert a.get(f"/api/chat/threads/{key}").status_code == 200  # the panel is open
+        b.post(path, headers=desk(b), json={"text": "Seen in the panel"})
+        store = PgOrderStore.open(pg_url)
+        chat = ChatStore(store.document("chat"), store.files("chat-files"))
+        assert not chat.get(thread["id"]).email_due  # type: ignore[union-attr]
+        monkeypatch.setattr(notify, "AWAY_S", 0.05)
+        a.get(f"/api/chat/threads/{key}")
+        time.sleep(0.1)  # the panel was closed since
+        b.post(path, headers=desk(b), json={"text": "Mailed"})
+        assert chat.get(thread["id"]).email_due  # type: ignore[union-attr]
+        store.close()

@@ -7,7 +7,8 @@ import json
 import re
 import shutil
 import subprocess
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,7 @@ from worker.app import create_app
 from worker.config import Settings
 from worker.console.accounts import Accounts
 from worker.operator import commands
+from worker.orders.documents import JsonDoc
 
 pytestmark = pytest.mark.anyio
 ROOT = Path(__file__).resolve().parents[3]
@@ -78,7 +80,7 @@ def quick_hashes(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def add_operator(settings: Settings, email: str = EMAIL, name: str = "Aigerim") -> str:
-    return Accounts(settings.orders_db.with_name("operators.json")).add(email, name)[0]
+    return Accounts(JsonDoc(settings.orders_db.with_name("operators.json"))).add(email, name)[0]
 
 
 @pytest.fixture
@@ -258,7 +260,7 @@ def test_add_operator_and_operator_token_print_what_the_person_needs(
     assert "otpauth://totp/" in capsys.readouterr().out
     assert asyncio.run(commands.operator_token(EMAIL)) == 0
     token = re.search(r"Bearer (\S+)", capsys.readouterr().out).group(1)  # type: ignore[union-attr]
-    accounts = Accounts(tmp_path / "operators.json")
+    accounts = Accounts(JsonDoc(tmp_path / "operators.json"))
     assert accounts.by_api_token(token).name == "Aigerim"  # type: ignore[union-attr]
     assert accounts.by_api_token(token + "x") is None
 
@@ -273,8 +275,8 @@ async def test_a_delivered_unused_esim_confirmed_non_functional_may_be_refunded(
     assert 'name="non_functional" value="1"' in confirmed.text
 
 
-def test_expired_sessions_and_used_links_open_nothing(tmp_path: Path) -> None:
-    accounts = Accounts(tmp_path / "operators.json")
+def test_expired_sessions_and_used_links_open_nothing(store_backend: Callable[[], Any]) -> None:
+    accounts = Accounts(store_backend().document("operators"))  # on both backends
     token, _ = accounts.add(EMAIL, "Aigerim")
     assert accounts.set_password("not-the-link", PASSWORD) is None
     assert accounts.set_password(token, PASSWORD) is not None
@@ -367,7 +369,7 @@ def test_an_operator_with_a_second_factor_needs_the_code_from_their_app(
         server: str, after_sale_settings: Settings) -> None:
     import pyotp
 
-    accounts = Accounts(after_sale_settings.orders_db.with_name("operators.json"))
+    accounts = Accounts(JsonDoc(after_sale_settings.orders_db.with_name("operators.json")))
     token, uri = accounts.add(EMAIL, "Aigerim", totp=True)
     assert uri is not None and uri.startswith("otpauth://totp/")
     browser = Console(server)
@@ -416,3 +418,59 @@ async def test_every_console_page_is_valid_html(console: Console, after_sale: Af
     messages = html_errors(files)
     assert not messages, [(paths[int(Path(m["url"]).stem[4:])] if int(Path(m["url"]).stem[4:]) < len(paths)
                            else "sign-in", m.get("lastLine"), m["message"]) for m in messages]
+
+
+def test_two_hosts_on_one_postgresql_share_the_chat_the_operators_and_the_claims(
+        after_sale_settings: Settings, pg_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """Issue 13: with ORDERS_DB a PostgreSQL URL, a load balancer may send any request to either
+    host (each with its own disk): the buyer's thread, its screenshot, an operator's session
+    and API token and a claim are the same on both."""
+    import asyncio
+
+    from PIL import Image
+
+    monkeypatch.setenv("ORDERS_DB", pg_url)  # for `invoke add-operator` and `operator-token`
+    hosts = [replace(after_sale_settings, orders_url=pg_url,
+                     orders_db=tmp_path / f"host{n}" / "orders.json") for n in range(2)]
+    with ServerThread(create_app(hosts[0], handlers={})) as one, \
+            ServerThread(create_app(hosts[1], handlers={})) as two:
+        a, b = Console(one.url), Console(two.url)
+        assert a.post("/console/set-password/x", {"password": PASSWORD}).status_code != 303
+        assert asyncio.run(commands.add_operator(EMAIL, "Aigerim")) == 0
+        token = re.search(r"set-password/(\S+)", capsys.readouterr().out).group(1)  # type: ignore[union-attr]
+        assert a.post(f"/console/set-password/{token}", {"password": PASSWORD}).status_code == 303
+        assert b.sign_in().status_code == 303
+        a.cookies = dict(b.cookies)  # the same browser, sent to the other host next time
+
+        key = a.http.post("/api/chat/threads", json={"lang": "ru", "text": "Не работает"}).json()[
+            "thread_key"]
+        shot = io.BytesIO()
+        Image.new("RGB", (8, 8)).save(shot, "PNG")
+        assert a.http.post(f"/api/chat/threads/{key}/screenshot",
+                           content=shot.getvalue()).status_code == 201
+        thread_path = re.search(r'href="(/console/threads/\w+)"', b.get("/console/").text).group(1)  # type: ignore[union-attr]
+        page = a.get(thread_path)  # the session opened on b counts on a
+        assert "Не работает" in page.text
+        src = re.search(r'<img class="shot" src="([^"]+)"', page.text).group(1)  # type: ignore[union-attr]
+        assert b.get(src).content.startswith(b"\x89PNG")
+        assert a.post(thread_path + "/reply", {"text": "Включите роуминг"},
+                      b.csrf(thread_path)).status_code == 303
+        messages = b.http.get(f"/api/chat/threads/{key}").json()["messages"]
+        assert [m["text"] for m in messages] == ["Не работает", "", "Включите роуминг"]
+
+        assert asyncio.run(commands.operator_token(EMAIL)) == 0
+        api_token = re.search(r"Bearer (\S+)", capsys.readouterr().out).group(1)  # type: ignore[union-attr]
+        listed = b.http.get("/operator/chat/threads", headers={"Authorization": f"Bearer {api_token}"})
+        assert [len(t["messages"]) for t in listed.json()["threads"]] == [3]
+
+        received = datetime.now(UTC).date().isoformat()
+        assert a.post("/console/claims", {"received_on": received, "summary": "Верните деньги"},
+                      a.csrf()).status_code == 303
+        assert "Верните деньги" in b.get("/console/claims").text
+        b.post("/console/sign-out", {}, b.csrf())
+        assert a.get("/console/").status_code == 303  # signed out on both
+    for host in hosts:  # nothing of it on either host's disk
+        assert not host.orders_db.with_name("chat.json").exists()
+        assert not host.orders_db.with_name("operators.json").exists()
+        assert not host.orders_db.with_name("chat-files").exists()

@@ -17,6 +17,7 @@ from smtp_mailbox import Mailbox
 from worker.app import create_app
 from worker.config import Settings
 from worker.console.accounts import Accounts
+from worker.orders.documents import JsonDoc
 
 pytestmark = pytest.mark.anyio
 TOKEN = "operator-token-0123456789-abcdefghijklmnop"  # tests/worker/conftest.py
@@ -39,7 +40,7 @@ async def test_a_personal_token_works_without_the_shared_one_and_names_the_opera
         after_sale: AfterSale, after_sale_settings: Settings,
         caplog: pytest.LogCaptureFixture) -> None:
     settings = replace(after_sale_settings, operator_token=None)
-    accounts = Accounts(settings.orders_db.with_name("operators.json"))
+    accounts = Accounts(JsonDoc(settings.orders_db.with_name("operators.json")))
     accounts.add("aigerim@qazaq-esim.com", "Aigerim")
     personal = accounts.new_api_token("aigerim@qazaq-esim.com")
     order = await after_sale.order("delivered")

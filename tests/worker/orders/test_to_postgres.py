@@ -4,8 +4,10 @@ into PostgreSQL with every order and job, verified, and never over an existing o
 from __future__ import annotations
 
 import asyncio
+import os
 import subprocess
 import sys
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +15,9 @@ import psycopg
 import pytest
 from store_helpers import delivered_order, make_order
 
+from worker.chat.threads import ChatStore
+from worker.console.accounts import Accounts
+from worker.console.claims import Claims
 from worker.orders.model import Order
 from worker.orders.postgres import PgOrderStore, migrate
 from worker.orders.store import OrderStore
@@ -24,11 +29,13 @@ ROOT = Path(__file__).resolve().parents[3]
 def test_migrations_run_once_each_and_are_recorded(postgres_server: Any) -> None:
     url = postgres_server.new_database("fresh_schema")
 
-    assert migrate(url) == ["0001_orders_and_jobs.sql", "0002_marks.sql"]
+    assert migrate(url) == ["0001_orders_and_jobs.sql", "0002_marks.sql", "0003_documents.sql",
+                            "0004_limit_counts.sql"]
     assert migrate(url) == []
     with psycopg.connect(url) as conn:
         assert conn.execute("SELECT name FROM schema_migrations ORDER BY name").fetchall() == [
-            ("0001_orders_and_jobs.sql",), ("0002_marks.sql",)]
+            ("0001_orders_and_jobs.sql",), ("0002_marks.sql",), ("0003_documents.sql",),
+            ("0004_limit_counts.sql",)]
 
 
 def embedded_store(path: Path) -> OrderStore:
@@ -77,6 +84,35 @@ def test_an_embedded_store_is_copied_and_verified(tmp_path: Path, pg_url: str) -
     target.close()
 
 
+def test_the_support_desks_chat_operators_and_claims_are_copied_and_verified(
+        tmp_path: Path, pg_url: str) -> None:
+    path = tmp_path / "var" / "orders.json"
+    source = embedded_store(path)
+    chat = ChatStore(source.document("chat"), source.files("chat-files"))
+    thread, key = chat.open_thread("ru", "Не подключается", "buyer@example.kz", None)
+    shot = chat.add_screenshot(thread.id, b"\x89PNG screen", "png").screenshot
+    accounts = Accounts(source.document("operators"))
+    accounts.set_password(accounts.add("aigerim@qazaq-esim.com", "Aigerim")[0], "correct horse battery")
+    claim = Claims(source.document("claims")).open(
+        summary="refund please", received_on=date(2026, 12, 1), operator="Aigerim",
+        thread_id=thread.id, order_id=None)
+
+    copy_store(path, pg_url, say=lambda line: None)
+
+    target = PgOrderStore.open(pg_url)
+    copied = ChatStore(target.document("chat"), target.files("chat-files"))
+    assert copied.by_key(key).messages[0].text == "Не подключается"  # type: ignore[union-attr]
+    assert copied.screenshot(str(shot)) == b"\x89PNG screen"
+    assert Accounts(target.document("operators")).verify(
+        "aigerim@qazaq-esim.com", "correct horse battery") is not None
+    assert Claims(target.document("claims")).get(claim.id) == claim
+    assert differences(source, target) == []
+    Claims(target.document("claims")).resolve(claim.id, "refunded", "Aigerim")
+    target.files("chat-files").put(str(shot), b"other")
+    assert differences(source, target) == ["document claims: differs", f"screenshot {shot}: differs"]
+    target.close()
+
+
 def test_a_database_with_orders_is_refused(tmp_path: Path, pg_url: str) -> None:
     path = tmp_path / "var" / "orders.json"
     embedded_store(path)
@@ -112,8 +148,12 @@ def test_the_invoke_tasks_copy_and_refuse(tmp_path: Path, pg_url: str) -> None:
                            cwd=ROOT, capture_output=True, text=True, check=False)
     schema = subprocess.run([*invoke, "migrate", "--db", pg_url], cwd=ROOT, capture_output=True,
                             text=True, check=False)
+    backup = subprocess.run([*invoke, "backup", "--to", str(tmp_path / "backup")], cwd=ROOT,
+                            capture_output=True, text=True, check=False,
+                            env={**os.environ, "ORDERS_DB": pg_url})
 
     assert done.returncode == 0, done.stderr
     assert "verified: 3 orders, 1 jobs, every checksum equal" in done.stdout
     assert again.returncode == 1 and "already holds orders" in again.stderr
     assert schema.stdout.strip() == "the schema is up to date"
+    assert backup.returncode == 1 and "its backups are pg_dump's" in backup.stderr  # not files

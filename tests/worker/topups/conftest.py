@@ -44,3 +44,11 @@ def fiscal_world(
         webkassa_login="demo@qazaq-esim.com", webkassa_password=Secret("demo"),
         webkassa_cashbox="SWK00000001",
     )
+
+
+@pytest.fixture
+def limited_world(after_sale_settings: Settings, after_sale_mailbox: Mailbox) -> Iterator[World]:
+    """The world with the checkout limits tight: 2 checkouts a minute per address, 3 unpaid
+    orders per e-mail address."""
+    yield from _world(after_sale_settings, after_sale_mailbox,
+                      checkout_rate_limit="2/minute", unpaid_orders_per_email=3)

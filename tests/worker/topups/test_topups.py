@@ -9,6 +9,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from topup_world import GB, ONE_GB, THREE_GB, World, write_offers
 
+from worker.account.routes import account_view
+from worker.api_errors import message
+from worker.orders.model import Order
+
 pytestmark = pytest.mark.slow
 
 DECLINED = ("4000000000004848", "01/30", "123")  # the Epay sandbox: insufficient funds
@@ -146,6 +150,24 @@ def test_a_topup_the_aggregator_refuses_fails_alerts_and_is_refundable(world: Wo
     assert refused.value.rule == "topup_not_applied"  # applied = delivered (5.2)
 
 
+def test_my_esims_offers_add_data_only_for_an_esim_that_takes_a_topup(world: World) -> None:
+    write_offers(world.settings.catalog_path, ONE_GB)
+    esim = world.order(world.esim().id)
+    esim.profile.usage_checked_at = "2026-12-06T10:00:00+00:00"
+    expired = world.esim(expires_at=(datetime.now(UTC) - timedelta(days=1)).isoformat())
+    other_plan = world.esim(package_code="EU-UNL-7D")
+    refunded = world.esim(status="refunded")
+
+    def view(order: Order) -> tuple[bool, str | None]:
+        shown = account_view(order, world.services)
+        return shown["can_top_up"], shown["usage_updated_at"]
+
+    assert view(esim) == (True, "2026-12-06T10:00:00+00:00")
+    assert view(expired) == (False, None)
+    assert view(other_plan) == (False, None)
+    assert view(refunded) == (False, None)  # nor its usage: the eSIM is no longer the buyer's
+
+
 def test_a_topup_is_not_itself_topped_up(world: World) -> None:
     esim = world.esim()
     bought = world.buy(esim).json()
@@ -165,3 +187,31 @@ def test_a_paid_topup_gets_a_fiscal_receipt_like_a_sale(fiscal_world: World) -> 
     assert topup.fiscal["sale"]["total_tiyn"] == 990 * 100
     subjects = [str(m["Subject"]) for m in world.mailbox.wait_for(2)]
     assert f"Заказ {topup.id}: фискальный чек" in subjects
+
+
+def test_topups_count_against_the_checkout_limits(limited_world: World) -> None:
+    world = limited_world
+    esim = world.esim(lang="kk")
+
+    bought = [world.buy(esim).status_code for _ in range(2)]
+    refused = world.buy(esim)
+
+    assert bought == [201, 201]
+    assert refused.status_code == 429
+    assert refused.json() == {"error": message("too_many_checkouts", "kk")}
+    assert 1 <= int(refused.headers["retry-after"]) <= 60
+    assert len(world.offers(esim)["history"]) == 2  # the refused one opened no invoice
+
+
+def test_unpaid_topups_count_against_the_unpaid_orders_cap(limited_world: World) -> None:
+    world = limited_world
+    esim = world.esim(lang="ru")
+
+    answers = []
+    for _ in range(4):
+        world.services.limits.storage.reset()  # only the unpaid orders may stop it
+        answers.append(world.buy(esim))
+
+    assert [a.status_code for a in answers] == [201, 201, 201, 429]
+    refused = answers[-1]
+    assert refused.json() == {"error": message("unpaid_orders", "ru")}

@@ -8,7 +8,7 @@ import asyncio
 import time
 from collections.abc import Iterator
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 
 import httpx
 import pytest
@@ -20,6 +20,7 @@ from worker.app import create_app
 from worker.config import Settings
 from worker.orders.model import Order, Profile
 from worker.provisioning.esimaccess import EsimAccess
+from worker.topups import usage_alerts
 from worker.topups.usage_alerts import due
 
 pytestmark = pytest.mark.slow
@@ -130,6 +131,49 @@ def test_the_last_day_alert_comes_once_per_end_date() -> None:
     order.profile.expires_at = (now + timedelta(days=7, hours=20)).isoformat()  # a top-up
     assert due(order, now) == []
     assert [k.partition("@")[0] for k in due(order, now + timedelta(days=7))] == ["last_day"]
+
+
+def clock_ahead(ahead: timedelta) -> type[datetime]:
+    """The worker's clock (of the alerts) ``ahead`` of the real one, as the sandbox's is."""
+
+    class Later(datetime):
+        @classmethod
+        def now(cls, tz: tzinfo | None = None) -> Later:
+            return cls.fromtimestamp(time.time(), tz) + ahead
+
+    return Later
+
+
+def test_the_last_day_alert_comes_once_over_http_in_the_orders_language(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    esim = world.esim(lang="kk")
+    phone(world, esim, "install")  # a 30-day plan: it ends 30 days from now
+    save_webhook(world)
+    ahead = timedelta(days=29, hours=1)
+    # 29 days later on both clocks: the sandbox's business clock (its control endpoint; it then
+    # sends its own VALIDITY_USAGE webhook, spec §7) and the worker's, which reads esim/query's
+    # expiredTime against its own. Everything between them is real: HTTP, the job, SMTP.
+    monkeypatch.setattr(usage_alerts, "datetime", clock_ahead(ahead))
+    moved = world.aggregator.post("/_sandbox/clock/advance", json={"seconds": ahead.total_seconds()})
+    assert moved.status_code == 200, moved.text
+
+    assert alerts(world, esim, 1) == ["last_day"]
+    [mail] = world.mailbox.wait_for(1)
+    assert str(mail["Subject"]) == f"Тапсырыс {esim.id}: eSIM мерзімі бір тәулік ішінде аяқталады"
+    assert f"/kk/order/#{esim.token}" in mail.get_body(("plain",)).get_content()  # "Add data"
+    sent = world.aggregator.get("/_sandbox/webhooks").json()["webhooks"]
+    assert "VALIDITY_USAGE" in str(sent)
+
+    def checked(order: Order) -> str | None:
+        return order.profile.usage_checked_at if order.profile else None
+
+    before = checked(world.order(esim.id))
+    phone(world, esim, "notify", notifyType="VALIDITY_USAGE")  # the same hint again
+    world.wait_until(esim.id, lambda o: checked(o) != before)  # esim/query asked again
+    world.wait_for_jobs_to_end(esim.id)
+    assert len(world.mailbox.messages) == 1
+    assert len(world.order(esim.id).usage_alerts) == 1
 
 
 @pytest.fixture

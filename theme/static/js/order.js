@@ -23,6 +23,14 @@
     var n = new Intl.NumberFormat(T.lang, { maximumFractionDigits: 2 }).format(bytes / 1073741824);
     return T.gb.replace("{n}", n);
   }
+  // "2 hours ago" in the page's language; the aggregator itself updates usage every 2-3 hours.
+  function ago(iso) {
+    var minutes = Math.round((new Date(iso) - Date.now()) / 60000);
+    var words = new Intl.RelativeTimeFormat(T.lang, { numeric: "auto" });
+    if (Math.abs(minutes) < 60) return words.format(minutes, "minute");
+    if (Math.abs(minutes) < 2880) return words.format(Math.round(minutes / 60), "hour");
+    return words.format(Math.round(minutes / 1440), "day");
+  }
   // Links and images from the answer must be web addresses (never javascript: or data:).
   function web(url) { return /^https?:\/\//.test(url || "") ? url : ""; }
   function isApple() {
@@ -67,6 +75,8 @@
       refund: !!order.refund,
       receipts: receipts.length > 0,
       esim: !!esim,
+      // My eSIMs: the account API says which eSIMs take top-ups (issue 12).
+      topup: !!(esim && order.can_top_up),
       ios: !!(esim && web(esim.ios_install_url) && isApple()),
       resend: !!(esim && order.can_resend_email),
       payment: !!order.payment,
@@ -108,9 +118,13 @@
       set("expires", date(esim.expires_at));
       var days = esim.plan_days || (order.package && order.package.days);
       if (days) set("validity", plural(T.runs[esim.validity_starts] || T.runs.unknown, days));
+      var used = esim.total_bytes && order.usage_updated_at
+        ? T.used_of_updated.replace("{ago}", ago(order.usage_updated_at)) : T.used_of;
       set("usage", esim.total_bytes
-        ? T.used_of.replace("{used}", gigabytes(esim.used_bytes || 0)).replace("{total}", gigabytes(esim.total_bytes))
+        ? used.replace("{used}", gigabytes(esim.used_bytes || 0)).replace("{total}", gigabytes(esim.total_bytes))
         : gigabytes(esim.used_bytes || 0) + " · " + T.unlimited);
+      // The order page's own top-up section; ?add-data takes the buyer straight to it.
+      field("topup").href = "/" + T.lang + "/order/?add-data#" + encodeURIComponent(token);
       view.querySelectorAll("[data-copy]").forEach(function (button) {
         button.addEventListener("click", function () {
           var code = field(button.getAttribute("data-copy"));
@@ -140,7 +154,7 @@
     return view;
   }
 
-  window.QE = { renderOrder: renderOrder, worker: worker };
+  window.QE = { renderOrder: renderOrder, worker: worker, ago: ago };
 
   var box = document.getElementById("order");
   if (!box) return;

@@ -17,14 +17,8 @@
     var n = new Intl.NumberFormat(T.lang, { maximumFractionDigits: 2 }).format(bytes / 1073741824);
     return T.gb.replace("{n}", n);
   }
-  // "2 hours ago" in the page's language; the aggregator itself updates usage every 2-3 hours.
-  function ago(iso) {
-    var minutes = Math.round((new Date(iso) - Date.now()) / 60000);
-    var words = new Intl.RelativeTimeFormat(T.lang, { numeric: "auto" });
-    if (Math.abs(minutes) < 60) return words.format(minutes, "minute");
-    if (Math.abs(minutes) < 2880) return words.format(Math.round(minutes / 60), "hour");
-    return words.format(Math.round(minutes / 1440), "day");
-  }
+  var ago = window.QE.ago;  // order.js, loaded first: "updated 2 hours ago"
+  var scrolled = false;
   function address() {
     return worker + "/api/orders/" + encodeURIComponent(decodeURIComponent(location.hash.slice(1))) + "/topups";
   }
@@ -91,6 +85,11 @@
     part("reason").hidden = !data.reason;
     part("history-title").hidden = !history.children.length;
     box.hidden = !data.topups.length && !history.children.length && !known;
+    // "Add data" in My eSIMs leads here (order/?add-data#token): show the list, once.
+    if (!scrolled && !box.hidden && /[?&]add-data\b/.test(location.search)) {
+      scrolled = true;
+      box.scrollIntoView();
+    }
     if (busy) {
       adding = true;
       setTimeout(load, 2000);
