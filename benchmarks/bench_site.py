@@ -146,11 +146,16 @@ def main() -> None:
         largest = max(catalogue["destinations"], key=lambda d: (shipped / "kk" / "esim" / d["code"].lower()
                                                                 / "index.html").stat().st_size)
         largest_page = f"/kk/esim/{largest['code'].lower()}/"
+        # The page of the heaviest flag shipped (Mexico's 29.8 KB one until it was simplified).
+        flag = max((f for f in (shipped / "theme" / "flags").glob("*.svg") if f.stem != "globe"),
+                   key=lambda f: len(gzip.compress(f.read_bytes(), 6)))
+        flag_page = f"/ru/esim/{flag.stem}/"
         for label, page, budget in (
             ("home /ru/", "/ru/", BUDGET_DESTINATION_GZIP),
             ("home /kk/", "/kk/", BUDGET_DESTINATION_GZIP),
             ("destination /kk/esim/tr/", "/kk/esim/tr/", BUDGET_DESTINATION_GZIP),
-            ("heaviest flag /ru/esim/mx/", "/ru/esim/mx/", BUDGET_DESTINATION_GZIP),
+            ("Mexico /ru/esim/mx/", "/ru/esim/mx/", BUDGET_DESTINATION_GZIP),
+            (f"heaviest flag {flag_page}", flag_page, BUDGET_DESTINATION_GZIP),
             (f"largest destination {largest_page}", largest_page, BUDGET_DESTINATION_GZIP),
             ("checkout /ru/checkout/", "/ru/checkout/", None),
         ):

@@ -290,8 +290,7 @@ def _packages_for_checkout(destinations: list[dict[str, Any]], lang: str,
     return {
         package["code"]: {
             "name": localize.destination_name(destination, lang),
-            # checkout.js prints "flag" before the name; the SVG is flag_src (issue 15).
-            "flag": "",
+            # checkout.js shows it as <img width height> before the name (issue 15).
             "flag_src": flags.url(destination["code"]),
             "slug": destination["code"].lower(),
             "data": data_text(package, lang, translations),

@@ -75,6 +75,7 @@ def test_flags_are_flag_icons_svgs_with_civil_flags_for_heavy_coats_of_arms_and_
     turkey = flags.svg("TR")
     assert turkey.startswith("<svg") and 'id="flag-icons' not in turkey and "\n" not in turkey
     assert len(flags.svg("ES")) < 300  # the civil flag, not the 80 KB coat of arms
+    assert len(flags.svg("MX")) < 600 and "#006847" in flags.svg("MX")  # stripes and a drawn emblem, not 29.8 KB
     assert "<circle" in flags.svg("AC")  # a code flag-icons lacks (Ascension): the globe
 
 

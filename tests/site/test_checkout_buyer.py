@@ -62,7 +62,7 @@ def test_every_mistake_is_named_at_once_under_its_field_in_the_pages_language(
         phone: Any, site_url: str, package: dict[str, Any], lang: str) -> None:
     sent = checkout_requests(phone)
     phone.goto(f"{site_url}/{lang}/checkout/?package={package['code']}")
-    phone.locator("#checkout").wait_for()
+    phone.locator("#summary a").wait_for()
     phone.locator("#pay").tap()
 
     summary, *texts = ALL_AT_ONCE[lang]
@@ -107,7 +107,7 @@ SUGGESTION = {"kk": "деп жазғыңыз келді ме", "ru": "Возмо
 def test_a_mistyped_domain_is_suggested_and_one_tap_fills_it(
         phone: Any, site_url: str, package: dict[str, Any], lang: str, typed: str, meant: str) -> None:
     phone.goto(f"{site_url}/{lang}/checkout/?package={package['code']}")
-    phone.locator("#checkout").wait_for()
+    phone.locator("#summary a").wait_for()
     phone.fill("#email", typed)
     phone.locator("#phone").tap()  # leaving the field is enough
 
@@ -159,7 +159,7 @@ def test_a_decline_says_why_and_try_again_reopens_the_filled_checkout(
         content_type="application/json", body=json.dumps(declined_order(package, 484)),
         headers={"Access-Control-Allow-Origin": "*"}))
     phone.goto(f"{site_url}/{lang}/checkout/?package={package['code']}")
-    phone.locator("#checkout").wait_for()
+    phone.locator("#summary a").wait_for()
     phone.fill("#email", "buyer@gmail.com")
     phone.fill("#phone", "+7 701 234 5678")
     phone.check("#device_ok")
@@ -175,7 +175,7 @@ def test_a_decline_says_why_and_try_again_reopens_the_filled_checkout(
         {"kk": "Тапсырыс мәліметтері", "ru": "Данные заказа", "en": "Order details"}[lang]]
 
     phone.get_by_role("link", name=button).tap()
-    phone.locator("#checkout").wait_for()
+    phone.locator("#summary a").wait_for()
     assert phone.url == f"{site_url}/{lang}/checkout/?package={package['code']}"  # nothing personal in it
     assert phone.input_value("#email") == "buyer@gmail.com"
     assert phone.input_value("#phone") == "+7 701 234 5678"
@@ -257,3 +257,17 @@ def test_a_sign_in_link_opened_in_a_tab_already_on_my_esims_signs_in(phone: Any,
     phone.locator("#orders .order").wait_for()
     assert logins == ["used", "good"] and "#login" not in phone.url
     assert phone.locator("#link-bad").is_hidden() and phone.locator("#sign-in").is_hidden()
+
+
+@pytest.mark.parametrize("lang", ["kk", "en"])
+def test_the_summary_shows_the_destinations_flag_as_an_image(phone: Any, site_url: str, package: dict[str, Any],
+                                                            lang: str) -> None:
+    """Since the flags became SVG images the summary showed the name alone (issue 15)."""
+    phone.goto(f"{site_url}/{lang}/checkout/?package={package['code']}")
+    flag = phone.locator("#summary a img.flag")
+    flag.wait_for()
+    phone.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=flag.element_handle())
+    assert flag.get_attribute("src") == "/theme/flags/tr.svg" and flag.get_attribute("alt") == ""
+    box = flag.bounding_box()
+    assert box is not None and 20 <= box["width"] <= 40 and box["height"] > 10  # a flag beside the name, not a poster
+    assert {"kk": "Түркия", "en": "Türkiye"}[lang] in phone.inner_text("#summary a")

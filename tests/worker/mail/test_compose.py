@@ -251,3 +251,12 @@ def test_sign_in_email_is_html_with_a_button_and_a_text_part(lang: Lang, setting
     button = {"kk": "«Менің eSIM-дерімді» ашу", "ru": "Открыть «Мои eSIM»", "en": "Open My eSIMs"}[lang]
     assert f'<a href="{link}"' in html and f">{button}</a>" in html.replace("&#34;", '"')
     assert link in text
+
+
+def test_the_kazakh_delivery_email_warns_not_to_delete_the_esim_in_the_sites_words(settings: Settings) -> None:
+    """"өшірмеңіз" reads as "do not switch off", the opposite of the site's advice (switch off,
+    do not delete: жоймаңыз); issue 15."""
+    mail = compose.delivery(delivered_order("kk"), settings, "<m@qazaq-esim.com>")
+    for body in (mail.get_body(("plain",)).get_content(), mail.get_body(("html",)).get_content()):
+        assert "eSIM-ді телефоннан жоймаңыз" in body
+        assert "өшірмеңіз" not in body.lower() and "өшірілген" not in body.lower()

@@ -29,19 +29,23 @@
     document.getElementById("pay-amount").textContent = price(amount);
   }
 
+  // The summary's lines are in the page from the start (checkout.html): filling them moves nothing.
   function showSummary(p) {
-    summary.textContent = "";
-    var title = document.createElement("p");
+    var title = document.getElementById("summary-title");
     var link = document.createElement("a");
     link.href = "/" + T.lang + "/esim/" + p.slug + "/";
-    link.textContent = p.flag + " " + p.name;
+    // The flag as on every other page: an SVG of a known size (no shift), decorative beside the name.
+    var flag = document.createElement("img");
+    flag.className = "flag";
+    flag.src = p.flag_src;
+    flag.width = 24;
+    flag.height = 18;
+    flag.alt = "";
+    link.appendChild(flag);
+    link.appendChild(document.createTextNode(" " + p.name));
+    title.textContent = "";
     title.appendChild(link);
     title.appendChild(document.createTextNode(": " + T.summary.replace("{data}", p.data).replace("{days}", p.days)));
-    var amount = document.createElement("p");
-    amount.className = "price";
-    amount.id = "summary-price";
-    summary.appendChild(title);
-    summary.appendChild(amount);
     showPrice(p.price_kzt);
   }
 
@@ -180,7 +184,11 @@
     });
   }
 
-  function notOnSale() { summary.hidden = true; document.getElementById("no-package").hidden = false; }
+  function notOnSale() {
+    summary.hidden = true;
+    form.hidden = true;
+    document.getElementById("no-package").hidden = false;
+  }
   if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(code)) { notOnSale(); return; }
   // The same shard as checkout_shard() in plugins/catalogue/generator.py.
   function shard(text) {
@@ -201,8 +209,7 @@
       email.value = email.value || contact.email || "";
       form.elements.phone.value = form.elements.phone.value || contact.phone || "";
     }
-    form.hidden = false;
     form.addEventListener("submit", submit);
-    if (!worker) unavailable();
+    if (worker) payButton.disabled = false;
   }).catch(function () { unavailable(); });
 })();
