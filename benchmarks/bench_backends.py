@@ -2,12 +2,15 @@
 process runs the jobs) against PostgreSQL (several processes), in one run on this machine.
 
 - postLink acknowledgement p50/p99 under 100 concurrent callbacks: 1 process on the embedded
-  store, 1 and 2 processes on PostgreSQL;
+  store, 1, 2 and 4 processes on PostgreSQL;
+- checkout throughput (checkouts per second, `POST /api/checkout` against the Epay sandbox,
+  200 checkouts from 20 concurrent clients): the same four set-ups;
 - store write (create + update with a job) and lookup (by id, by token) at 1k, 10k, 100k orders;
 - opening the store and a fresh process's memory after opening, at each size.
 
 PostgreSQL is a throwaway server (scripts/local_postgres.py) with fsync on, as in production.
-Run with `invoke bench` or `.venv/bin/python benchmarks/bench_backends.py [--sizes 1000,10000]`.
+Run with `invoke bench` or `.venv/bin/python benchmarks/bench_backends.py [--sizes 1000,10000]
+[--only http,checkout,store]`.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ import json
 import os
 import random
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -176,30 +180,100 @@ async def post_links(orders_db: str, workers: int, rounds: int, concurrency: int
     return found
 
 
+# The set-ups compared in the HTTP sections: (name, database name on PostgreSQL or "" for the
+# embedded store, worker processes).
+SETUPS = [("embedded, 1 process", "", 1), ("PostgreSQL, 1 process", "1", 1),
+          ("PostgreSQL, 2 processes", "2", 2), ("PostgreSQL, 4 processes", "4", 4)]
+
+
 async def http_figures(pg: LocalPostgres, rounds: int, concurrency: int) -> None:
-    results = {
-        "embedded, 1 process": await post_links("", 1, rounds, concurrency),
-        "PostgreSQL, 1 process": await post_links(pg.new_database("bench_http1"), 1, rounds,
-                                                  concurrency),
-        "PostgreSQL, 2 processes": await post_links(pg.new_database("bench_http2"), 2, rounds,
-                                                    concurrency),
-    }
+    results = {name: await post_links(db and pg.new_database(f"bench_http{db}"), workers,
+                                      rounds, concurrency)
+               for name, db, workers in SETUPS}
     print(f"\n== postLink acknowledgement, {concurrency} distinct callbacks at once, "
           f"{rounds} rounds ({os.cpu_count()} CPUs) ==")
     for name, times in results.items():
         print(f"{name:<26} {ms(times)}")
 
 
+# ---- checkout throughput ---------------------------------------------------------------------
+
+CHECKOUT_FORM = {"email": "buyer@example.kz", "phone": "+77012345678", "lang": "ru",
+                 "device_ok": True, "offer_accepted": True}
+
+
+async def checkout_client(url: str, body: bytes, count: int, into: list[float]) -> None:
+    """One buyer's browser: ``count`` checkouts one after another on one keep-alive connection.
+    Raw HTTP/1.1, as `blast`: an httpx client's millisecond of CPU per request would compete
+    with the worker processes for this machine's cores."""
+    host, port = url.removeprefix("http://").split(":")
+    reader, writer = await asyncio.open_connection(host, int(port))
+    request = (f"POST /api/checkout HTTP/1.1\r\nHost: {host}\r\n"
+               f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
+               ).encode() + body
+    try:
+        for _ in range(count):
+            begun = time.perf_counter()
+            writer.write(request)
+            head = await reader.readuntil(b"\r\n\r\n")
+            length = int(next((line.split(b":")[1] for line in head.split(b"\r\n")
+                               if line.lower().startswith(b"content-length:")), b"0"))
+            answer = await reader.readexactly(length)
+            into.append(time.perf_counter() - begun)
+            assert head.startswith(b"HTTP/1.1 201"), (head[:40], answer[:200])
+    finally:
+        writer.close()
+
+
+async def checkouts(orders_db: str, workers: int, rounds: int, total: int,
+                    clients: int) -> tuple[list[float], list[float]]:
+    """Checkouts per second of ``rounds`` runs of ``total`` checkouts from ``clients``
+    concurrent clients, and each checkout's answer time."""
+    folder = Path(tempfile.mkdtemp(prefix="bench-backends-checkout-"))
+    catalog = json.loads((ROOT / "content" / "data" / "catalog.json").read_text())
+    body = json.dumps({**CHECKOUT_FORM,
+                       "package": catalog["destinations"][0]["packages"][0]["code"]}).encode()
+    rates: list[float] = []
+    times: list[float] = []
+    try:
+        with stack(folder, orders_db=orders_db, workers=workers) as urls:
+            # Warm up: every process has its Epay token, pool connections and imports.
+            await asyncio.gather(*(checkout_client(urls["worker"], body, 2, [])
+                                   for _ in range(clients)))
+            for _ in range(rounds):
+                begun = time.perf_counter()
+                await asyncio.gather(*(checkout_client(urls["worker"], body, total // clients,
+                                                       times) for _ in range(clients)))
+                rates.append(total // clients * clients / (time.perf_counter() - begun))
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    return rates, times
+
+
+async def checkout_figures(pg: LocalPostgres, rounds: int, total: int, clients: int) -> None:
+    results = {name: await checkouts(db and pg.new_database(f"bench_checkout{db}"), workers,
+                                     rounds, total, clients)
+               for name, db, workers in SETUPS}
+    print(f"\n== Checkout throughput (POST /api/checkout against the Epay sandbox), {total} "
+          f"checkouts from {clients} clients at once, {rounds} rounds ({os.cpu_count()} CPUs) ==")
+    for name, (rates, times) in results.items():
+        print(f"{name:<26} median {statistics.median(rates):6.1f} checkouts/s "
+              f"(rounds {min(rates):.1f}..{max(rates):.1f})   each: {ms(times)}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--sizes", default="1000,10000,100000")
     parser.add_argument("--rounds", type=int, default=5)
-    parser.add_argument("--only", default="store,http")
+    parser.add_argument("--only", default="http,checkout,store",
+                        help="comma-separated sections: http (postLink), checkout, store")
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
     with LocalPostgres(durable=True) as pg:
         if "http" in args.only:
             asyncio.run(http_figures(pg, args.rounds, 100))
+        if "checkout" in args.only:
+            asyncio.run(checkout_figures(pg, args.rounds, 200, 20))
         if "store" in args.only:
             asyncio.run(store_figures(pg, sizes))
 
