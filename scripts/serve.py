@@ -108,7 +108,7 @@ def serve(port: int, output: Path) -> None:
                                     watch_filter=lambda _change, path: _watched(path)):
         changed = {Path(path) for _change, path in changes}
         if any(path.is_relative_to(folder) for path in changed for folder in code):
-            print("The plugin or the settings changed: restarting")
+            print("The plugin or the settings changed: restarting", flush=True)
             httpd.server_close()
             os.execv(sys.executable, [sys.executable, "-m", "scripts.serve", *sys.argv[1:]])
         try:
