@@ -126,9 +126,9 @@ def rollback(c: Context, target: str) -> None:
 
 @task(i18n_compile)
 def serve(c: Context, port: int = 8000) -> None:
-    """Build, serve on localhost and rebuild whenever content, theme or data change."""
-    c.run(f"{PY} -m pelican content -o {OUTPUT} -s pelicanconf.py --autoreload --listen "
-          f"--bind 127.0.0.1 --port {port}", pty=True)
+    """Build, serve on localhost and rebuild whenever content, theme or data change (after a
+    Markdown page's change only the Markdown pages: scripts/serve.py)."""
+    c.run(f"{PY} -m scripts.serve --port {port} --output {OUTPUT}", pty=True)
 
 
 @task

@@ -64,6 +64,15 @@ class CatalogueGenerator(Generator):  # type: ignore[misc]
         destinations = sorted(self.catalogue["destinations"], key=lambda d: d["code"])
         pages = _markdown_pages(self.context)
         write = _Writer(out)
+        if self.settings.get("CATALOGUE_PAGES_ONLY"):
+            # `invoke serve` after an editor saved a Markdown page (scripts/serve.py): only the
+            # Markdown pages, rendered exactly as below; the rest of output/ is from a full build,
+            # which serve.py runs instead when a page's title, slug or language changed.
+            for lang in LANGS:
+                self._write_markdown_pages(write, lang, pages, self._environment(lang, pages),
+                                           self._base(lang, destinations))
+            log.info("catalogue: wrote %d Markdown pages only", write.pages)
+            return
         for lang in LANGS:
             # (path under /{lang}/, is the home page): the same paths in every language.
             indexable = self._write_language(write, lang, destinations, pages)
@@ -84,12 +93,7 @@ class CatalogueGenerator(Generator):  # type: ignore[misc]
                         pages: dict[str, dict[str, Any]]) -> list[tuple[str, bool]]:
         """Every page and data file of one language; returns the indexable paths."""
         env = self._environment(lang, pages)
-        regions_of: dict[str, list[dict[str, Any]]] = {}
-        for region in (d for d in destinations if d["type"] == "region"):
-            for country in region["countries"]:
-                regions_of.setdefault(country, []).append(region)
-        base = {"lang": lang, "destinations": destinations, "regions_of": regions_of,
-                "by_code": {d["code"]: d for d in destinations}, "top_up_codes": self.top_up_codes}
+        base = self._base(lang, destinations)
         indexable: list[tuple[str, bool]] = []
 
         write.json(f"data/search.{lang}.json", search.build_index(destinations, self.aliases, lang))
@@ -115,14 +119,30 @@ class CatalogueGenerator(Generator):  # type: ignore[misc]
             write.page(f"{lang}/{path}", template.render(base, page_path=path, destination=destination))
             indexable.append((path, False))
 
+        indexable += self._write_markdown_pages(write, lang, pages, env, base)
+        write.text(f"{lang}/404.html", env.get_template("404.html").render(base, page_path=None))
+        return indexable
+
+    def _base(self, lang: str, destinations: list[dict[str, Any]]) -> dict[str, Any]:
+        """The context every page of a language is rendered with."""
+        regions_of: dict[str, list[dict[str, Any]]] = {}
+        for region in (d for d in destinations if d["type"] == "region"):
+            for country in region["countries"]:
+                regions_of.setdefault(country, []).append(region)
+        return {"lang": lang, "destinations": destinations, "regions_of": regions_of,
+                "by_code": {d["code"]: d for d in destinations}, "top_up_codes": self.top_up_codes}
+
+    @staticmethod
+    def _write_markdown_pages(write: _Writer, lang: str, pages: dict[str, dict[str, Any]],
+                              env: Environment, base: dict[str, Any]) -> list[tuple[str, bool]]:
+        """The editors' Markdown pages of one language; returns their (indexable) paths."""
         template = env.get_template("page.html")
+        written: list[tuple[str, bool]] = []
         for slug, by_lang in pages.items():
             if lang in by_lang:
                 write.page(f"{lang}/{slug}/", template.render(base, page_path=f"{slug}/", page=by_lang[lang]))
-                indexable.append((f"{slug}/", False))
-
-        write.text(f"{lang}/404.html", env.get_template("404.html").render(base, page_path=None))
-        return indexable
+                written.append((f"{slug}/", False))
+        return written
 
     def _environment(self, lang: str, pages: dict[str, dict[str, Any]]) -> Environment:
         """One environment per language: its catalogue, and helpers bound to that language."""

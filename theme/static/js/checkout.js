@@ -130,15 +130,7 @@
     if (first) first.focus();
   }
 
-  function loadScript(src) {
-    return new Promise(function (resolve, reject) {
-      var script = document.createElement("script");
-      script.src = src;
-      script.onload = resolve;
-      script.onerror = reject;
-      document.head.appendChild(script);
-    });
-  }
+  var loadScript = window.QE.loadScript;  // site.js
 
   function submit(event) {
     event.preventDefault();

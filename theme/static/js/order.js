@@ -154,7 +154,7 @@
     return view;
   }
 
-  window.QE = { renderOrder: renderOrder, worker: worker, ago: ago };
+  Object.assign(window.QE, { renderOrder: renderOrder, worker: worker, ago: ago });
 
   var box = document.getElementById("order");
   if (!box) return;

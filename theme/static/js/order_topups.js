@@ -22,15 +22,7 @@
   function address() {
     return worker + "/api/orders/" + encodeURIComponent(decodeURIComponent(location.hash.slice(1))) + "/topups";
   }
-  function loadScript(src) {
-    return new Promise(function (resolve, reject) {
-      var script = document.createElement("script");
-      script.src = src;
-      script.onload = resolve;
-      script.onerror = reject;
-      document.head.appendChild(script);
-    });
-  }
+  var loadScript = window.QE.loadScript;  // site.js
 
   function buy(offer, button) {
     button.disabled = true;

@@ -1,6 +1,18 @@
 // Every page: a language switch that keeps the query and fragment.
 (function () {
   "use strict";
+  // Shared with the page scripts (deferred, so they run after this one): Epay's widget and the
+  // e-mail checker are fetched only when needed.
+  function loadScript(src) {
+    return new Promise(function (resolve, reject) {
+      var script = document.createElement("script");
+      script.src = src;
+      script.onload = resolve;
+      script.onerror = reject;
+      document.head.appendChild(script);
+    });
+  }
+  window.QE = { loadScript: loadScript };
   function remember(key, value) {
     try { localStorage.setItem(key, value); } catch (e) { /* private mode */ }
   }
