@@ -37,11 +37,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from bench_worker import blast, fill, finish, ms, order, stack, timed, timed_lookups
+from bench_worker import blast, fill, ms, order, stack, timed, timed_lookups, timed_writes
 
 from scripts.local_postgres import LocalPostgres
 from scripts.payform import card_form
-from worker.orders.model import Order
 from worker.orders.postgres import PgOrderStore, insert_order
 from worker.orders.store import OrderStore
 
@@ -86,21 +85,8 @@ async def store_rows(name: str, orders_db: str, sizes: list[int]) -> dict[int, l
         else:
             await fill(store, filled, size)
         filled = size
-        writes: list[float] = []
-        for _ in range(100):
-            new = order(next_new, status="awaiting_payment", email_sent_at=None)
-            next_new += 1
-            begun = time.perf_counter()
-            await store.create(new)
-            writes.append(time.perf_counter() - begun)
-
-            def note(o: Order) -> None:
-                o.log("callback", "post_link ok")
-
-            begun = time.perf_counter()
-            await store.update(new.id, note, enqueue=("confirm_payment",))
-            writes.append(time.perf_counter() - begun)
-            await finish(store, new.id)
+        writes = await timed_writes(store, range(next_new, next_new + 100))
+        next_new += 100
         ids = [str(1_000_000_000 + random.randrange(size)) for _ in range(1000)]
         tokens = [f"{random.randrange(size):08d}-" + "t" * 35 for _ in range(1000)]
         lookups = timed_lookups(store.get, ids) + timed_lookups(store.by_token, tokens)
