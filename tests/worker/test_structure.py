@@ -88,3 +88,9 @@ def test_no_two_worker_modules_share_a_name() -> None:
     """A per-package `routes.py` is the one shared name: the folder says whose routes."""
     names = Counter(p.stem for p in WORKER.rglob("*.py") if p.stem not in ("__init__", "routes"))
     assert [name for name, count in names.items() if count > 1] == []
+
+
+def test_no_two_test_modules_share_a_name() -> None:
+    """tests/ has no packages: two test files of one name would shadow each other on import."""
+    names = Counter(p.name for p in (WORKER.parent / "tests").rglob("test_*.py"))
+    assert [name for name, count in names.items() if count > 1] == []
