@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from site_helpers import TEST_WORKER_URL
+from site_helpers import PHONE, TEST_WORKER_URL
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -68,6 +68,18 @@ def page(browser: Any) -> Iterator[Any]:
     tab.on("pageerror", lambda error: errors.append(str(error)))
     tab.on("console", lambda message: errors.append(message.text) if message.type == "error"
            and not message.text.startswith(("Failed to load resource", "Access to fetch")) else None)
+    yield tab
+    context.close()
+    assert not errors, errors
+
+
+@pytest.fixture
+def phone(browser: Any) -> Iterator[Any]:
+    """A phone-sized tab (PHONE, touch, 2x screen); fails the test on any script error."""
+    context = browser.new_context(viewport=PHONE, device_scale_factor=2, is_mobile=True, has_touch=True)
+    tab = context.new_page()
+    errors: list[str] = []
+    tab.on("pageerror", lambda error: errors.append(str(error)))
     yield tab
     context.close()
     assert not errors, errors

@@ -59,3 +59,6 @@ def read(site: Path, path: str) -> Page:
     if path.endswith("/"):
         file = file / "index.html"
     return Page(file.read_text(encoding="utf-8"))
+
+# A phone as the buyer holds it (issue 15: "tried on a phone"): the width every phone test uses.
+PHONE = {"width": 390, "height": 844}

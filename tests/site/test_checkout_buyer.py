@@ -5,7 +5,6 @@ and after a decline the reason, what to do, and a checkout that remembers the co
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -13,19 +12,7 @@ from site_helpers import TEST_WORKER_URL
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
-PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True}
 
-
-@pytest.fixture
-def phone(browser: Any) -> Iterator[Any]:
-    """A phone-sized tab; fails on any script error."""
-    context = browser.new_context(**PHONE)
-    tab = context.new_page()
-    errors: list[str] = []
-    tab.on("pageerror", lambda error: errors.append(str(error)))
-    yield tab
-    context.close()
-    assert not errors, errors
 
 
 @pytest.fixture(scope="module")
