@@ -244,6 +244,7 @@ async def _refund_at_epay(services: Services, order: Order, lease_s: float) -> O
     won: list[bool] = []  # set by our own write only: two claims can carry the same timestamp
 
     def claim(o: Order) -> None:
+        won.clear()  # a change may run again on a fresher copy: its last run decides
         assert o.refund is not None
         if o.refund.epay_attempted_at != attempted or o.status == "refunded":
             raise Unchanged  # another process claimed it since we read the order

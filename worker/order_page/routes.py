@@ -63,6 +63,7 @@ async def resend_email(request: Request) -> Response:
     refused: list[str] = []
 
     def ask(o: Order) -> None:
+        refused.clear()  # a change may run again on a fresher copy: its last run decides
         if not mailable(o):
             refused.append("not delivered")
             raise Unchanged
