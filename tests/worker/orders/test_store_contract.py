@@ -105,6 +105,39 @@ def test_unchanged_and_failing_changes_write_nothing(store_backend: Opener) -> N
     assert store.jobs() == []
 
 
+def test_updates_arriving_together_each_get_their_own_outcome(store_backend: Opener) -> None:
+    """A burst of postLinks for different orders (PostgreSQL writes them in batches): one
+    refused, one already done, one unknown invoice, and the rest paid with their jobs."""
+    store = store_backend()
+    for n in range(1, 31):
+        run(store.create(make_order(n)))
+
+    def outcome_of(order_id: str) -> Callable[[Order], None]:
+        def change(order: Order) -> None:
+            if order_id == "1000000007":
+                raise ValueError("amount mismatch")
+            if order_id == "1000000008":
+                raise Unchanged
+            order.status = "paid"
+        return change
+
+    async def burst() -> list[Any]:
+        ids = [str(1_000_000_000 + n) for n in range(1, 31)] + ["1999999999"]
+        return await asyncio.gather(*(store.update(i, outcome_of(i), enqueue=("provision",))
+                                      for i in ids), return_exceptions=True)
+
+    answers = run(burst())
+
+    again = store_backend()
+    assert isinstance(answers[6], ValueError) and isinstance(answers[30], UnknownOrder)
+    assert answers[7].status == again.get("1000000008").status == "awaiting_payment"
+    assert again.get("1000000007").status == "awaiting_payment"
+    paid = [a.id for a in answers if isinstance(a, Order) and a.status == "paid"]
+    assert paid == [str(1_000_000_000 + n) for n in range(1, 31) if n not in (7, 8)]
+    assert sorted(j.order_id for j in again.jobs()) == paid
+    assert all(again.get(i).status == "paid" for i in paid)
+
+
 def test_fifty_concurrent_identical_payments_make_one_transition(store_backend: Opener) -> None:
     """As 50 copies of one postLink would: each checks the freshest order before changing it."""
     store = store_backend()
