@@ -531,6 +531,30 @@ class PgOrderStore:
         row: Any = cursor.fetchone()  # a dict_row; the upsert always returns one
         return int(row["count"])
 
+    def count_all(self, windows: list[tuple[str, int, int]]) -> float | None:
+        """Count one hit against each ``(key, limit, window seconds)`` unless one of them is
+        used up: then count nothing and return when the last used-up window ends (epoch s).
+        One statement for all of a request's windows, where testing and counting each window
+        apart took a dozen round trips on the event loop per checkout."""
+        unique = {key: (limit, window) for key, limit, window in windows}
+        row: Any = self._rows(
+            "WITH swept AS (DELETE FROM limit_counts WHERE expires_at < %(now)s - 3600), "
+            "wanted AS (SELECT * FROM unnest(%(keys)s::text[], %(limits)s::int[], "
+            "%(windows)s::float8[]) AS w(key, lim, window_s)), "
+            "used_up AS (SELECT c.expires_at FROM wanted JOIN limit_counts c USING (key) "
+            "WHERE c.expires_at > %(now)s AND c.count >= wanted.lim), "
+            "counted AS (INSERT INTO limit_counts AS c (key, count, expires_at) "
+            "SELECT key, 1, %(now)s + window_s FROM wanted WHERE NOT EXISTS (SELECT 1 FROM used_up) "
+            "ON CONFLICT (key) DO UPDATE SET "
+            "count = CASE WHEN c.expires_at > %(now)s THEN c.count + 1 ELSE 1 END, "
+            "expires_at = CASE WHEN c.expires_at > %(now)s THEN c.expires_at "
+            "ELSE excluded.expires_at END) "
+            "SELECT max(expires_at) AS until FROM used_up",
+            {"now": time.time(), "keys": list(unique),
+             "limits": [limit for limit, _ in unique.values()],
+             "windows": [window for _, window in unique.values()]})[0]
+        return float(row["until"]) if row["until"] is not None else None
+
     def counted(self, key: str) -> tuple[int, float] | None:
         """The live count of ``key`` and when its window ends; None when it has none."""
         rows = self._rows("SELECT count, expires_at FROM limit_counts WHERE key = %s AND "

@@ -73,3 +73,23 @@ def test_clear_and_reset_forget_shared_counts(store: PgOrderStore, tmp_path: Pat
     assert limits.hit(("a", "x")) is None
     limits.storage.reset()
     assert limits.hit(("a", "x")) is None and limits.hit(("a", "y")) is None
+
+
+def test_a_request_over_one_window_counts_in_none(store: PgOrderStore, tmp_path: Path) -> None:
+    """As the file-backed limits do: a refused request uses up nothing, and Retry-After is
+    when the used-up window ends."""
+    limits = RateLimits.open(tmp_path / "orders.json",
+                             {"address": "2/minute;3/hour", "total": "100/minute"}, shared=store)
+    per_minute, per_hour = limits.rules["address"]
+    total = limits.rules["total"][0]
+    checks = (("address", "10.0.0.1"), ("total", "all"))
+
+    answers = [limits.hit(*checks) for _ in range(3)]
+
+    assert answers[:2] == [None, None]
+    assert answers[2] is not None and 1 <= answers[2] <= 60
+    assert limits.storage.get(per_minute.key_for("address", "10.0.0.1")) == 2
+    assert limits.storage.get(per_hour.key_for("address", "10.0.0.1")) == 2  # not 3
+    assert limits.storage.get(total.key_for("total", "all")) == 2
+    assert limits.hit(("address", "10.0.0.2"), ("total", "all")) is None  # another address
+    assert limits.storage.get(total.key_for("total", "all")) == 3
