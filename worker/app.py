@@ -27,7 +27,7 @@ from worker.job_runner import JobRunner
 from worker.jobs import Handler
 from worker.mail import smtp
 from worker.mail.send_email import send_email
-from worker.middleware import BodyLimit, CountRequests, JsonErrors, RequestGauge, SecurityHeaders
+from worker.middleware import BodyLimit, JsonErrors, SecurityHeaders
 from worker.operator import routes as operator
 from worker.order_page import routes as order_page
 from worker.payments import back_links, callbacks, checkout, reconciler
@@ -35,6 +35,7 @@ from worker.payments.confirm import confirm_payment, recheck_payment
 from worker.provisioning.provision import provision
 from worker.provisioning.webhook import aggregator_webhook
 from worker.refunds import refund_email, refund_job
+from worker.request_gauge import CountRequests, RequestGauge
 from worker.services import Services
 from worker.topups import routes as topups
 from worker.topups import usage_alerts
@@ -82,7 +83,8 @@ def create_app(
     access_log.install()
     request_ids.install()
     services = Services.open(settings)
-    gauge = RequestGauge()
+    # Shared by this store's processes on this host: a job slows its siblings' requests too.
+    gauge = RequestGauge(settings.orders_url or str(settings.orders_db.resolve()))
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -122,6 +124,7 @@ def create_app(
                     await asyncio.gather(task, return_exceptions=True)
             if runner is not None:
                 await runner.stop()
+            gauge.close()
             await services.aclose()
             if lead is not None:
                 lead.release()
@@ -171,6 +174,7 @@ def create_app(
     app = Starlette(routes=routes, middleware=middleware, lifespan=lifespan)
     app.state.services = services
     app.state.runner = None
+    app.state.requests = gauge
     app.state.metrics = monitor.registry(
         services.store, lambda: app.state.runner.alive if app.state.runner else None
     )

@@ -1,5 +1,5 @@
-"""ASGI middleware of the worker: request body size limit, security headers, requests in flight,
-and JSON answers for errors no route handled."""
+"""ASGI middleware of the worker: request body size limit, security headers, and JSON answers
+for errors no route handled (requests in flight: worker/request_gauge.py)."""
 
 from __future__ import annotations
 
@@ -173,31 +173,3 @@ class SecurityHeaders:
             await send(message)
 
         await self.app(scope, receive, with_headers)
-
-
-class RequestGauge:
-    """How many HTTP requests are being answered right now (read by the job runner)."""
-
-    def __init__(self) -> None:
-        self.in_flight = 0
-
-    def busy(self) -> bool:
-        return self.in_flight > 0
-
-
-class CountRequests:
-    """Keep a RequestGauge up to date, so background jobs can give way to requests."""
-
-    def __init__(self, app: ASGIApp, gauge: RequestGauge) -> None:
-        self.app = app
-        self.gauge = gauge
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        self.gauge.in_flight += 1
-        try:
-            await self.app(scope, receive, send)
-        finally:
-            self.gauge.in_flight -= 1

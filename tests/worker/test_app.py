@@ -151,6 +151,15 @@ def test_a_second_worker_on_one_store_serves_http_but_runs_no_jobs(
     assert ran[-1] == "third"  # the first one stopped: the next worker takes the jobs over
 
 
+def test_the_workers_of_one_store_give_way_to_each_others_requests(settings: Settings) -> None:
+    first, second = create_app(settings, handlers={}), create_app(settings, handlers={})
+    with TestClient(first), TestClient(second):
+        second.state.requests.started()  # a postLink being answered by the other process
+        assert first.state.requests.busy()  # so this one's jobs wait (worker/job_runner.py)
+        second.state.requests.ended()
+        assert not first.state.requests.busy()
+
+
 def test_a_mail_server_that_does_not_answer_is_named_in_the_log_at_start(
     settings: Settings, caplog: pytest.LogCaptureFixture
 ) -> None:

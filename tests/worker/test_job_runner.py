@@ -205,3 +205,34 @@ async def test_a_long_running_job_does_not_make_the_runner_spin(tmp_path: Path) 
     await runner.stop()
 
     assert looked < 10  # woken by events and the 1 s poll, not a busy loop
+
+
+async def test_a_new_job_waits_while_requests_are_answered_but_not_for_ever(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    store = OrderStore.open(tmp_path / "orders.json")
+    await store.create(order())
+    answering = [True]
+    ran = asyncio.Event()
+
+    async def provision(o: Order, services: Any) -> None:
+        ran.set()
+
+    monkeypatch.setattr("worker.job_runner.MAX_GIVE_WAY_S", 3600.0)
+    runner = JobRunner(FakeServices(store), {"provision": provision},  # type: ignore[arg-type]
+                       busy=lambda: answering[0])
+    runner.start()
+    await store.enqueue(order().id, "provision")
+    await asyncio.sleep(0.2)
+    assert not ran.is_set()  # a postLink is being answered somewhere on this host
+    answering[0] = False
+    await asyncio.wait_for(ran.wait(), 10)
+    await runner.stop()
+
+    monkeypatch.setattr("worker.job_runner.MAX_GIVE_WAY_S", 0.05)  # requests never stop
+    answering[0], ran = True, asyncio.Event()
+    runner = JobRunner(FakeServices(store), {"provision": provision},  # type: ignore[arg-type]
+                       busy=lambda: answering[0])
+    runner.start()
+    await store.enqueue(order().id, "provision")
+    await asyncio.wait_for(ran.wait(), 10)
+    await runner.stop()
