@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 from collections.abc import AsyncIterator
 
@@ -71,12 +72,24 @@ def job_handlers() -> dict[str, Handler]:
     }
 
 
+def out_of_the_collectors_way() -> None:
+    """Move what start-up made (modules, translations, the catalogue, the store's indexes) out
+    of the garbage collector's sight: it lives as long as the process, and every full
+    collection walked all of it, 30-150 ms each, now and then in the middle of a burst of
+    postLinks (bench_backends.py). A full collection now walks what requests made since."""
+    gc.collect()
+    gc.freeze()
+
+
 def create_app(
-    settings: Settings | None = None, *, handlers: dict[str, Handler] | None = None
+    settings: Settings | None = None, *, handlers: dict[str, Handler] | None = None,
+    whole_process: bool = False,
 ) -> Starlette:
     """Build the worker for ``settings`` (default: from the environment).
 
     ``handlers`` replaces the job table (tests run only the kinds they examine).
+    ``whole_process``: the app is its process's only one (under uvicorn), so what its start-up
+    made lives as long as the process and is moved out of the garbage collector's way.
     """
     settings = settings or load_settings()
     jobs = job_handlers() if handlers is None else handlers
@@ -115,6 +128,8 @@ def create_app(
             refreshing = asyncio.get_running_loop().create_task(usage_alerts.run(services))
             log.info("worker: started; this process runs the jobs and the reconciler")
         app.state.runner = runner
+        if whole_process:
+            out_of_the_collectors_way()
         try:
             yield
         finally:
@@ -188,7 +203,7 @@ def __getattr__(name: str) -> Starlette:
         raise AttributeError(name)
     log_config.configure()
     try:
-        app = create_app()
+        app = create_app(whole_process=True)
     except (SettingError, CatalogueError) as exc:
         raise SystemExit(f"worker: {exc}") from None
     globals()["app"] = app

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
 import subprocess
@@ -158,6 +159,19 @@ def test_the_workers_of_one_store_give_way_to_each_others_requests(settings: Set
         assert first.state.requests.busy()  # so this one's jobs wait (worker/job_runner.py)
         second.state.requests.ended()
         assert not first.state.requests.busy()
+
+
+def test_under_uvicorn_what_start_up_made_is_out_of_the_garbage_collectors_way(
+        settings: Settings) -> None:
+    # A full collection walking it all took 30-150 ms, now and then in a burst of postLinks.
+    before = gc.get_freeze_count()
+    try:
+        with TestClient(create_app(settings, handlers={})):
+            assert gc.get_freeze_count() == before  # one app of many in this test process
+        with TestClient(create_app(settings, handlers={}, whole_process=True)):
+            assert gc.get_freeze_count() > before + 10_000
+    finally:
+        gc.unfreeze()
 
 
 def test_a_mail_server_that_does_not_answer_is_named_in_the_log_at_start(
