@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import itertools
 import json
 import os
@@ -32,6 +33,7 @@ from typing import Any
 
 import httpx
 import psycopg
+import uvloop
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -128,47 +130,35 @@ async def until_no_due_jobs(orders_db: str) -> None:
         store.close()
 
 
-async def post_links(orders_db: str, workers: int, rounds: int, concurrency: int) -> list[float]:
-    """Acknowledgement times of ``rounds`` bursts of ``concurrency`` distinct postLinks."""
+async def post_link_round(urls: dict[str, str], store: str, concurrency: int) -> list[float]:
+    """Acknowledgement times of one burst of ``concurrency`` distinct postLinks."""
     from lzstring import LZString
 
-    folder = Path(tempfile.mkdtemp(prefix="bench-backends-http-"))
     catalog = json.loads((ROOT / "content" / "data" / "catalog.json").read_text())
     form = {"package": catalog["destinations"][0]["packages"][0]["code"],
             "email": "buyer@example.kz", "phone": "+77012345678", "lang": "ru",
             "device_ok": True, "offer_accepted": True}
-    found: list[float] = []
-    store = orders_db or str(folder / "orders.json")
-    try:
-        with stack(folder, orders_db=orders_db, workers=workers) as urls:
-            limits = httpx.Limits(max_connections=concurrency + 10)
-            async with httpx.AsyncClient(base_url=urls["worker"], limits=limits, timeout=60) as w, \
-                    httpx.AsyncClient(base_url=urls["epay"], limits=limits, timeout=60) as epay:
-                lz = LZString().compressToEncodedURIComponent
-                for round_ in range(rounds + 1):  # the first round warms up
-                    # The orders, 20 checkouts at a time: unmeasured here, and bursts of 100
-                    # sometimes cut the worker's token calls to the sandbox (ConnectError).
-                    payments = []
-                    for _ in range(0, concurrency, 20):
-                        answers = await asyncio.gather(*(
-                            timed(w.post("/api/checkout", json=form), [], 201)
-                            for _ in range(20)))
-                        payments += [a.json()["payment"] for a in answers]
-                    for payment in payments:  # the sandbox's callbacks are off ("lost")
-                        await epay.post("/payform/", data=card_form(payment, name="BENCH BUYER",
-                                                                    compress=lz))
-                    invoices = {p["invoiceId"] for p in payments}
-                    bodies = [json.dumps(t["callback"]).encode()
-                              for t in (await epay.get("/_sandbox/transactions")).json()
-                              if t["invoice_id"] in invoices]
-                    await until_no_due_jobs(store)
-                    times = await blast(urls["worker"], "/epay/post-link", bodies)
-                    if round_:
-                        found += times
-                    await until_no_due_jobs(store)
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
-    return found
+    limits = httpx.Limits(max_connections=concurrency + 10)
+    async with httpx.AsyncClient(base_url=urls["worker"], limits=limits, timeout=60) as w, \
+            httpx.AsyncClient(base_url=urls["epay"], limits=limits, timeout=60) as epay:
+        lz = LZString().compressToEncodedURIComponent
+        # The orders, 20 checkouts at a time: unmeasured here, and bursts of 100 sometimes
+        # cut the worker's token calls to the sandbox (ConnectError).
+        payments = []
+        for _ in range(0, concurrency, 20):
+            answers = await asyncio.gather(*(
+                timed(w.post("/api/checkout", json=form), [], 201) for _ in range(20)))
+            payments += [a.json()["payment"] for a in answers]
+        for payment in payments:  # the sandbox's callbacks are off ("lost")
+            await epay.post("/payform/", data=card_form(payment, name="BENCH BUYER", compress=lz))
+        invoices = {p["invoiceId"] for p in payments}
+        bodies = [json.dumps(t["callback"]).encode()
+                  for t in (await epay.get("/_sandbox/transactions")).json()
+                  if t["invoice_id"] in invoices]
+    await until_no_due_jobs(store)
+    times = await blast(urls["worker"], "/epay/post-link", bodies)
+    await until_no_due_jobs(store)
+    return times
 
 
 # The set-ups compared in the HTTP sections: (name, database name on PostgreSQL or "" for the
@@ -178,13 +168,33 @@ SETUPS = [("embedded, 1 process", "", 1), ("PostgreSQL, 1 process", "1", 1),
 
 
 async def http_figures(pg: LocalPostgres, rounds: int, concurrency: int) -> None:
-    results = {name: await post_links(db and pg.new_database(f"bench_http{db}"), workers,
-                                      rounds, concurrency)
-               for name, db, workers in SETUPS}
+    """``rounds`` bursts per set-up. All set-ups run at once and take turns, round by round in a
+    rotating order: a noisy moment of this shared machine falls on each of them alike, not on
+    whichever happened to be measured then (the others are idle meanwhile)."""
+    folder = Path(tempfile.mkdtemp(prefix="bench-backends-http-"))
+    results: dict[str, list[list[float]]] = {name: [] for name, _, _ in SETUPS}
+    try:
+        with contextlib.ExitStack() as stacks:
+            running = []
+            for name, db, workers in SETUPS:
+                own = folder / f"{db or 'embedded'}-{workers}"
+                own.mkdir()
+                orders_db = db and pg.new_database(f"bench_http{db}")
+                urls = stacks.enter_context(stack(own, orders_db=orders_db, workers=workers))
+                running.append((name, orders_db or str(own / "orders.json"), urls))
+            for round_ in range(rounds + 1):  # the first round warms up
+                turn = round_ % len(running)
+                for name, store, urls in running[turn:] + running[:turn]:
+                    times = await post_link_round(urls, store, concurrency)
+                    if round_:
+                        results[name].append(times)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
     print(f"\n== postLink acknowledgement, {concurrency} distinct callbacks at once, "
-          f"{rounds} rounds ({os.cpu_count()} CPUs) ==")
-    for name, times in results.items():
-        print(f"{name:<26} {ms(times)}")
+          f"{rounds} rounds, the set-ups taking turns ({os.cpu_count()} CPUs) ==")
+    for name, bursts in results.items():
+        print(f"{name:<26} {ms([t for burst in bursts for t in burst])}   slowest of each "
+              f"burst: {', '.join(f'{max(burst) * 1000:.0f}' for burst in bursts)} ms")
 
 
 # ---- checkout throughput ---------------------------------------------------------------------
@@ -264,7 +274,7 @@ def main() -> None:
     sizes = [int(s) for s in args.sizes.split(",")]
     with LocalPostgres(durable=True) as pg:
         if "http" in args.only:
-            asyncio.run(http_figures(pg, args.rounds, 100))
+            uvloop.run(http_figures(pg, args.rounds, 100))
         if "checkout" in args.only:
             asyncio.run(checkout_figures(pg, args.rounds, 200, 20))
         if "store" in args.only:

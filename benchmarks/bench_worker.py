@@ -178,13 +178,13 @@ def money_path_app() -> Any:
     from worker.payments.confirm import confirm_payment
 
     return create_app(handlers={"confirm_payment": confirm_payment,
-                                "provision": provision_elsewhere})
+                                "provision": provision_elsewhere}, whole_process=True)
 
 
 def full_app() -> Any:
     from worker.app import create_app
 
-    return create_app()
+    return create_app(whole_process=True)
 
 
 @contextmanager
@@ -233,41 +233,68 @@ def stack(folder: Path, app: str = "bench_worker:money_path_app", orders_db: str
                 process.wait(10)
 
 
+class _Answer(asyncio.Protocol):
+    """One connection of `blast`: sends one request and notes when its whole answer is in."""
+
+    def __init__(self) -> None:
+        self.done: asyncio.Future[float] = asyncio.get_running_loop().create_future()
+        self.transport: asyncio.Transport | None = None
+        self.received = b""
+        self.begun = 0.0
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport  # type: ignore[assignment]  # uvloop's is no asyncio.Transport
+
+    def send(self, request: bytes) -> None:
+        assert self.transport is not None
+        self.begun = time.perf_counter()
+        self.transport.write(request)
+
+    def data_received(self, data: bytes) -> None:
+        self.received += data
+        head, end, body = self.received.partition(b"\r\n\r\n")
+        length = next((int(line.split(b":")[1]) for line in head.split(b"\r\n")
+                       if line.lower().startswith(b"content-length:")), 0)
+        if end and len(body) >= length and not self.done.done():
+            self.done.set_result(time.perf_counter() - self.begun)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if not self.done.done():
+            self.done.set_exception(ConnectionError(f"closed before the answer: {exc}"))
+
+
 async def blast(url: str, path: str, bodies: list[bytes]) -> list[float]:
     """POST every body at once, one keep-alive connection each, and time each answer.
 
-    Raw HTTP/1.1 over asyncio streams: the client's own cost stays out of the figures
-    (an httpx client spends about a millisecond of CPU per request). The client's garbage
-    collector is off meanwhile: by the last rounds this process holds enough objects that a
-    full collection mid-burst stalled its reads ~30 ms and shifted a whole round's figures.
+    Raw HTTP/1.1 on asyncio protocols, each answer timed as its last byte arrives: the client's
+    own cost stays out of the figures, and off the CPUs the worker processes share with it
+    (an httpx client spends about a millisecond of CPU per request, asyncio streams a
+    coroutine switch per read). The client's garbage collector is off meanwhile: by the last
+    rounds this process holds enough objects that a full collection mid-burst stalled its reads
+    ~30 ms and shifted a whole round's figures.
     """
     host, port = url.removeprefix("http://").split(":")
-    connections = [await asyncio.open_connection(host, int(port)) for _ in bodies]
+    loop = asyncio.get_running_loop()
+    answers = [(await loop.create_connection(_Answer, host, int(port)))[1] for _ in bodies]
     requests = [
         (f"POST {path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\n"
          f"Content-Length: {len(body)}\r\n\r\n").encode() + body
         for body in bodies
     ]
-
-    async def one(connection: tuple[asyncio.StreamReader, asyncio.StreamWriter], request: bytes) -> float:
-        reader, writer = connection
-        begun = time.perf_counter()
-        writer.write(request)
-        head = await reader.readuntil(b"\r\n\r\n")
-        length = int(next((line.split(b":")[1] for line in head.split(b"\r\n")
-                           if line.lower().startswith(b"content-length:")), b"0"))
-        await reader.readexactly(length)
-        elapsed = time.perf_counter() - begun
-        assert head.startswith(b"HTTP/1.1 200"), head[:40]
-        writer.close()
-        return elapsed
-
     gc.collect()
     gc.disable()
     try:
-        return list(await asyncio.gather(*(one(c, r) for c, r in zip(connections, requests))))
+        for answer, request in zip(answers, requests):
+            answer.send(request)
+        times = list(await asyncio.gather(*(answer.done for answer in answers)))
     finally:
         gc.enable()
+        for answer in answers:
+            if answer.transport is not None:
+                answer.transport.close()
+    for answer in answers:
+        assert answer.received.startswith(b"HTTP/1.1 200"), answer.received[:40]
+    return times
 
 
 async def timed(call: Awaitable[httpx.Response], into: list[float], status: int) -> httpx.Response:
