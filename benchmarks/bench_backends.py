@@ -165,6 +165,8 @@ async def post_link_round(urls: dict[str, str], store: str, concurrency: int) ->
 # embedded store, worker processes).
 SETUPS = [("embedded, 1 process", "", 1), ("PostgreSQL, 1 process", "1", 1),
           ("PostgreSQL, 2 processes", "2", 2), ("PostgreSQL, 4 processes", "4", 4)]
+# And, in the postLink section, what `uvicorn --workers 2` makes of it: one socket for both.
+ONE_SOCKET = ("PostgreSQL, 2, one socket", "2s", 2)
 
 
 async def http_figures(pg: LocalPostgres, rounds: int, concurrency: int) -> None:
@@ -172,15 +174,17 @@ async def http_figures(pg: LocalPostgres, rounds: int, concurrency: int) -> None
     rotating order: a noisy moment of this shared machine falls on each of them alike, not on
     whichever happened to be measured then (the others are idle meanwhile)."""
     folder = Path(tempfile.mkdtemp(prefix="bench-backends-http-"))
-    results: dict[str, list[list[float]]] = {name: [] for name, _, _ in SETUPS}
+    setups = [*SETUPS, ONE_SOCKET]
+    results: dict[str, list[list[float]]] = {name: [] for name, _, _ in setups}
     try:
         with contextlib.ExitStack() as stacks:
             running = []
-            for name, db, workers in SETUPS:
+            for name, db, workers in setups:
                 own = folder / f"{db or 'embedded'}-{workers}"
                 own.mkdir()
                 orders_db = db and pg.new_database(f"bench_http{db}")
-                urls = stacks.enter_context(stack(own, orders_db=orders_db, workers=workers))
+                urls = stacks.enter_context(stack(own, orders_db=orders_db, workers=workers,
+                                                  one_socket=(name, db, workers) == ONE_SOCKET))
                 running.append((name, orders_db or str(own / "orders.json"), urls))
             for round_ in range(rounds + 1):  # the first round warms up
                 turn = round_ % len(running)

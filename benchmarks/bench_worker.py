@@ -187,11 +187,20 @@ def full_app() -> Any:
     return create_app(whole_process=True)
 
 
+def listeners(port: int) -> int:
+    """How many sockets listen on this loopback TCP port (Linux's /proc/net/tcp)."""
+    lines = Path("/proc/net/tcp").read_text().splitlines()[1:]
+    return sum(1 for line in lines
+               if int(line.split()[1].split(":")[1], 16) == port and line.split()[3] == "0A")
+
+
 @contextmanager
 def stack(folder: Path, app: str = "bench_worker:money_path_app", orders_db: str = "",
-          workers: int = 1) -> Iterator[dict[str, str]]:
+          workers: int = 1, one_socket: bool = False) -> Iterator[dict[str, str]]:
     """The Epay sandbox and the worker (``app``, a factory, in ``workers`` processes), each on a
-    free port; the orders in ``orders_db`` (default: a file in ``folder``)."""
+    free port; the orders in ``orders_db`` (default: a file in ``folder``). The processes have
+    a socket each (`python -m worker.serve`, as deployed), or with ``one_socket`` share one
+    (`uvicorn --workers`)."""
     epay_port, worker_port = free_port(), free_port()
     epay = f"http://127.0.0.1:{epay_port}"
     worker = f"http://127.0.0.1:{worker_port}"
@@ -215,16 +224,29 @@ def stack(folder: Path, app: str = "bench_worker:money_path_app", orders_db: str
             subprocess.Popen([sys.executable, "-m", "sandboxes.epay", "--port", str(epay_port),
                               "--callback", "lost"], cwd=ROOT, env=env,
                              stdout=subprocess.DEVNULL, stderr=epay_log),
-            subprocess.Popen([sys.executable, "-m", "uvicorn", app, "--port",
-                              str(worker_port), "--log-level", "warning", "--no-access-log",
-                              "--app-dir", str(ROOT / "benchmarks"), "--factory",
-                              "--workers", str(workers)],
-                             cwd=folder, env={**env, "PYTHONPATH": str(ROOT)},
-                             stdout=subprocess.DEVNULL, stderr=worker_log),
         ]
+        if one_socket:
+            processes.append(subprocess.Popen(
+                [sys.executable, "-m", "uvicorn", app, "--port", str(worker_port),
+                 "--log-level", "warning", "--no-access-log", "--app-dir",
+                 str(ROOT / "benchmarks"), "--factory", "--workers", str(workers)],
+                cwd=folder, env={**env, "PYTHONPATH": str(ROOT)},
+                stdout=subprocess.DEVNULL, stderr=worker_log))
+        else:  # as deployed: one process per socket (worker/serve.py)
+            processes += [subprocess.Popen(
+                [sys.executable, "-m", "worker.serve", "--port", str(worker_port), "--app", app,
+                 "--factory"],
+                cwd=folder, env={**env, "PYTHONPATH": f"{ROOT}{os.pathsep}{ROOT / 'benchmarks'}"},
+                stdout=subprocess.DEVNULL, stderr=worker_log) for _ in range(workers)]
         try:
             wait_until_answers(f"{epay}/_sandbox/options", processes[0])
-            wait_until_answers(f"{worker}/healthz", processes[1])
+            for process in processes[1:]:
+                wait_until_answers(f"{worker}/healthz", process)
+            deadline = time.monotonic() + 60
+            while not one_socket and listeners(worker_port) < workers:  # each, once started
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"{listeners(worker_port)} of {workers} workers listen")
+                time.sleep(0.1)
             yield {"epay": epay, "worker": worker}
         finally:
             for process in processes:
