@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+from abc import ABC, abstractmethod
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -33,6 +34,24 @@ SECURITY_HEADERS = [
 ]
 
 
+class HttpMiddleware(ABC):
+    """An ASGI middleware of HTTP requests: ``http`` sees each one; every other kind of scope
+    (lifespan) passes through untouched."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        await self.http(scope, receive, send)
+
+    @abstractmethod
+    async def http(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Answer one HTTP request, or pass it on to ``self.app``."""
+
+
 class _Tracked:
     """A ``send`` that remembers whether the answer has begun: after that, a middleware can no
     longer answer an error of its own."""
@@ -46,17 +65,14 @@ class _Tracked:
         await self.send(message)
 
 
-class BodyLimit:
+class BodyLimit(HttpMiddleware):
     """Refuse request bodies over ``limit`` bytes with 413, declared or streamed."""
 
     def __init__(self, app: ASGIApp, limit: int = MAX_BODY_BYTES) -> None:
-        self.app = app
+        super().__init__(app)
         self.limit = limit
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    async def http(self, scope: Scope, receive: Receive, send: Send) -> None:
         limit = next((size for path, size in LARGER_BODIES if path.match(scope["path"])), self.limit)
         for name, value in scope["headers"]:
             if name == b"content-length" and (not value.isdigit() or int(value) > limit):
@@ -111,7 +127,7 @@ async def _json(
     await send({"type": "http.response.body", "body": body})
 
 
-class JsonErrors:
+class JsonErrors(HttpMiddleware):
     """Answer an error no route handled as JSON, inside the CORS and security-header layers:
 
     - a store (or other file) write that failed: 503 with Retry-After; nothing was stored, so
@@ -122,13 +138,7 @@ class JsonErrors:
     The messages are in the buyer's language (worker/api_errors.py, `request_lang`).
     """
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    async def http(self, scope: Scope, receive: Receive, send: Send) -> None:
         track = _Tracked(send)
         try:
             await self.app(scope, receive, track)
@@ -153,17 +163,10 @@ class JsonErrors:
             await _json(send, 500, {"error": message("internal_error", request_lang(scope))})
 
 
-class SecurityHeaders:
+class SecurityHeaders(HttpMiddleware):
     """Add the security headers to every response (unless the handler set its own)."""
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-
+    async def http(self, scope: Scope, receive: Receive, send: Send) -> None:
         async def with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = list(message.get("headers", []))

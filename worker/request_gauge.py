@@ -23,6 +23,8 @@ from pathlib import Path
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from worker.middleware import HttpMiddleware
+
 log = logging.getLogger("worker.requests")
 
 SLOTS = 64  # processes per host and store; more than that count only for themselves
@@ -123,17 +125,14 @@ class RequestGauge:
             self._fd = -1
 
 
-class CountRequests:
+class CountRequests(HttpMiddleware):
     """Keep a RequestGauge up to date, so background jobs can give way to requests."""
 
     def __init__(self, app: ASGIApp, gauge: RequestGauge) -> None:
-        self.app = app
+        super().__init__(app)
         self.gauge = gauge
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    async def http(self, scope: Scope, receive: Receive, send: Send) -> None:
         self.gauge.started()
         try:
             await self.app(scope, receive, send)

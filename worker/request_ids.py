@@ -17,7 +17,9 @@ import time
 from contextvars import ContextVar
 
 import httpx
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
+
+from worker.middleware import HttpMiddleware
 
 HEADER = "x-request-id"
 NONE = "-"
@@ -32,16 +34,10 @@ def new_id() -> str:
     return secrets.token_hex(8)
 
 
-class RequestIds:
+class RequestIds(HttpMiddleware):
     """ASGI middleware: set the request's id for its logs and send it back in the answer."""
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    async def http(self, scope: Scope, receive: Receive, send: Send) -> None:
         given = dict(scope["headers"]).get(HEADER.encode(), b"").decode("latin-1")
         request_id = given if ACCEPTED.fullmatch(given) else new_id()
         token = current.set(request_id)
