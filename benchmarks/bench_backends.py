@@ -130,14 +130,16 @@ async def until_no_due_jobs(orders_db: str) -> None:
         store.close()
 
 
+CHECKOUT_FORM = {"phone": "+77012345678", "lang": "ru", "device_ok": True, "offer_accepted": True}
+BUYERS = itertools.count()  # a fresh e-mail address for every checkout
+
+
 async def post_link_round(urls: dict[str, str], store: str, concurrency: int) -> list[float]:
     """Acknowledgement times of one burst of ``concurrency`` distinct postLinks."""
     from lzstring import LZString
 
     catalog = json.loads((ROOT / "content" / "data" / "catalog.json").read_text())
-    form = {"package": catalog["destinations"][0]["packages"][0]["code"],
-            "email": "buyer@example.kz", "phone": "+77012345678", "lang": "ru",
-            "device_ok": True, "offer_accepted": True}
+    form = {**CHECKOUT_FORM, "package": catalog["destinations"][0]["packages"][0]["code"]}
     limits = httpx.Limits(max_connections=concurrency + 10)
     async with httpx.AsyncClient(base_url=urls["worker"], limits=limits, timeout=60) as w, \
             httpx.AsyncClient(base_url=urls["epay"], limits=limits, timeout=60) as epay:
@@ -147,7 +149,8 @@ async def post_link_round(urls: dict[str, str], store: str, concurrency: int) ->
         payments = []
         for _ in range(0, concurrency, 20):
             answers = await asyncio.gather(*(
-                timed(w.post("/api/checkout", json=form), [], 201) for _ in range(20)))
+                timed(w.post("/api/checkout", json={**form, "email": f"buyer{next(BUYERS)}@example.kz"}),
+                      [], 201) for _ in range(20)))
             payments += [a.json()["payment"] for a in answers]
         for payment in payments:  # the sandbox's callbacks are off ("lost")
             await epay.post("/payform/", data=card_form(payment, name="BENCH BUYER", compress=lz))
@@ -202,10 +205,6 @@ async def http_figures(pg: LocalPostgres, rounds: int, concurrency: int) -> None
 
 
 # ---- checkout throughput ---------------------------------------------------------------------
-
-CHECKOUT_FORM = {"phone": "+77012345678", "lang": "ru", "device_ok": True, "offer_accepted": True}
-BUYERS = itertools.count()  # a fresh e-mail address for every checkout
-
 
 async def checkout_client(url: str, package: str, count: int, into: list[float]) -> None:
     """One browser: ``count`` checkouts one after another on one keep-alive connection, each by
