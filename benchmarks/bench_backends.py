@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import itertools
 import json
 import os
 import random
@@ -39,7 +38,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from bench_worker import blast, fill, ms, order, stack, timed, timed_lookups, timed_writes
+from bench_worker import blast, checkout_client, fill, ms, order, stack, timed_lookups, timed_writes
 
 from scripts.local_postgres import LocalPostgres
 from scripts.payform import card_form
@@ -130,28 +129,22 @@ async def until_no_due_jobs(orders_db: str) -> None:
         store.close()
 
 
-CHECKOUT_FORM = {"phone": "+77012345678", "lang": "ru", "device_ok": True, "offer_accepted": True}
-BUYERS = itertools.count()  # a fresh e-mail address for every checkout
-
-
 async def post_link_round(urls: dict[str, str], store: str, concurrency: int) -> list[float]:
     """Acknowledgement times of one burst of ``concurrency`` distinct postLinks."""
     from lzstring import LZString
 
     catalog = json.loads((ROOT / "content" / "data" / "catalog.json").read_text())
-    form = {**CHECKOUT_FORM, "package": catalog["destinations"][0]["packages"][0]["code"]}
+    package = catalog["destinations"][0]["packages"][0]["code"]
     limits = httpx.Limits(max_connections=concurrency + 10)
-    async with httpx.AsyncClient(base_url=urls["worker"], limits=limits, timeout=60) as w, \
-            httpx.AsyncClient(base_url=urls["epay"], limits=limits, timeout=60) as epay:
+    async with httpx.AsyncClient(base_url=urls["epay"], limits=limits, timeout=60) as epay:
         lz = LZString().compressToEncodedURIComponent
         # The orders, 20 checkouts at a time: unmeasured here, and bursts of 100 sometimes
         # cut the worker's token calls to the sandbox (ConnectError).
-        payments = []
+        answers: list[dict[str, Any]] = []
         for _ in range(0, concurrency, 20):
-            answers = await asyncio.gather(*(
-                timed(w.post("/api/checkout", json={**form, "email": f"buyer{next(BUYERS)}@example.kz"}),
-                      [], 201) for _ in range(20)))
-            payments += [a.json()["payment"] for a in answers]
+            await asyncio.gather(*(checkout_client(urls["worker"], package, 1, [], answers)
+                                   for _ in range(20)))
+        payments = [a["payment"] for a in answers]
         for payment in payments:  # the sandbox's callbacks are off ("lost")
             await epay.post("/payform/", data=card_form(payment, name="BENCH BUYER", compress=lz))
         invoices = {p["invoiceId"] for p in payments}
@@ -205,32 +198,6 @@ async def http_figures(pg: LocalPostgres, rounds: int, concurrency: int) -> None
 
 
 # ---- checkout throughput ---------------------------------------------------------------------
-
-async def checkout_client(url: str, package: str, count: int, into: list[float]) -> None:
-    """One browser: ``count`` checkouts one after another on one keep-alive connection, each by
-    another buyer (one e-mail for all would measure counting that buyer's unpaid orders).
-    Raw HTTP/1.1, as `blast`: an httpx client's millisecond of CPU per request would compete
-    with the worker processes for this machine's cores."""
-    host, port = url.removeprefix("http://").split(":")
-    reader, writer = await asyncio.open_connection(host, int(port))
-    try:
-        for _ in range(count):
-            body = json.dumps({**CHECKOUT_FORM, "package": package,
-                               "email": f"buyer{next(BUYERS)}@example.kz"}).encode()
-            request = (f"POST /api/checkout HTTP/1.1\r\nHost: {host}\r\n"
-                       f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
-                       ).encode() + body
-            begun = time.perf_counter()
-            writer.write(request)
-            head = await reader.readuntil(b"\r\n\r\n")
-            length = int(next((line.split(b":")[1] for line in head.split(b"\r\n")
-                               if line.lower().startswith(b"content-length:")), b"0"))
-            answer = await reader.readexactly(length)
-            into.append(time.perf_counter() - begun)
-            assert head.startswith(b"HTTP/1.1 201"), (head[:40], answer[:200])
-    finally:
-        writer.close()
-
 
 async def checkouts(orders_db: str, workers: int, rounds: int, total: int,
                     clients: int) -> tuple[list[float], list[float]]:

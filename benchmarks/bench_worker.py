@@ -320,6 +320,40 @@ async def blast(url: str, path: str, bodies: list[bytes]) -> list[float]:
     return times
 
 
+CHECKOUT_FORM = {"phone": "+77012345678", "lang": "ru", "device_ok": True, "offer_accepted": True}
+BUYERS = itertools.count()  # a fresh e-mail address for every checkout
+
+
+async def checkout_client(url: str, package: str, count: int, into: list[float],
+                          answers: list[dict[str, Any]] | None = None) -> None:
+    """One browser: ``count`` checkouts one after another on one keep-alive connection, each by
+    another buyer (one e-mail for all would measure counting that buyer's unpaid orders), each
+    answer's time into ``into`` and its body into ``answers``. Raw HTTP/1.1, as `blast`: an
+    httpx client's millisecond of CPU per request would compete with the worker processes for
+    this machine's cores, and 100 at once spent over a second of it (its pool's bookkeeping)."""
+    host, port = url.removeprefix("http://").split(":")
+    reader, writer = await asyncio.open_connection(host, int(port))
+    try:
+        for _ in range(count):
+            body = json.dumps({**CHECKOUT_FORM, "package": package,
+                               "email": f"buyer{next(BUYERS)}@example.kz"}).encode()
+            request = (f"POST /api/checkout HTTP/1.1\r\nHost: {host}\r\n"
+                       f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
+                       ).encode() + body
+            begun = time.perf_counter()
+            writer.write(request)
+            head = await reader.readuntil(b"\r\n\r\n")
+            length = int(next((line.split(b":")[1] for line in head.split(b"\r\n")
+                               if line.lower().startswith(b"content-length:")), b"0"))
+            answer = await reader.readexactly(length)
+            into.append(time.perf_counter() - begun)
+            assert head.startswith(b"HTTP/1.1 201"), (head[:40], answer[:200])
+            if answers is not None:
+                answers.append(json.loads(answer))
+    finally:
+        writer.close()
+
+
 async def timed(call: Awaitable[httpx.Response], into: list[float], status: int) -> httpx.Response:
     begun = time.perf_counter()
     answer = await call
@@ -335,35 +369,26 @@ async def http_figures(rounds: int = 5, concurrency: int = 100) -> None:
     folder = Path(tempfile.mkdtemp(prefix="bench-http-"))
     catalog = json.loads((ROOT / "content" / "data" / "catalog.json").read_text())
     package = catalog["destinations"][0]["packages"][0]["code"]
-    buyers = itertools.count()
-
-    def form() -> dict[str, Any]:
-        """Each checkout by another buyer: one address for all would measure counting that
-        buyer's growing pile of unpaid orders (2.3 s a checkout by the last round)."""
-        return {"package": package, "email": f"buyer{next(buyers)}@example.kz",
-                "phone": "+77012345678", "lang": "ru", "device_ok": True, "offer_accepted": True}
-
     try:
         with stack(folder) as urls:
             limits = httpx.Limits(max_connections=concurrency + 10)
             async with httpx.AsyncClient(base_url=urls["worker"], limits=limits, timeout=60) as worker, \
                     httpx.AsyncClient(base_url=urls["epay"], limits=limits, timeout=60) as epay:
-                for _ in range(5):  # warm up
-                    await worker.post("/api/checkout", json=form())
+                await checkout_client(urls["worker"], package, 5, [])  # warm up
                 modest: list[float] = []
                 for _ in range(20):
-                    await asyncio.gather(*(
-                        timed(worker.post("/api/checkout", json=form()), modest, 201)
-                        for _ in range(10)))
+                    await asyncio.gather(*(checkout_client(urls["worker"], package, 1, modest)
+                                           for _ in range(10)))
                 print(f"checkout, 10 at once (incl. Epay token)  {ms(modest)}")
                 checkouts: list[float] = []
                 post_links: list[float] = []
                 duplicates: list[float] = []
                 for _ in range(rounds):
-                    answers = await asyncio.gather(*(
-                        timed(worker.post("/api/checkout", json=form()), checkouts, 201)
+                    answers: list[dict[str, Any]] = []
+                    await asyncio.gather(*(
+                        checkout_client(urls["worker"], package, 1, checkouts, answers)
                         for _ in range(concurrency)))
-                    payments = [a.json()["payment"] for a in answers]
+                    payments = [a["payment"] for a in answers]
                     lz = LZString()
                     for payment in payments:  # the sandbox's callbacks are off ("lost")
                         await epay.post("/payform/", data=card_form(
