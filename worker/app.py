@@ -111,6 +111,7 @@ def create_app(
         alerting: asyncio.Task[None] | None = None
         chat_mail: asyncio.Task[None] | None = None
         refreshing: asyncio.Task[None] | None = None
+        gauge.open()
         checking = asyncio.get_running_loop().create_task(warn_if_mail_is_down(settings))
         if lead is None and not store.shares_jobs:
             log.warning(

@@ -46,23 +46,25 @@ def shared_folder() -> Path:
 class RequestGauge:
     """Requests in flight in this process, and whether any process of this host has some."""
 
-    def __init__(self, store: str | None = None, folder: Path | None = None) -> None:
+    def __init__(self, store: str, folder: Path | None = None) -> None:
         self.in_flight = 0
         self._map: mmap.mmap | None = None
         self._fd = -1
         self._slot: int | None = None
-        self._path = ""
-        if store is not None:
-            digest = hashlib.sha256(store.encode()).hexdigest()[:16]
-            self._path = str((folder or shared_folder()) / f"qazaq-esim-requests-{digest}")
-            try:
-                self._open()
-            except OSError as exc:  # a read-only or missing folder: count this process alone
-                log.warning("requests: no gauge shared with sibling processes (%s); "
-                            "jobs give way to this process's requests only", exc)
-                self.close()
+        digest = hashlib.sha256(store.encode()).hexdigest()[:16]
+        self._path = str((folder or shared_folder()) / f"qazaq-esim-requests-{digest}")
 
-    def _open(self) -> None:
+    def open(self) -> None:
+        """Take a slot in the shared file (at the worker's start: an app never started leaves
+        no file behind)."""
+        try:
+            self._take_slot()
+        except OSError as exc:  # a read-only or missing folder: count this process alone
+            log.warning("requests: no gauge shared with sibling processes (%s); "
+                        "jobs give way to this process's requests only", exc)
+            self.close()
+
+    def _take_slot(self) -> None:
         self._fd = os.open(self._path, os.O_RDWR | os.O_CREAT, 0o600)
         if os.fstat(self._fd).st_size < ALL_SLOTS.size:
             os.ftruncate(self._fd, ALL_SLOTS.size)

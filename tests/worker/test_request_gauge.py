@@ -31,6 +31,7 @@ def gauges(tmp_path: Path) -> Iterator[list[RequestGauge]]:
 
 def gauge(made: list[RequestGauge], folder: Path, store: str = "postgresql://db/orders") -> RequestGauge:
     made.append(RequestGauge(store, folder))
+    made[-1].open()
     return made[-1]
 
 
@@ -63,6 +64,7 @@ SIBLING = textwrap.dedent("""
     from pathlib import Path
     from worker.request_gauge import RequestGauge
     gauge = RequestGauge("postgresql://db/orders", Path(sys.argv[1]))
+    gauge.open()
     gauge.started()
     print("answering", flush=True)
     time.sleep(60)
@@ -91,6 +93,9 @@ def test_a_sibling_process_killed_mid_request_holds_nobody_back_and_frees_its_sl
 
 def test_the_last_process_out_removes_the_file(tmp_path: Path) -> None:
     first, second = RequestGauge("postgresql://db/orders", tmp_path), RequestGauge("postgresql://db/orders", tmp_path)
+    assert list(tmp_path.iterdir()) == []  # not before the worker starts
+    first.open()
+    second.open()
     [path] = tmp_path.iterdir()
     first.close()
     assert path.exists()
@@ -102,6 +107,7 @@ def test_without_a_writable_folder_each_process_counts_its_own(
         tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.WARNING, "worker.requests")
     alone = RequestGauge("postgresql://db/orders", tmp_path / "missing")
+    alone.open()
     assert "jobs give way to this process's requests only" in caplog.text
     alone.started()
     assert alone.busy()
