@@ -46,6 +46,10 @@ from worker.orders.write_batches import WriteBatches
 
 Change = Callable[[Order], None]
 JOB_COLUMNS = "id, kind, order_id, attempts, due_at, last_error, requests"
+# A kind already pending for the order is one job: made due at the earlier time, and counted
+# as asked for again (the runner re-runs it if it was running).
+JOB_ASKED_AGAIN = ("ON CONFLICT (order_id, kind) DO UPDATE SET "
+                   "due_at = least(jobs.due_at, excluded.due_at), requests = jobs.requests + 1")
 CLAIM_BATCH = 16  # jobs one process claims at a time (its runner's concurrency); others claim the rest
 
 
@@ -290,15 +294,6 @@ class PgOrderStore:
 
         await self._write(work, transaction=False)
 
-    def _enqueue(self, conn: psycopg.Connection[Any], order_id: str, kinds: Iterable[str],
-                 due_at: float) -> None:
-        for kind in kinds:
-            conn.execute(
-                "INSERT INTO jobs (kind, order_id, due_at, created_at) VALUES (%s, %s, %s, %s) "
-                "ON CONFLICT (order_id, kind) DO UPDATE SET "
-                "due_at = least(jobs.due_at, excluded.due_at), requests = jobs.requests + 1",
-                (kind, order_id, due_at, utc_now()))
-
     async def update(
         self, order_id: str, change: Change, enqueue: Iterable[str] = (), delay_s: float = 0.0
     ) -> Order:
@@ -393,8 +388,7 @@ class PgOrderStore:
             "WHERE o.id = new.id AND o.rev = new.rev RETURNING o.id), "
             "queued AS (INSERT INTO jobs (kind, order_id, due_at, created_at) "
             "SELECT kind, new.id, new.due, new.now FROM new JOIN saved ON saved.id = new.id, "
-            "unnest(new.kinds) kind ON CONFLICT (order_id, kind) DO UPDATE SET "
-            "due_at = least(jobs.due_at, excluded.due_at), requests = jobs.requests + 1) "
+            "unnest(new.kinds) kind " + JOB_ASKED_AGAIN + ") "
             "SELECT id FROM saved", (Jsonb(saves),)).fetchall()
         return {r["id"] for r in rows}
 
@@ -405,7 +399,9 @@ class PgOrderStore:
             if conn.execute("UPDATE orders SET finished = false WHERE id = %s RETURNING id",
                             (order_id,)).fetchone() is None:
                 raise UnknownOrder(order_id)
-            self._enqueue(conn, order_id, (kind,), time.time() + delay_s)
+            conn.execute("INSERT INTO jobs (kind, order_id, due_at, created_at) "
+                         "VALUES (%s, %s, %s, %s) " + JOB_ASKED_AGAIN,
+                         (kind, order_id, time.time() + delay_s, utc_now()))
 
         await self._write(work)
         self._jobs_added()

@@ -256,9 +256,10 @@ class OrderStore:
         """Apply ``change`` to the freshest copy of the order and write it with new jobs, atomically.
 
         ``change`` runs in the store's writer thread under the lock: keep it a pure edit of
-        the order (on PostgreSQL it may run twice; only the last run's edits count). If it raises Unchanged, nothing is written (no jobs either) and the stored
-        order is returned; any other error aborts and is raised here. A job kind already
-        pending for this order is not added twice: it is made due now (and re-run if running).
+        the order (on PostgreSQL it may run twice; only the last run's edits count). If it
+        raises Unchanged, nothing is written (no jobs either) and the stored order is returned;
+        any other error aborts and is raised here. A job kind already pending for this order
+        is not added twice: it is made due now (and re-run if running).
         """
         kinds = tuple(enqueue)
 
